@@ -1,0 +1,200 @@
+"""API Gateway (REST proxy) handler: `POST /submissions` archives one JSON form submission."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .object_key import BucketPathError, build_object_key, idempotent_submission_id, new_submission_id
+from .s3_client import get_s3_client
+from .store import ObjectAlreadyExists, error_code, put_submission, sha256_b64, stored_sha256_b64
+from .submission_request import RequestRejected, is_json_content_type, parse_submission, raw_body_bytes
+
+DEFAULT_PREFIX = "submissions"
+DEFAULT_MAX_SUBMISSION_BYTES = 262_144
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
+app = APIGatewayRestResolver()
+
+
+class ServerMisconfigured(Exception):
+    """The function's environment is wrong; the message names the variable, never a value."""
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    bucket: str
+    prefix: str
+    max_bytes: int
+
+
+def load_settings(environ: dict[str, str] | os._Environ[str]) -> ArchiveSettings:
+    """Read per invocation: cheap, and a fixed environment makes a misconfiguration obvious at once."""
+    bucket = environ.get("ARCHIVE_BUCKET", "").strip()
+    if not bucket:
+        raise ServerMisconfigured("ARCHIVE_BUCKET is not set")
+    raw_max = environ.get("MAX_SUBMISSION_BYTES", str(DEFAULT_MAX_SUBMISSION_BYTES))
+    try:
+        max_bytes = int(raw_max)
+    except ValueError:
+        raise ServerMisconfigured("MAX_SUBMISSION_BYTES is not an integer") from None
+    if max_bytes <= 0:
+        raise ServerMisconfigured("MAX_SUBMISSION_BYTES must be positive")
+    return ArchiveSettings(
+        bucket=bucket, prefix=environ.get("ARCHIVE_PREFIX", DEFAULT_PREFIX), max_bytes=max_bytes
+    )
+
+
+def json_response(
+    status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=status_code,
+        content_type="application/json",
+        body=json.dumps(body),
+        headers=headers,
+    )
+
+
+def _request_id() -> str:
+    context = getattr(app, "lambda_context", None)
+    return str(getattr(context, "aws_request_id", "unknown"))
+
+
+def _reject(status_code: int, message: str) -> Response[str]:
+    metrics.add_metric(name="SubmissionsRejected", unit=MetricUnit.Count, value=1)
+    logger.info("submission rejected", extra={"status_code": status_code, "reason": message})
+    return json_response(status_code, {"error": message})
+
+
+def _server_fault(status_code: int, log_message: str, **details: str) -> Response[str]:
+    metrics.add_metric(name="SubmissionsFailed", unit=MetricUnit.Count, value=1)
+    logger.error(log_message, extra=details)
+    request_id = _request_id()
+    return json_response(
+        status_code, {"error": "the submission could not be archived", "request_id": request_id}
+    )
+
+
+@app.exception_handler(RequestRejected)
+def handle_rejected(error: RequestRejected) -> Response[str]:
+    return _reject(error.status_code, error.message)
+
+
+@app.exception_handler(ServerMisconfigured)
+def handle_misconfigured(error: ServerMisconfigured) -> Response[str]:
+    return _server_fault(500, "function misconfigured", problem=str(error))
+
+
+@app.exception_handler(ClientError)
+def handle_s3_error(error: ClientError) -> Response[str]:
+    return _server_fault(502, "S3 rejected the request", s3_error_code=error_code(error))
+
+
+@app.exception_handler(BotoCoreError)
+def handle_s3_unreachable(error: BotoCoreError) -> Response[str]:
+    return _server_fault(502, "S3 unreachable", error_type=type(error).__name__)
+
+
+@app.not_found
+def handle_not_found(_error: Exception) -> Response[str]:
+    return json_response(404, {"error": "not found; POST /submissions"})
+
+
+@app.route("/submissions", method=["GET", "PUT", "PATCH", "DELETE"])
+def method_not_allowed() -> Response[str]:
+    return json_response(405, {"error": "method not allowed; use POST"}, headers={"Allow": "POST"})
+
+
+def _idempotency_key() -> str | None:
+    value = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise RequestRejected(400, "Idempotency-Key must be 1-255 visible ASCII characters")
+    return value
+
+
+@app.post("/submissions")
+@tracer.capture_method
+def create_submission() -> Response[str]:
+    settings = load_settings(os.environ)
+    event = app.current_event
+    if not is_json_content_type(event.get_header_value("Content-Type", case_sensitive=False)):
+        raise RequestRejected(415, "Content-Type must be application/json")
+    raw = raw_body_bytes(event.body, bool(event.is_base64_encoded), settings.max_bytes)
+    submission = parse_submission(raw)
+    idempotency_key = _idempotency_key()
+    received_at = datetime.now(UTC)
+    submission_id = idempotent_submission_id(idempotency_key) if idempotency_key else new_submission_id()
+    try:
+        key = build_object_key(settings.prefix, received_at, submission_id)
+    except BucketPathError as error:
+        raise ServerMisconfigured(f"ARCHIVE_PREFIX: {error}") from None
+    client = get_s3_client()
+    answer = {"submission_id": submission_id, "bucket": settings.bucket, "key": key}
+    try:
+        put_submission(client, settings.bucket, key, submission.body, submission_id, received_at)
+    except ObjectAlreadyExists:
+        if idempotency_key is None:
+            return _server_fault(500, "fresh submission id collided with an existing object", key=key)
+        if stored_sha256_b64(client, settings.bucket, key) != sha256_b64(submission.body):
+            return _reject(409, "Idempotency-Key was already used with a different body")
+        metrics.add_metric(name="SubmissionsReplayed", unit=MetricUnit.Count, value=1)
+        logger.info("idempotent replay", extra={"key": key, "submission_id": submission_id})
+        return json_response(201, answer, headers={"Idempotent-Replayed": "true"})
+    metrics.add_metric(name="SubmissionsArchived", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "submission archived",
+        extra={
+            "key": key,
+            "submission_id": submission_id,
+            "bytes": len(raw),
+            "fields": submission.field_count,
+        },
+    )
+    return json_response(201, answer)
+
+
+def _is_proxy_event(event: Any) -> bool:
+    if not isinstance(event, dict):
+        return False
+    return (
+        isinstance(event.get("httpMethod"), str)
+        and isinstance(event.get("path"), str)
+        and isinstance(event.get("headers") or {}, dict)
+        and isinstance(event.get("body"), str | None)
+    )
+
+
+def _bad_event_response() -> dict[str, Any]:
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"error": "not an API Gateway REST proxy request"}),
+        "isBase64Encoded": False,
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if not _is_proxy_event(event):
+        logger.warning("event is not an API Gateway REST proxy request")
+        return _bad_event_response()
+    return app.resolve(event, context)

@@ -1,0 +1,78 @@
+"""The one S3 write both entry points share: a conditional, checksummed, encrypted put."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+UPLOADED_BY = "archive-submission"
+_ALREADY_EXISTS_CODES = frozenset({"PreconditionFailed", "412"})
+
+
+class ObjectAlreadyExists(Exception):
+    """An object already holds this key; the archive never overwrites."""
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    bucket: str
+    key: str
+    submission_id: str
+    sha256_b64: str
+
+
+def sha256_b64(body: bytes) -> str:
+    """S3's checksum encoding: base64 of the raw digest."""
+    return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+
+
+def error_code(error: ClientError) -> str:
+    """The S3 error code (e.g. `AccessDenied`), safe to show: it never carries request data."""
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def put_submission(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    body: bytes,
+    submission_id: str,
+    received_at: datetime,
+) -> StoredSubmission:
+    """Write once; raise `ObjectAlreadyExists` when the key is taken, `ClientError` on other faults."""
+    checksum = sha256_b64(body)
+    try:
+        client.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=checksum,
+            ServerSideEncryption="AES256",
+            IfNoneMatch="*",
+            Metadata={
+                "uploaded-by": UPLOADED_BY,
+                "submission-id": submission_id,
+                "received-at": received_at.isoformat(timespec="milliseconds"),
+            },
+        )
+    except ClientError as error:
+        if error_code(error) in _ALREADY_EXISTS_CODES:
+            raise ObjectAlreadyExists(key) from None
+        raise
+    return StoredSubmission(bucket=bucket, key=key, submission_id=submission_id, sha256_b64=checksum)
+
+
+def stored_sha256_b64(client: S3Client, bucket: str, key: str) -> str | None:
+    """The SHA-256 S3 holds for an existing object, to tell a true retry from a conflicting reuse."""
+    head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    return head.get("ChecksumSHA256")

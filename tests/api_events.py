@@ -1,0 +1,43 @@
+"""Builders for API Gateway REST proxy events, shaped like what API Gateway really sends."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+
+def api_event(
+    body: str | bytes | None,
+    *,
+    headers: dict[str, str] | None = None,
+    base64_encode: bool = False,
+    method: str = "POST",
+    path: str = "/submissions",
+) -> dict[str, Any]:
+    if isinstance(body, bytes):
+        base64_encode = True
+    if base64_encode and body is not None:
+        raw = body if isinstance(body, bytes) else body.encode("utf-8")
+        body = base64.b64encode(raw).decode("ascii")
+    all_headers = {"Content-Type": "application/json"} if headers is None else headers
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/Prod{path}",
+            "stage": "Prod",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "identity": {"sourceIp": "127.0.0.1", "apiKey": "testing"},
+        },
+        "body": body,
+        "isBase64Encoded": base64_encode,
+    }

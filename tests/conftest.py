@@ -1,0 +1,89 @@
+"""Shared fixtures: fake credentials, in-process moto, moto's HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from archive_submission.s3_client import get_s3_client
+from tools.lambda_context import LocalLambdaContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+ARCHIVE_BUCKET = "form-archive-test"
+REGION = "us-east-1"
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SSM")
+
+
+def clear_client_caches() -> None:
+    """Clients are cached per container; tests switch endpoints, so each starts with fresh ones."""
+    get_s3_client.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Obviously fake credentials, no endpoint override, no profile: nothing can reach real AWS."""
+    for name in (*_ENDPOINT_VARIABLES, "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "FormArchiveTest")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    clear_client_caches()
+    yield
+    clear_client_caches()
+
+
+@pytest.fixture
+def lambda_context() -> LocalLambdaContext:
+    return LocalLambdaContext(function_name="test-function")
+
+
+@pytest.fixture
+def mocked_s3() -> Iterator[S3Client]:
+    """In-process moto with the archive bucket created."""
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        client.create_bucket(Bucket=ARCHIVE_BUCKET)
+        yield client
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's real HTTP server on loopback, one per test session; yields its endpoint URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def reset_moto_server(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        json.loads(response.read() or b"{}")
+
+
+@pytest.fixture
+def server_s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> S3Client:
+    """S3 over real HTTP: the code under test reaches moto's server through AWS_ENDPOINT_URL_S3."""
+    reset_moto_server(moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)
+    client = boto3.client("s3", region_name=REGION)
+    client.create_bucket(Bucket=ARCHIVE_BUCKET)
+    return client
