@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import boto3
@@ -20,7 +22,12 @@ if TYPE_CHECKING:
 
 ARCHIVE_BUCKET = "form-archive-test"
 REGION = "us-east-1"
-_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SSM")
+_ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_SSM",
+)
 
 
 def clear_client_caches() -> None:
@@ -44,6 +51,32 @@ def aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clear_client_caches()
     yield
     clear_client_caches()
+
+
+@pytest.fixture
+def log_output(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]]:
+    """Everything the code printed or logged during the test, as a user would see it on stdout/stderr.
+
+    Powertools loggers bind their stream at import, before pytest swaps `sys.stdout`, so their
+    handlers are pointed at a buffer for the test's duration.
+    """
+    buffer = io.StringIO()
+    loggers = [logging.getLogger()] + [
+        item for item in logging.Logger.manager.loggerDict.values() if isinstance(item, logging.Logger)
+    ]
+    swapped: list[tuple[logging.StreamHandler[io.TextIOWrapper], object]] = []
+    for logger in loggers:
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler:
+                swapped.append((handler, handler.setStream(buffer)))
+
+    def read() -> str:
+        captured = capsys.readouterr()
+        return buffer.getvalue() + captured.out + captured.err
+
+    yield read
+    for handler, stream in swapped:
+        handler.setStream(stream)  # type: ignore[arg-type]
 
 
 @pytest.fixture

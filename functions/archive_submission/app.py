@@ -121,7 +121,7 @@ def method_not_allowed() -> Response[str]:
 
 
 def _idempotency_key() -> str | None:
-    value = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
+    value = app.current_event.headers.get("Idempotency-Key")
     if value is None:
         return None
     if not _IDEMPOTENCY_KEY.match(value):
@@ -134,7 +134,7 @@ def _idempotency_key() -> str | None:
 def create_submission() -> Response[str]:
     settings = load_settings(os.environ)
     event = app.current_event
-    if not is_json_content_type(event.get_header_value("Content-Type", case_sensitive=False)):
+    if not is_json_content_type(event.headers.get("Content-Type")):
         raise RequestRejected(415, "Content-Type must be application/json")
     raw = raw_body_bytes(event.body, bool(event.is_base64_encoded), settings.max_bytes)
     submission = parse_submission(raw)
