@@ -15,6 +15,8 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from archive_submission.s3_client import get_s3_client
+from notify_webhook.app import clear_caches as clear_notify_caches
+from tests.webhook_receiver import WebhookReceiver
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ _ENDPOINT_VARIABLES = (
 def clear_client_caches() -> None:
     """Clients are cached per container; tests switch endpoints, so each starts with fresh ones."""
     get_s3_client.cache_clear()
+    clear_notify_caches()
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +123,14 @@ def server_s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> S3Client:
     client = boto3.client("s3", region_name=REGION)
     client.create_bucket(Bucket=ARCHIVE_BUCKET)
     return client
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A real HTTP webhook receiver on 127.0.0.1 (port 0) that records requests and answers from a script."""
+    receiver = WebhookReceiver()
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()

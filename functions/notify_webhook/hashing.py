@@ -1,0 +1,117 @@
+"""SHA-256 of an S3 object: S3's own checksum when it has one, else the body streamed in constant memory."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import queue
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MIB = 1024 * 1024
+# 1 MiB reads keep per-call overhead negligible (botocore's default `iter_chunks` reads 1 KiB) while
+# a few chunks in flight stay far below the memory budget.
+DEFAULT_CHUNK_SIZE = 1 * MIB
+MIN_CHUNK_SIZE = 1 * MIB
+MAX_CHUNK_SIZE = 8 * MIB
+# Chunks waiting for the hashing thread: enough to absorb jitter, small enough to bound memory.
+QUEUE_DEPTH = 3
+_SHA256_DIGEST_SIZE = 32
+
+
+class Readable(Protocol):
+    def read(self, amt: int | None = ..., /) -> bytes: ...
+
+
+def sha256_hex_from_checksum(head: Mapping[str, Any]) -> str | None:
+    """Hex SHA-256 from a `head_object(ChecksumMode="ENABLED")` answer, or None when S3 has none.
+
+    Only a full-object checksum counts: a multipart upload's composite checksum (`...=-3`,
+    `ChecksumType: COMPOSITE`) is a hash of part hashes, not of the object's bytes.
+    """
+    value = head.get("ChecksumSHA256")
+    if not isinstance(value, str) or not value or "-" in value:
+        return None
+    if head.get("ChecksumType") not in (None, "FULL_OBJECT"):
+        return None
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(digest) != _SHA256_DIGEST_SIZE:
+        return None
+    return digest.hex()
+
+
+def _check_chunk_size(chunk_size: int) -> None:
+    if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
+        raise ValueError(f"chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes")
+
+
+def hash_stream(stream: Readable, *, chunk_size: int = DEFAULT_CHUNK_SIZE, overlap: bool = True) -> str:
+    """Lowercase hex SHA-256 of everything `stream.read` returns, holding only a few chunks at a time.
+
+    With `overlap`, this thread keeps reading while a helper thread hashes (hashlib releases the GIL on
+    large buffers), so the hash costs little more than the download itself.
+    """
+    _check_chunk_size(chunk_size)
+    digest = hashlib.sha256()
+    if not overlap:
+        while chunk := stream.read(chunk_size):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_DEPTH)
+    abandoned = threading.Event()
+
+    def hash_chunks() -> None:
+        while (chunk := pending.get()) is not None:
+            if not abandoned.is_set():
+                digest.update(chunk)
+
+    hasher = threading.Thread(target=hash_chunks, name="sha256-hasher", daemon=True)
+    hasher.start()
+    try:
+        while chunk := stream.read(chunk_size):
+            pending.put(chunk)
+    except BaseException:
+        abandoned.set()  # the helper drains what is queued without hashing it
+        raise
+    finally:
+        pending.put(None)
+        hasher.join()
+    return digest.hexdigest()
+
+
+def sha256_of_object(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    *,
+    version_id: str | None = None,
+    etag: str | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    overlap: bool = True,
+) -> str:
+    """Stream one object's body through SHA-256; pinned to `version_id` and `etag` (If-Match) when given.
+
+    The pin makes a concurrent overwrite fail (`PreconditionFailed`) instead of hashing other bytes than
+    the ones that were headed. Raises botocore's `ClientError` / `BotoCoreError` on S3 faults.
+    """
+    _check_chunk_size(chunk_size)
+    request: dict[str, str] = {"Bucket": bucket, "Key": key}
+    if version_id:
+        request["VersionId"] = version_id
+    if etag:
+        request["IfMatch"] = etag
+    response = client.get_object(**request)  # type: ignore[arg-type]
+    body = response["Body"]
+    try:
+        return hash_stream(body, chunk_size=chunk_size, overlap=overlap)
+    finally:
+        body.close()

@@ -1,0 +1,112 @@
+"""The notification for one object: the head that filters it, the hash, the exact JSON body sent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from .hashing import sha256_hex_from_checksum, sha256_of_object
+from .object_key_parts import split_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
+
+GONE_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
+CHANGED_CODES = frozenset({"412", "PreconditionFailed"})
+UPLOADED_BY = "uploaded-by"
+UPLOADER_NAME = "uploader-name"
+UPLOADER_EMAIL = "uploader-email"
+
+
+class ObjectGone(Exception):
+    """The object (or the event's version of it) no longer exists: nothing left to announce."""
+
+
+class ObjectReplaced(Exception):
+    """The key now holds other bytes than the event announced; the newer write brings its own event."""
+
+
+def error_code(error: ClientError) -> str:
+    """The S3 error code, safe to log: it never carries request data."""
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def strip_etag(etag: str | None) -> str:
+    return (etag or "").strip('"')
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+    version_id: str | None
+    event_etag: str
+    sequencer: str
+
+
+def head_object(client: S3Client, target: S3Object) -> HeadObjectOutputTypeDef:
+    """Head with checksums; a 404 becomes `ObjectGone`, other S3 errors propagate."""
+    request: dict[str, str] = {"Bucket": target.bucket, "Key": target.key, "ChecksumMode": "ENABLED"}
+    if target.version_id:
+        request["VersionId"] = target.version_id
+    try:
+        return client.head_object(**request)  # type: ignore[arg-type]
+    except ClientError as error:
+        if error_code(error) in GONE_CODES:
+            raise ObjectGone(target.key) from None
+        raise
+
+
+def object_sha256(client: S3Client, target: S3Object, head: HeadObjectOutputTypeDef) -> tuple[str, bool]:
+    """(hex SHA-256, whether S3's checksum was used). The body read is pinned to what was headed."""
+    from_checksum = sha256_hex_from_checksum(head)
+    if from_checksum is not None:
+        return from_checksum, True
+    try:
+        digest = sha256_of_object(
+            client,
+            target.bucket,
+            target.key,
+            version_id=head.get("VersionId") or target.version_id,
+            etag=head.get("ETag"),
+        )
+    except ClientError as error:
+        code = error_code(error)
+        if code in GONE_CODES:
+            raise ObjectGone(target.key) from None
+        if code in CHANGED_CODES:
+            raise ObjectReplaced(target.key) from None
+        raise
+    return digest, False
+
+
+def build_payload(
+    target: S3Object, head: HeadObjectOutputTypeDef, sha256: str, secret: str | None
+) -> dict[str, Any]:
+    """Exactly the fields receivers expect; `secret_token` only when the secret goes in the body."""
+    parts = split_key(target.key)
+    metadata = head.get("Metadata") or {}
+    payload: dict[str, Any] = {
+        "datapack_identifier": parts.datapack_identifier,
+        "display": parts.display,
+        "path": parts.path,
+        "content_type": head.get("ContentType"),
+        "length": head.get("ContentLength"),
+        "etag": target.event_etag or strip_etag(head.get("ETag")),
+        "sha256": sha256,
+        "submitter_name": metadata.get(UPLOADER_NAME),
+        "submitter_email": metadata.get(UPLOADER_EMAIL),
+        "_updated": str(head.get("LastModified")),
+    }
+    if secret is not None:
+        payload["secret_token"] = secret
+    return payload
+
+
+def encode_body(payload: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON: the exact bytes that are signed are the bytes that are sent."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

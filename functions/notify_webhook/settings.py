@@ -1,0 +1,152 @@
+"""The function's environment, parsed per invocation; errors name the variable, never its value."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .signing import InvalidSecret, signing_key
+
+DEFAULT_ACCEPTED_UPLOADERS = ("presigned-url",)
+DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_ATTEMPTS = 3
+MAX_MAX_ATTEMPTS = 10
+DEFAULT_BACKOFF_BASE_SECONDS = 0.5
+# How long a secret read from SSM stays cached in the container (Powertools parameters cache).
+SECRET_CACHE_SECONDS = 300
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+class ConfigurationError(Exception):
+    """The function's environment is wrong; the message names the variable, never a value."""
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """`repr` hides the secret so it cannot leak through a log line or a traceback."""
+
+    webhook_url: str
+    secret: str = field(repr=False)
+    accepted_uploaders: frozenset[str]
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    secret_in_body: bool = True
+    backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
+
+
+def _value(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _webhook_url(environ: Mapping[str, str]) -> str:
+    url = _value(environ, "WEBHOOK_URL")
+    if url is None:
+        raise ConfigurationError("WEBHOOK_URL is not set")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigurationError("WEBHOOK_URL must be an absolute http:// or https:// URL")
+    return url
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False) -> float:
+    raw = _value(environ, name)
+    if raw is None:
+        return default
+    try:
+        number = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds") from None
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise ConfigurationError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} number")
+    return number
+
+
+def _attempts(environ: Mapping[str, str]) -> int:
+    raw = _value(environ, "WEBHOOK_MAX_ATTEMPTS")
+    if raw is None:
+        return DEFAULT_MAX_ATTEMPTS
+    try:
+        attempts = int(raw)
+    except ValueError:
+        raise ConfigurationError("WEBHOOK_MAX_ATTEMPTS must be an integer") from None
+    if not 1 <= attempts <= MAX_MAX_ATTEMPTS:
+        raise ConfigurationError(f"WEBHOOK_MAX_ATTEMPTS must be between 1 and {MAX_MAX_ATTEMPTS}")
+    return attempts
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _value(environ, name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be true or false")
+
+
+def _uploaders(environ: Mapping[str, str]) -> frozenset[str]:
+    raw = _value(environ, "ACCEPTED_UPLOADERS")
+    if raw is None:
+        return frozenset(DEFAULT_ACCEPTED_UPLOADERS)
+    names = frozenset(name.strip() for name in raw.split(",") if name.strip())
+    if not names:
+        raise ConfigurationError("ACCEPTED_UPLOADERS must list at least one uploader")
+    return names
+
+
+def _read_secret_parameter(name: str) -> str:
+    """SSM SecureString through Powertools parameters: decrypted, cached per container."""
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only when configured
+
+    try:
+        value = parameters.get_parameter(name, decrypt=True, max_age=SECRET_CACHE_SECONDS)
+    except parameters.exceptions.GetParameterError:
+        raise ConfigurationError(
+            "WEBHOOK_SECRET_PARAMETER: the parameter could not be read (check its name and permissions)"
+        ) from None
+    return value
+
+
+def _secret(environ: Mapping[str, str]) -> str:
+    token = _value(environ, "WEBHOOK_SECRET_TOKEN")
+    parameter = _value(environ, "WEBHOOK_SECRET_PARAMETER")
+    if token is not None and parameter is not None:
+        raise ConfigurationError("set WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER, not both")
+    if token is not None:
+        source, secret = "WEBHOOK_SECRET_TOKEN", token
+    elif parameter is not None:
+        source, secret = "WEBHOOK_SECRET_PARAMETER", _read_secret_parameter(parameter).strip()
+    else:
+        raise ConfigurationError("WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER must be set")
+    try:
+        signing_key(secret)
+    except InvalidSecret as error:
+        raise ConfigurationError(f"{source}: {error}") from None
+    return secret
+
+
+def load_settings(environ: Mapping[str, str]) -> NotifySettings:
+    """Cheap enough to run per invocation; the SSM read behind the secret is cached."""
+    return NotifySettings(
+        webhook_url=_webhook_url(environ),
+        secret=_secret(environ),
+        accepted_uploaders=_uploaders(environ),
+        timeout_seconds=_number(environ, "WEBHOOK_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
+        max_attempts=_attempts(environ),
+        secret_in_body=_flag(environ, "WEBHOOK_SECRET_IN_BODY", default=True),
+        backoff_base_seconds=_number(
+            environ, "WEBHOOK_BACKOFF_BASE_SECONDS", DEFAULT_BACKOFF_BASE_SECONDS, allow_zero=True
+        ),
+    )
+
+
+def clear_secret_cache() -> None:
+    """Forget the SSM provider (its client and cached values); tests switch endpoints between cases."""
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS  # noqa: PLC0415
+
+    DEFAULT_PROVIDERS.pop("ssm", None)

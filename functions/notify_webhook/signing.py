@@ -1,0 +1,92 @@
+"""Standard Webhooks v1 signatures: what receivers check before trusting a notification."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
+SIGNATURE_VERSION = "v1"
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+class InvalidSecret(ValueError):
+    """The secret cannot be turned into a key; the message never contains the secret."""
+
+
+def signing_key(secret: str) -> bytes:
+    """A `whsec_` secret is a base64 key (the Standard Webhooks form); anything else is used as UTF-8."""
+    if not secret:
+        raise InvalidSecret("the webhook secret is empty")
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidSecret("a 'whsec_' webhook secret must be base64 after the prefix") from None
+        if not key:
+            raise InvalidSecret("a 'whsec_' webhook secret must not be empty after the prefix")
+        return key
+    return secret.encode("utf-8")
+
+
+def _as_bytes(body: bytes | str) -> bytes:
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def sign(secret: str, msg_id: str, timestamp: int | str, body: bytes | str) -> str:
+    """`v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>` over the exact bytes sent."""
+    signed = f"{msg_id}.{timestamp}.".encode() + _as_bytes(body)
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
+
+
+def signature_headers(secret: str, msg_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """The three headers of one delivery attempt; a retry gets a fresh timestamp and signature."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign(secret, msg_id, stamp, body),
+    }
+
+
+def verify_signature(
+    secret: str,
+    msg_id: str,
+    timestamp: int | str,
+    body: bytes | str,
+    signature_header: str,
+    *,
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bool:
+    """True when one of the space-separated `v1,` signatures matches and the timestamp is within ±tolerance.
+
+    Comparison is constant-time. Stale and future timestamps are refused, so a captured request cannot be
+    replayed later.
+    """
+    try:
+        stamp = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    current = time.time() if now is None else now
+    if abs(current - stamp) > tolerance_seconds:
+        return False
+    expected = sign(secret, msg_id, stamp, body).encode("ascii")
+    matched = False
+    for candidate in signature_header.split():
+        version, _, value = candidate.partition(",")
+        if version != SIGNATURE_VERSION or not value:
+            continue
+        # Keep looping after a match so timing does not reveal which candidate matched.
+        matched |= hmac.compare_digest(expected, candidate.encode("ascii", "replace"))
+    return matched
+
+
+def message_id(bucket: str, key: str, version_or_etag: str, sequencer: str) -> str:
+    """A duplicated S3 event gives the same id, so receivers can drop repeats."""
+    material = "\x00".join((bucket, key, version_or_etag, sequencer)).encode("utf-8")
+    return "msg_" + hashlib.sha256(material).hexdigest()[:32]
