@@ -95,7 +95,7 @@ class WebhookReceiver:
         self.stopping = threading.Event()
         self._server = _ReceiverServer(self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="webhook-receiver", daemon=True
+            target=self._server.serve_forever, args=(0.02,), name="webhook-receiver", daemon=True
         )
 
     @property

@@ -95,7 +95,6 @@ def new_session() -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
-    session.max_redirects = 0
     return session
 
 

@@ -1,0 +1,217 @@
+"""Delivery rules against a real local receiver: what is retried, how long we wait, when we give up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from notify_webhook.delivery import (
+    Delivered,
+    DeliveryFailed,
+    DeliveryPolicy,
+    RetryNotice,
+    backoff_delay,
+    deliver,
+    new_session,
+    parse_retry_after,
+)
+from tests.webhook_receiver import Reply, WebhookReceiver, refused_url
+
+BODY = b'{"sha256":"abc"}'
+POLICY = DeliveryPolicy(timeout_seconds=5, max_attempts=3, backoff_base_seconds=0.5)
+
+
+class Clock:
+    """Fake sleep and remaining time: no test waits for real, and the deadline is under control."""
+
+    def __init__(self, remaining: float = 600.0) -> None:
+        self.remaining = remaining
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.remaining -= seconds
+
+    def left(self) -> float:
+        return self.remaining
+
+
+@pytest.fixture
+def session() -> Iterator[requests.Session]:
+    with new_session() as http:
+        yield http
+
+
+def run(
+    session: requests.Session,
+    url: str,
+    clock: Clock,
+    policy: DeliveryPolicy = POLICY,
+    notices: list[RetryNotice] | None = None,
+) -> Delivered:
+    return deliver(
+        session,
+        url,
+        BODY,
+        lambda: {"webhook-id": "msg_1"},
+        policy,
+        clock.left,
+        sleep=clock.sleep,
+        jitter=lambda: 1.0,
+        on_retry=None if notices is None else notices.append,
+    )
+
+
+def test_2xx_is_delivered_at_once(session: requests.Session, webhook_receiver: WebhookReceiver) -> None:
+    webhook_receiver.script(204)
+    clock = Clock()
+    assert run(session, webhook_receiver.url, clock) == Delivered(status=204, attempts=1)
+    [request] = webhook_receiver.requests
+    assert request.method == "POST"
+    assert request.body == BODY
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["webhook-id"] == "msg_1"
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_retryable_statuses_are_retried(
+    session: requests.Session, webhook_receiver: WebhookReceiver, status: int
+) -> None:
+    webhook_receiver.script(status, status)
+    clock = Clock()
+    notices: list[RetryNotice] = []
+    assert run(session, webhook_receiver.url, clock, notices=notices) == Delivered(status=200, attempts=3)
+    assert clock.sleeps == [0.5, 1.0]  # exponential: base, 2 x base (jitter pinned to its maximum)
+    assert [notice.reason for notice in notices] == [f"HTTP {status}"] * 2
+
+
+def test_gives_up_after_max_attempts(session: requests.Session, webhook_receiver: WebhookReceiver) -> None:
+    webhook_receiver.script(500, 500, 500, 500)
+    with pytest.raises(DeliveryFailed) as raised:
+        run(session, webhook_receiver.url, Clock())
+    assert raised.value.attempts == 3
+    assert raised.value.status == 500
+    assert len(webhook_receiver.requests) == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422])
+def test_other_4xx_fail_at_once(
+    session: requests.Session, webhook_receiver: WebhookReceiver, status: int
+) -> None:
+    webhook_receiver.script(status)
+    with pytest.raises(DeliveryFailed, match=f"HTTP {status}") as raised:
+        run(session, webhook_receiver.url, Clock())
+    assert raised.value.attempts == 1
+    assert len(webhook_receiver.requests) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirects_are_failures_and_never_followed(
+    session: requests.Session, webhook_receiver: WebhookReceiver, status: int
+) -> None:
+    webhook_receiver.script(Reply(status=status, headers={"Location": webhook_receiver.url + "/elsewhere"}))
+    with pytest.raises(DeliveryFailed, match="redirect") as raised:
+        run(session, webhook_receiver.url, Clock())
+    assert raised.value.attempts == 1
+    assert [request.path for request in webhook_receiver.requests] == ["/hooks/archive"]
+
+
+def test_retry_after_seconds_is_honoured(
+    session: requests.Session, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook_receiver.script(Reply(status=429, headers={"Retry-After": "7"}), 200)
+    clock = Clock()
+    run(session, webhook_receiver.url, clock)
+    assert clock.sleeps == [7.0]
+
+
+def test_retry_after_beyond_the_deadline_fails_without_sleeping(
+    session: requests.Session, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook_receiver.script(Reply(status=503, headers={"Retry-After": "120"}))
+    clock = Clock(remaining=30)
+    with pytest.raises(DeliveryFailed, match="no time left") as raised:
+        run(session, webhook_receiver.url, clock)
+    assert clock.sleeps == []
+    assert raised.value.attempts == 1
+
+
+def test_backoff_never_sleeps_past_the_remaining_time(
+    session: requests.Session, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook_receiver.script(500, 500, 500)
+    clock = Clock(remaining=2.0)  # 1 s safety margin: the first 0.5 s pause fits, the 1 s one does not
+    policy = DeliveryPolicy(timeout_seconds=5, max_attempts=5, backoff_base_seconds=0.5)
+    with pytest.raises(DeliveryFailed, match="no time left"):
+        run(session, webhook_receiver.url, clock, policy)
+    assert clock.sleeps == [0.5]
+    assert len(webhook_receiver.requests) == 2
+
+
+def test_no_attempt_without_time_left(session: requests.Session, webhook_receiver: WebhookReceiver) -> None:
+    with pytest.raises(DeliveryFailed, match="no time left") as raised:
+        run(session, webhook_receiver.url, Clock(remaining=0.5))
+    assert raised.value.attempts == 0
+    assert webhook_receiver.requests == []
+
+
+def test_timeouts_are_retried(session: requests.Session, webhook_receiver: WebhookReceiver) -> None:
+    webhook_receiver.script(Reply(delay_seconds=5))
+    policy = DeliveryPolicy(timeout_seconds=0.2, max_attempts=2, backoff_base_seconds=0.01)
+    clock = Clock()
+    notices: list[RetryNotice] = []
+    assert run(session, webhook_receiver.url, clock, policy, notices).attempts == 2
+    assert notices[0].reason.startswith("timed out")
+
+
+def test_dropped_connections_are_retried(
+    session: requests.Session, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook_receiver.script(Reply(drop_connection=True))
+    notices: list[RetryNotice] = []
+    assert run(session, webhook_receiver.url, Clock(), notices=notices).attempts == 2
+    assert notices[0].reason.startswith("connection failed")
+
+
+def test_refused_connection_fails_after_max_attempts(session: requests.Session) -> None:
+    clock = Clock()
+    with pytest.raises(DeliveryFailed, match="connection failed") as raised:
+        run(session, refused_url(), clock)
+    assert raised.value.attempts == 3
+    assert raised.value.status is None
+    assert len(clock.sleeps) == 2
+
+
+def test_failure_messages_never_show_the_url_query(session: requests.Session) -> None:
+    url = refused_url() + "?token=hush-hush"
+    with pytest.raises(DeliveryFailed) as raised:
+        run(session, url, Clock(), DeliveryPolicy(max_attempts=1))
+    assert "hush-hush" not in str(raised.value)
+    assert raised.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (None, None),
+        ("", None),
+        ("3", 3.0),
+        (" 0 ", 0.0),
+        ("soon", None),
+        ("-5", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 30.0),  # HTTP date, 30 s after `now`
+        ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # already past
+    ],
+)
+def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
+    now = 1445412450.0  # 2015-10-21 07:27:30 UTC
+    assert parse_retry_after(value, now=now) == seconds
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    policy = DeliveryPolicy(backoff_base_seconds=1, backoff_cap_seconds=4)
+    assert [backoff_delay(n, policy, lambda: 1.0) for n in (1, 2, 3, 4)] == [1, 2, 4, 4]
+    assert [backoff_delay(n, policy, lambda: 0.0) for n in (1, 2, 3)] == [0.5, 1, 2]

@@ -1,0 +1,95 @@
+"""Environment parsing: defaults, clear errors that name the variable, and the secret's two sources."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from notify_webhook.settings import ConfigurationError, load_settings
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+BASE = {"WEBHOOK_URL": "https://hooks.example.test/archive", "WEBHOOK_SECRET_TOKEN": SECRET}
+
+
+def test_defaults() -> None:
+    settings = load_settings(BASE)
+    assert settings.webhook_url == BASE["WEBHOOK_URL"]
+    assert settings.secret == SECRET
+    assert settings.accepted_uploaders == frozenset({"presigned-url"})
+    assert settings.timeout_seconds == 10
+    assert settings.max_attempts == 3
+    assert settings.secret_in_body is True
+    assert settings.backoff_base_seconds == 0.5
+    assert SECRET not in repr(settings)
+
+
+def test_every_variable_is_read() -> None:
+    settings = load_settings(
+        {
+            **BASE,
+            "ACCEPTED_UPLOADERS": " presigned-url , archive-submission,,",
+            "WEBHOOK_TIMEOUT_SECONDS": "2.5",
+            "WEBHOOK_MAX_ATTEMPTS": "5",
+            "WEBHOOK_SECRET_IN_BODY": "False",
+            "WEBHOOK_BACKOFF_BASE_SECONDS": "0",
+        }
+    )
+    assert settings.accepted_uploaders == frozenset({"presigned-url", "archive-submission"})
+    assert settings.timeout_seconds == 2.5
+    assert settings.max_attempts == 5
+    assert settings.secret_in_body is False
+    assert settings.backoff_base_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"WEBHOOK_URL": ""}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "ftp://example.test/x"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "hooks.example.test/archive"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_SECRET_TOKEN": "  "}, "WEBHOOK_SECRET_TOKEN"),
+        ({"WEBHOOK_SECRET_PARAMETER": "/webhook/secret"}, "WEBHOOK_SECRET_PARAMETER"),
+        ({"WEBHOOK_SECRET_TOKEN": "whsec_%%%not-base64%%%"}, "WEBHOOK_SECRET_TOKEN"),
+        ({"WEBHOOK_TIMEOUT_SECONDS": "ten"}, "WEBHOOK_TIMEOUT_SECONDS"),
+        ({"WEBHOOK_TIMEOUT_SECONDS": "0"}, "WEBHOOK_TIMEOUT_SECONDS"),
+        ({"WEBHOOK_TIMEOUT_SECONDS": "nan"}, "WEBHOOK_TIMEOUT_SECONDS"),
+        ({"WEBHOOK_MAX_ATTEMPTS": "0"}, "WEBHOOK_MAX_ATTEMPTS"),
+        ({"WEBHOOK_MAX_ATTEMPTS": "2.5"}, "WEBHOOK_MAX_ATTEMPTS"),
+        ({"WEBHOOK_MAX_ATTEMPTS": "11"}, "WEBHOOK_MAX_ATTEMPTS"),
+        ({"WEBHOOK_SECRET_IN_BODY": "maybe"}, "WEBHOOK_SECRET_IN_BODY"),
+        ({"ACCEPTED_UPLOADERS": " , "}, "ACCEPTED_UPLOADERS"),
+        ({"WEBHOOK_BACKOFF_BASE_SECONDS": "-1"}, "WEBHOOK_BACKOFF_BASE_SECONDS"),
+    ],
+)
+def test_configuration_errors_name_the_variable_and_never_the_secret(
+    changes: dict[str, str], named: str
+) -> None:
+    environ = {**BASE, **changes}
+    with pytest.raises(ConfigurationError, match=named) as raised:
+        load_settings(environ)
+    assert SECRET.removeprefix("whsec_") not in str(raised.value)
+    assert "not-base64" not in str(raised.value)
+
+
+def test_missing_url_and_missing_secret() -> None:
+    with pytest.raises(ConfigurationError, match="WEBHOOK_URL is not set"):
+        load_settings({"WEBHOOK_SECRET_TOKEN": SECRET})
+    with pytest.raises(
+        ConfigurationError, match="WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER must be set"
+    ):
+        load_settings({"WEBHOOK_URL": BASE["WEBHOOK_URL"]})
+
+
+def test_secret_from_an_ssm_securestring_parameter() -> None:
+    with mock_aws():
+        boto3.client("ssm").put_parameter(Name="/notify/secret", Value=SECRET, Type="SecureString")
+        settings = load_settings(
+            {"WEBHOOK_URL": BASE["WEBHOOK_URL"], "WEBHOOK_SECRET_PARAMETER": "/notify/secret"}
+        )
+    assert settings.secret == SECRET
+
+
+def test_missing_parameter_is_a_configuration_error() -> None:
+    with mock_aws(), pytest.raises(ConfigurationError, match="WEBHOOK_SECRET_PARAMETER"):
+        load_settings({"WEBHOOK_URL": BASE["WEBHOOK_URL"], "WEBHOOK_SECRET_PARAMETER": "/notify/missing"})
