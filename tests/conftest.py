@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
@@ -21,6 +22,18 @@ from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+# `ci` runs in `make test`; `pytest --hypothesis-profile=long` digs deeper.
+settings.register_profile(
+    "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile(
+    "long", max_examples=20000, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile(
+    "dev", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci")
 
 ARCHIVE_BUCKET = "form-archive-test"
 REGION = "us-east-1"
