@@ -5,11 +5,24 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv test lint format clean
+.PHONY: help venv test lint format clean test-313 sam validate build invoke
+
+# SAM CLI lives in its own virtual environment: it pins boto3, click and requests.
+SAM_VENV ?= .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+# `make invoke` defaults: the Docker-free runner (tools/local_invoke.py).
+FN ?= ArchiveSubmissionFunction
+EVENT ?= events/submission.json
+ENV_VARS ?= events/env.json
 
 help:
 	@echo "make test    set up $(VENV) and run the whole test suite"
 	@echo "make lint    ruff + mypy"
+	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
+	@echo "make validate  sam validate --lint      make build  sam build (python3.13 from pyenv)"
+	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
 
 $(STAMP): functions/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +44,35 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+test-313:
+	@py313="$$(tools/find_python.sh 3.13)" && $(MAKE) --no-print-directory test VENV=.venv-313 PYTHON="$$py313"
+
+$(SAM_STAMP): requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $(SAM_STAMP)
+
+sam: $(SAM_STAMP)
+
+validate: $(SAM_STAMP)
+	$(SAM) validate --lint
+
+# `sam build` looks for python3.13 on PATH: put pyenv's 3.13 first (the same effect as
+# PYENV_VERSION=3.11.7:3.13.0 on the development machines, without depending on the patch versions).
+build: $(SAM_STAMP)
+	@py313="$$(tools/find_python.sh 3.13)" && echo "sam build with $$py313" && \
+		PATH="$$(dirname "$$py313"):$$PATH" $(SAM) build
+
+invoke: $(STAMP)
+	$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
+	rm -rf $(VENV) .venv-313 .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
+
+# Benchmarks (issue 6): minutes, so not part of `make test`; writes bench/results.json.
+# A quick look: make bench BENCH_ARGS="--object-mib 16 --rounds 3 --archive-calls 50"
+.PHONY: bench
+BENCH_ARGS ?= --object-mib 256
+bench: $(STAMP)
+	$(PY) -m bench.run $(BENCH_ARGS)
