@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from archive_submission.s3_client import get_s3_client
 from notify_webhook.app import clear_caches as clear_notify_caches
+from tests.faulty_s3_proxy import FaultyS3Proxy
 from tests.webhook_receiver import WebhookReceiver
 from tools.lambda_context import LocalLambdaContext
 
@@ -147,3 +148,18 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
         yield receiver
     finally:
         receiver.stop()
+
+
+@pytest.fixture
+def faulty_s3(
+    server_s3: S3Client, moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FaultyS3Proxy]:
+    """The code under test reaches moto's server through a fault-injecting proxy; `server_s3` goes direct."""
+    proxy = FaultyS3Proxy(moto_server)
+    proxy.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+    clear_client_caches()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()

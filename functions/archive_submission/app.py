@@ -134,7 +134,6 @@ def _idempotency_key() -> str | None:
 
 
 @app.post("/submissions")
-@tracer.capture_method
 def create_submission() -> Response[str]:
     settings = load_settings(os.environ)
     event = app.current_event
