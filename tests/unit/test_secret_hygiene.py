@@ -29,7 +29,7 @@ CREDENTIAL_PATTERNS = {
     "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),
 }
 SECRET_ASSIGNMENT = re.compile(
-    r"(aws_secret_access_key|secret_access_key|webhook_secret_token)\W{1,4}([A-Za-z0-9/+=_-]{20,})",
+    r"((?:aws_)?secret_access_key|webhook_secret_token)[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=_-]{20,})",
     re.IGNORECASE,
 )
 
