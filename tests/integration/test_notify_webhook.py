@@ -1,0 +1,379 @@
+"""The notify handler end to end: moto's S3 server over real HTTP and a real webhook receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from notify_webhook.app import NotificationFailed, lambda_handler
+from notify_webhook.s3_client import get_s3_client
+from notify_webhook.settings import ConfigurationError
+from notify_webhook.signing import verify_signature
+from tests.conftest import ARCHIVE_BUCKET, REGION
+from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, refused_url, s3_event
+from tools.lambda_context import LocalLambdaContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SECRET_KEY_PART = SECRET.removeprefix("whsec_")
+FIELDS = {
+    "datapack_identifier",
+    "display",
+    "path",
+    "content_type",
+    "length",
+    "etag",
+    "sha256",
+    "submitter_name",
+    "submitter_email",
+    "_updated",
+}
+UPLOADER = {
+    "uploaded-by": "presigned-url",
+    "uploader-name": "Jane Doe",
+    "uploader-email": "jane@example.test",
+}
+
+Put = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def notify_env(
+    server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> WebhookReceiver:
+    monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
+    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", SECRET)
+    monkeypatch.setenv("WEBHOOK_BACKOFF_BASE_SECONDS", "0.001")
+    for name in (
+        "WEBHOOK_SECRET_PARAMETER",
+        "ACCEPTED_UPLOADERS",
+        "WEBHOOK_MAX_ATTEMPTS",
+        "WEBHOOK_SECRET_IN_BODY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return webhook_receiver
+
+
+@pytest.fixture
+def put(server_s3: S3Client) -> Put:
+    """Store an object in moto's server and return the S3 event record announcing it."""
+    sequence = iter(range(1, 1000))
+
+    def store(
+        key: str,
+        body: bytes = b'{"first_name": "Jane"}',
+        metadata: dict[str, str] | None = None,
+        *,
+        sha256_checksum: bool = False,
+        encode_slash: bool = False,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        extra: dict[str, Any] = {"ChecksumAlgorithm": "SHA256"} if sha256_checksum else {}
+        answer = server_s3.put_object(
+            Bucket=ARCHIVE_BUCKET,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            Metadata=UPLOADER if metadata is None else metadata,
+            **extra,
+        )
+        return object_created_record(
+            ARCHIVE_BUCKET,
+            key,
+            etag=answer["ETag"],
+            version_id=answer.get("VersionId"),
+            sequencer=f"{next(sequence):018X}",
+            size=len(body),
+            encode_slash=encode_slash,
+        )
+
+    return store
+
+
+def headers_of(receiver: WebhookReceiver, index: int = 0) -> dict[str, str]:
+    return receiver.requests[index].headers
+
+
+def test_happy_path_field_by_field(
+    notify_env: WebhookReceiver, put: Put, server_s3: S3Client, lambda_context: LocalLambdaContext
+) -> None:
+    server_s3.put_bucket_versioning(Bucket=ARCHIVE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    body = b'{"first_name": "Jane", "note": "caf\xc3\xa9"}'
+    record = put("forms/contact/2026/11/22/01ABC.json", body)
+    result = lambda_handler(s3_event(record), lambda_context)
+    assert result == {"delivered": 1, "skipped": 0, "ignored": 0, "failed": 0}
+
+    [request] = notify_env.requests
+    assert request.method == "POST"
+    assert request.headers["content-type"] == "application/json"
+    payload = request.json()
+    assert set(payload) == {*FIELDS, "secret_token"}
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="forms/contact/2026/11/22/01ABC.json")
+    assert payload["datapack_identifier"] == "forms"
+    assert payload["path"] == "/contact/2026/11/22"
+    assert payload["display"] == "01ABC.json"
+    assert payload["content_type"] == "application/json"
+    assert payload["length"] == len(body)
+    assert payload["etag"] == head["ETag"].strip('"') == record["s3"]["object"]["eTag"]
+    assert payload["sha256"] == hashlib.sha256(body).hexdigest()
+    assert payload["submitter_name"] == "Jane Doe"
+    assert payload["submitter_email"] == "jane@example.test"
+    assert payload["_updated"] == str(head["LastModified"])
+    assert payload["secret_token"] == SECRET
+
+    headers = request.headers
+    assert headers["webhook-id"].startswith("msg_")
+    assert verify_signature(
+        SECRET,
+        headers["webhook-id"],
+        headers["webhook-timestamp"],
+        request.body,
+        headers["webhook-signature"],
+    )
+    Webhook(SECRET).verify(request.body, headers)  # the independent Standard Webhooks implementation
+    assert not verify_signature(
+        SECRET,
+        headers["webhook-id"],
+        headers["webhook-timestamp"],
+        request.body + b" ",
+        headers["webhook-signature"],
+    )
+
+
+@pytest.mark.parametrize("encode_slash", [False, True], ids=["a/b+c.txt", "a%2Fb+c.txt"])
+def test_both_key_encodings(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, encode_slash: bool
+) -> None:
+    record = put("a/b c.txt", b"plain", encode_slash=encode_slash, content_type="text/plain")
+    assert record["s3"]["object"]["key"] == ("a%2Fb+c.txt" if encode_slash else "a/b+c.txt")
+    lambda_handler(s3_event(record), lambda_context)
+    payload = notify_env.requests[0].json()
+    assert (payload["datapack_identifier"], payload["path"], payload["display"]) == ("a", "/", "b c.txt")
+    assert payload["sha256"] == hashlib.sha256(b"plain").hexdigest()
+
+
+def test_one_segment_key(notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext) -> None:
+    lambda_handler(s3_event(put("file.ext", b"x")), lambda_context)
+    payload = notify_env.requests[0].json()
+    assert (payload["datapack_identifier"], payload["path"], payload["display"]) == (
+        "file.ext",
+        "/",
+        "file.ext",
+    )
+
+
+def test_uploader_filter(
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+    log_output: Callable[[], str],
+) -> None:
+    archived = put("submissions/a.json", metadata={"uploaded-by": "archive-submission"})
+    anonymous = put("submissions/b.json", metadata={})
+    event = s3_event(archived, anonymous)
+    assert lambda_handler(event, lambda_context)["skipped"] == 2
+    assert notify_env.requests == []
+    assert "uploader not accepted" in log_output()
+
+    monkeypatch.setenv("ACCEPTED_UPLOADERS", "presigned-url,archive-submission")
+    result = lambda_handler(event, lambda_context)
+    assert (result["delivered"], result["skipped"]) == (1, 1)
+    assert [request.json()["display"] for request in notify_env.requests] == ["a.json"]
+
+
+def test_several_records_are_all_handled(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+) -> None:
+    records = [put(f"pack/{name}.json", name.encode()) for name in ("one", "two", "three")]
+    assert lambda_handler(s3_event(*records), lambda_context)["delivered"] == 3
+    displays = [request.json()["display"] for request in notify_env.requests]
+    assert displays == ["one.json", "two.json", "three.json"]
+    assert len({request.headers["webhook-id"] for request in notify_env.requests}) == 3
+
+
+def test_duplicate_event_gets_the_same_webhook_id(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+) -> None:
+    event = s3_event(put("pack/dup.json"))
+    lambda_handler(event, lambda_context)
+    lambda_handler(json.loads(json.dumps(event)), lambda_context)
+    first, second = notify_env.requests
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert first.json() == second.json()
+
+
+def test_503_then_200_is_delivered(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+) -> None:
+    notify_env.script(Reply(status=503, headers={"Retry-After": "0"}), 200)
+    assert lambda_handler(s3_event(put("pack/retry.json")), lambda_context)["delivered"] == 1
+    first, second = notify_env.requests
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert first.body == second.body
+    Webhook(SECRET).verify(second.body, second.headers)
+
+
+def test_always_500_raises_after_max_attempts(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "4")
+    notify_env.script(*[500] * 10)
+    with pytest.raises(NotificationFailed, match="HTTP 500"):
+        lambda_handler(s3_event(put("pack/down.json")), lambda_context)
+    assert len(notify_env.requests) == 4
+
+
+def test_4xx_raises_after_one_attempt(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+) -> None:
+    notify_env.script(401)
+    with pytest.raises(NotificationFailed, match="HTTP 401"):
+        lambda_handler(s3_event(put("pack/denied.json")), lambda_context)
+    assert len(notify_env.requests) == 1
+
+
+def test_302_is_a_failure_and_not_followed(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+) -> None:
+    notify_env.script(Reply(status=302, headers={"Location": notify_env.url + "/moved"}))
+    with pytest.raises(NotificationFailed, match="redirect"):
+        lambda_handler(s3_event(put("pack/moved.json")), lambda_context)
+    assert [request.path for request in notify_env.requests] == ["/hooks/archive"]
+
+
+def test_refused_connection_raises(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", refused_url())
+    with pytest.raises(NotificationFailed, match="connection failed"):
+        lambda_handler(s3_event(put("pack/nobody.json")), lambda_context)
+
+
+def test_one_failure_does_not_stop_the_other_records(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+) -> None:
+    notify_env.script(400)
+    records = [put("pack/first.json"), put("pack/second.json")]
+    with pytest.raises(NotificationFailed, match=r"1 of 2 record\(s\) not delivered: pack/first.json"):
+        lambda_handler(s3_event(*records), lambda_context)
+    assert [request.json()["display"] for request in notify_env.requests] == ["first.json", "second.json"]
+
+
+def test_missing_object_is_skipped_with_a_warning(
+    notify_env: WebhookReceiver,
+    put: Put,
+    server_s3: S3Client,
+    lambda_context: LocalLambdaContext,
+    log_output: Callable[[], str],
+) -> None:
+    record = put("pack/gone.json")
+    server_s3.delete_object(Bucket=ARCHIVE_BUCKET, Key="pack/gone.json")
+    assert lambda_handler(s3_event(record), lambda_context)["skipped"] == 1
+    assert notify_env.requests == []
+    output = log_output()
+    assert "object no longer exists" in output
+    assert '"level":"WARNING"' in output
+
+
+def test_checksum_fast_path_reads_no_body(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+) -> None:
+    body = b'{"checksummed": true}'
+    record = put("pack/sum.json", body, sha256_checksum=True)
+    calls: list[str] = []
+    get_s3_client().meta.events.register("before-call.s3.GetObject", lambda **_: calls.append("get"))
+    lambda_handler(s3_event(record), lambda_context)
+    assert calls == []
+    assert notify_env.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
+
+    calls.clear()
+    lambda_handler(s3_event(put("pack/plain.json", body)), lambda_context)
+    assert calls == ["get"]
+    assert notify_env.requests[1].json()["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_secret_never_reaches_logs_metrics_or_the_exception(
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    log_output: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    notify_env.script(*[Reply(status=500, body=b"echo: " + SECRET.encode())] * 3)
+    with pytest.raises(NotificationFailed) as raised:
+        lambda_handler(s3_event(put("pack/secret.json")), lambda_context)
+    assert len(notify_env.requests) == 3
+    assert notify_env.requests[0].json()["secret_token"] == SECRET  # it was sent, as configured
+    captured = log_output() + caplog.text + str(raised.value) + repr(raised.value)
+    assert "webhook delivery failed" in captured
+    assert SECRET_KEY_PART not in captured
+    assert base64.b64decode(SECRET_KEY_PART).hex() not in captured
+
+
+def test_secret_can_stay_out_of_the_body(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET_IN_BODY", "false")
+    lambda_handler(s3_event(put("pack/nosecret.json")), lambda_context)
+    request = notify_env.requests[0]
+    assert set(request.json()) == FIELDS
+    Webhook(SECRET).verify(request.body, request.headers)
+
+
+def test_missing_uploader_details_are_null_with_a_warning(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, log_output: Callable[[], str]
+) -> None:
+    lambda_handler(s3_event(put("pack/anon.json", metadata={"uploaded-by": "presigned-url"})), lambda_context)
+    payload = notify_env.requests[0].json()
+    assert payload["submitter_name"] is None
+    assert payload["submitter_email"] is None
+    assert "no uploader metadata" in log_output()
+
+
+def test_test_events_and_other_records_are_ignored(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+) -> None:
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": ARCHIVE_BUCKET}
+    assert lambda_handler(test_event, lambda_context)["delivered"] == 0
+    removed = put("pack/removed.json")
+    removed["eventName"] = "ObjectRemoved:Delete"
+    assert lambda_handler(s3_event(removed), lambda_context)["ignored"] == 1
+    assert notify_env.requests == []
+
+
+def test_missing_configuration_is_a_clear_error(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WEBHOOK_URL")
+    with pytest.raises(ConfigurationError, match="WEBHOOK_URL"):
+        lambda_handler(s3_event(put("pack/x.json")), lambda_context)
+    monkeypatch.setenv("WEBHOOK_URL", notify_env.url)
+    monkeypatch.delenv("WEBHOOK_SECRET_TOKEN")
+    with pytest.raises(ConfigurationError, match="WEBHOOK_SECRET_TOKEN"):
+        lambda_handler(s3_event(put("pack/x.json")), lambda_context)
+    assert notify_env.requests == []
+
+
+def test_secret_from_ssm_parameter(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name="/form-archive/webhook-secret", Value=SECRET, Type="SecureString"
+    )
+    monkeypatch.delenv("WEBHOOK_SECRET_TOKEN")
+    monkeypatch.setenv("WEBHOOK_SECRET_PARAMETER", "/form-archive/webhook-secret")
+    lambda_handler(s3_event(put("pack/ssm.json")), lambda_context)
+    request = notify_env.requests[0]
+    Webhook(SECRET).verify(request.body, request.headers)
