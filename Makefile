@@ -64,8 +64,10 @@ build: $(SAM_STAMP)
 	@py313="$$(tools/find_python.sh 3.13)" && echo "sam build with $$py313" && \
 		PATH="$$(dirname "$$py313"):$$PATH" $(SAM) build
 
+# Only the function's result goes to stdout (`make invoke ... | jq`); the command and logs go to stderr.
 invoke: $(STAMP)
-	$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)
+	@echo "$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)" >&2
+	@$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)
 
 clean:
 	rm -rf $(VENV) .venv-313 .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam

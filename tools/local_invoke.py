@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.lambda_context import LocalLambdaContext
-from tools.sam_template import Resolver, TemplateError, Unresolvable, load_template
+from tools.sam_template import NOTHING, Resolver, TemplateError, Unresolvable, load_template
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
@@ -130,7 +130,14 @@ def read_function(
         variables = (source.get("Environment") or {}).get("Variables") or {}
         if isinstance(variables, dict):
             declared.update(variables)
-    environment = {name: _resolve_or_blank(resolver, value) for name, value in declared.items()}
+    environment: dict[str, str] = {}
+    for variable, value in declared.items():
+        try:
+            resolved = resolver.resolve(value)
+        except (Unresolvable, ValueError, TypeError, IndexError):
+            resolved = ""
+        if resolved is not NOTHING:  # `!Ref AWS::NoValue` removes the variable, as in a deployed stack
+            environment[variable] = _text(resolved)
 
     timeout = _property(resolver, properties, globals_, "Timeout")
     memory = _property(resolver, properties, globals_, "MemorySize")

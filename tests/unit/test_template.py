@@ -1,0 +1,372 @@
+"""template.yaml, samconfig.toml and events/*.json against the contract in DESIGN.md and issue 4."""
+
+from __future__ import annotations
+
+import ast
+import json
+import tomllib
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tools.local_invoke import PROJECT_ROOT, load_handler, read_function
+from tools.sam_template import load_template
+
+TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
+EVENTS = PROJECT_ROOT / "events"
+FUNCTIONS = {
+    "ArchiveSubmissionFunction": "archive_submission",
+    "NotifyWebhookFunction": "notify_webhook",
+}
+# Lambda sets these itself; a function may read them without the template declaring them.
+RUNTIME_PREFIXES = ("AWS_", "LAMBDA_", "_X_AMZN")
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE_PATH)
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]  # type: ignore[no-any-return]
+
+
+def properties(resources: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return resources[logical_id]["Properties"]  # type: ignore[no-any-return]
+
+
+def mentions(node: Any, logical_id: str) -> bool:
+    """Whether any Ref/GetAtt/Sub inside `node` points at the resource `logical_id`."""
+    if isinstance(node, dict):
+        if node.get("Ref") == logical_id:
+            return True
+        if "Fn::GetAtt" in node and node["Fn::GetAtt"][0] == logical_id:
+            return True
+        if "Fn::Sub" in node:
+            text = node["Fn::Sub"] if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"][0]
+            if "${" + logical_id + "}" in text or "${" + logical_id + "." in text:
+                return True
+        return any(mentions(value, logical_id) for value in node.values())
+    if isinstance(node, list):
+        return any(mentions(item, logical_id) for item in node)
+    return False
+
+
+# ------------------------------------------------------------------ functions
+
+
+def test_globals(template: dict[str, Any]) -> None:
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Tracing"] == "Active"
+    assert 3 <= globals_["Timeout"] <= 900
+    assert 128 <= globals_["MemorySize"] <= 10240
+    variables = globals_["Environment"]["Variables"]
+    assert {"POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(variables)
+
+
+@pytest.mark.parametrize(("logical_id", "package"), FUNCTIONS.items())
+def test_handler_resolves_to_a_real_function(logical_id: str, package: str) -> None:
+    spec = read_function(logical_id, template_path=TEMPLATE_PATH)
+    assert spec.code_uri == (PROJECT_ROOT / "functions").resolve()
+    assert spec.handler == f"{package}.app.lambda_handler"
+    handler = load_handler(spec)
+    assert callable(handler)
+    assert handler.__module__ == f"{package}.app"
+
+
+def _environment_reads(package: str) -> set[str]:
+    """Names of environment variables the package reads: `os.environ.get("X")`, `os.getenv("X")`,
+    `environ["X"]`, and helpers called with an environ mapping and a literal name (`_value(environ, "X")`)."""
+    names: set[str] = set()
+    for path in (PROJECT_ROOT / "functions" / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Subscript)
+                and "environ" in ast.unparse(node.value)
+                and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, str)
+            ):
+                names.add(node.slice.value)
+            if not isinstance(node, ast.Call):
+                continue
+            callee = ast.unparse(node.func)
+            reads_env = callee.endswith("getenv") or "environ" in callee
+            reads_env = reads_env or any("environ" in ast.unparse(argument) for argument in node.args)
+            if not reads_env:
+                continue
+            names.update(
+                argument.value
+                for argument in node.args
+                if isinstance(argument, ast.Constant)
+                and isinstance(argument.value, str)
+                and argument.value.isupper()
+                and argument.value.replace("_", "").isalnum()
+            )
+    return {name for name in names if not name.startswith(RUNTIME_PREFIXES)}
+
+
+def test_env_scanner_finds_the_documented_variables() -> None:
+    """Guards the next test against a scanner that finds nothing."""
+    assert {"ARCHIVE_BUCKET", "ARCHIVE_PREFIX", "MAX_SUBMISSION_BYTES"} <= _environment_reads(
+        "archive_submission"
+    )
+    assert {
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET_TOKEN",
+        "WEBHOOK_SECRET_PARAMETER",
+        "ACCEPTED_UPLOADERS",
+        "WEBHOOK_TIMEOUT_SECONDS",
+        "WEBHOOK_MAX_ATTEMPTS",
+        "WEBHOOK_SECRET_IN_BODY",
+    } <= _environment_reads("notify_webhook")
+
+
+@pytest.mark.parametrize(("logical_id", "package"), FUNCTIONS.items())
+def test_every_variable_the_code_reads_is_set_in_the_template(logical_id: str, package: str) -> None:
+    declared = set(read_function(logical_id, template_path=TEMPLATE_PATH).environment)
+    missing = _environment_reads(package) - declared
+    assert not missing, f"{logical_id} reads {sorted(missing)} but the template does not set them"
+
+
+def test_function_environment_values(resources: dict[str, Any]) -> None:
+    archive = properties(resources, "ArchiveSubmissionFunction")["Environment"]["Variables"]
+    assert archive["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+    assert archive["ARCHIVE_PREFIX"] == {"Ref": "ArchivePrefix"}
+    notify = properties(resources, "NotifyWebhookFunction")["Environment"]["Variables"]
+    assert notify["ACCEPTED_UPLOADERS"] == "presigned-url,archive-submission"
+    assert notify["WEBHOOK_URL"] == {"Ref": "WebhookUrl"}
+    assert notify["WEBHOOK_SECRET_TOKEN"] == {"Ref": "WebhookSecretToken"}
+    assert notify["WEBHOOK_SECRET_PARAMETER"] == {"Ref": "WebhookSecretParameterName"}
+
+
+def test_notify_timeout_covers_all_delivery_attempts(resources: dict[str, Any]) -> None:
+    notify = properties(resources, "NotifyWebhookFunction")
+    variables = notify["Environment"]["Variables"]
+    worst_case = float(variables["WEBHOOK_TIMEOUT_SECONDS"]) * int(variables["WEBHOOK_MAX_ATTEMPTS"])
+    assert notify["Timeout"] > worst_case + 10
+
+
+# ------------------------------------------------------------------ API
+
+
+def test_rest_api_requires_an_api_key_with_a_usage_plan(resources: dict[str, Any]) -> None:
+    event = properties(resources, "ArchiveSubmissionFunction")["Events"]["PostSubmission"]
+    assert event["Type"] == "Api"
+    assert event["Properties"]["Path"] == "/submissions"
+    assert event["Properties"]["Method"].upper() == "POST"
+    api_id = event["Properties"]["RestApiId"]["Ref"]
+    api = resources[api_id]
+    assert api["Type"] == "AWS::Serverless::Api"
+    auth = api["Properties"]["Auth"]
+    assert auth["ApiKeyRequired"] is True
+    assert auth["UsagePlan"]["CreateUsagePlan"] == "PER_API"
+    assert {"RateLimit", "BurstLimit"} <= set(auth["UsagePlan"]["Throttle"])
+    assert "Limit" in auth["UsagePlan"]["Quota"]
+
+
+def test_archive_function_writes_only_to_the_archive_bucket(resources: dict[str, Any]) -> None:
+    statements = [
+        statement
+        for policy in properties(resources, "ArchiveSubmissionFunction")["Policies"]
+        for statement in policy["Statement"]
+    ]
+    actions = {action for statement in statements for action in statement["Action"]}
+    assert actions == {"s3:PutObject", "s3:GetObject"}
+    assert all(mentions(statement["Resource"], "ArchiveBucket") for statement in statements)
+
+
+# ------------------------------------------------------------------ bucket and trigger
+
+
+def test_s3_event_is_on_the_archive_bucket(resources: dict[str, Any]) -> None:
+    event = properties(resources, "NotifyWebhookFunction")["Events"]["ObjectCreated"]
+    assert event["Type"] == "S3"
+    assert event["Properties"]["Bucket"] == {"Ref": "ArchiveBucket"}
+    assert event["Properties"]["Events"] in ("s3:ObjectCreated:*", ["s3:ObjectCreated:*"])
+    assert resources["ArchiveBucket"]["Type"] == "AWS::S3::Bucket"
+
+
+def test_notify_role_names_the_bucket_without_a_circular_reference(resources: dict[str, Any]) -> None:
+    """The bucket's notification depends on the function, so the function's policies must not reference
+    the bucket resource; they use the same name expression as the bucket's BucketName instead."""
+    notify = properties(resources, "NotifyWebhookFunction")
+    assert not mentions(notify["Policies"], "ArchiveBucket")
+    assert not mentions(notify["Environment"], "ArchiveBucket")
+    bucket_name = properties(resources, "ArchiveBucket")["BucketName"]
+    statements = [statement for policy in notify["Policies"] for statement in policy.get("Statement", [])]
+    s3_statements = [statement for statement in statements if "s3:" in str(statement["Action"])]
+    assert s3_statements
+    for statement in s3_statements:
+        assert statement["Resource"]["Fn::Sub"][1]["Name"] == bucket_name
+    actions = {action for statement in s3_statements for action in _listed(statement["Action"])}
+    assert actions == {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"}, "read-only"
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_bucket_is_private_encrypted_and_versioned(resources: dict[str, Any]) -> None:
+    bucket = properties(resources, "ArchiveBucket")
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+    assert resources["ArchiveBucket"]["DeletionPolicy"] == "Retain"
+
+
+def test_bucket_cors_comes_from_allowed_origins(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    condition, cors, otherwise = properties(resources, "ArchiveBucket")["CorsConfiguration"]["Fn::If"]
+    assert condition in template["Conditions"]
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    (rule,) = cors["CorsRules"]
+    assert rule["AllowedOrigins"] == {"Ref": "AllowedOrigins"}
+    assert set(rule["AllowedMethods"]) == {"PUT", "POST", "DELETE"}
+    assert template["Parameters"]["AllowedOrigins"]["Type"] == "CommaDelimitedList"
+
+
+def test_bucket_policy_denies_requests_without_tls(resources: dict[str, Any]) -> None:
+    policy = properties(resources, "ArchiveBucketPolicy")
+    assert policy["Bucket"] == {"Ref": "ArchiveBucket"}
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"][0] == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}
+    assert statement["Resource"][1] == {"Fn::Sub": "${ArchiveBucket.Arn}/*"}
+
+
+# ------------------------------------------------------------------ failures
+
+
+def test_failed_notifications_end_on_an_encrypted_queue(resources: dict[str, Any]) -> None:
+    config = properties(resources, "NotifyWebhookFunction")["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert 60 <= config["MaximumEventAgeInSeconds"] <= 21600
+    on_failure = config["DestinationConfig"]["OnFailure"]
+    assert on_failure["Type"] == "SQS"
+    assert on_failure["Destination"] == {"Fn::GetAtt": ["NotifyFailureQueue", "Arn"]}
+    queue = resources["NotifyFailureQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
+
+
+# ------------------------------------------------------------------ parameters and outputs
+
+
+def test_secret_parameters(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    assert parameters["WebhookSecretToken"]["NoEcho"] is True
+    assert parameters["WebhookSecretToken"]["Default"] == ""
+    assert "WebhookSecretParameterName" in parameters
+    ssm_policy = properties(resources, "NotifyWebhookFunction")["Policies"][-1]["Fn::If"]
+    assert ssm_policy[0] == "HasSecretParameter"
+    (statement,) = ssm_policy[1]["Statement"]
+    assert statement["Action"] == "ssm:GetParameter"
+    assert "${WebhookSecretParameterName}" in statement["Resource"]["Fn::Sub"]
+    assert ssm_policy[2] == {"Ref": "AWS::NoValue"}
+    assert {"WebhookUrl", "AllowedOrigins", "ArchivePrefix", "ApiThrottleRateLimit", "ApiQuotaLimit"} <= set(
+        parameters
+    )
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert "/submissions" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    assert outputs["ApiKeyId"]["Value"] == {"Ref": "FormArchiveApiApiKey"}
+    assert outputs["ArchiveBucketName"]["Value"] == {"Ref": "ArchiveBucket"}
+    assert outputs["NotifyFailureQueueUrl"]["Value"] == {"Ref": "NotifyFailureQueue"}
+    assert {"ArchiveSubmissionFunctionArn", "NotifyWebhookFunctionArn"} <= set(outputs)
+
+
+def test_every_ref_points_at_something_declared(template: dict[str, Any]) -> None:
+    """Catches typos; generated names (FormArchiveApiApiKey) are SAM's own for a PER_API usage plan."""
+    known = set(template["Parameters"]) | set(template["Resources"]) | {"FormArchiveApiApiKey"}
+
+    def refs(node: Any) -> set[str]:
+        if isinstance(node, dict):
+            found = {node["Ref"]} if isinstance(node.get("Ref"), str) else set()
+            return found.union(*(refs(value) for value in node.values()))
+        if isinstance(node, list):
+            return set().union(*(refs(item) for item in node))
+        return set()
+
+    unknown = {name for name in refs(template) if not name.startswith("AWS::")} - known
+    assert not unknown
+
+
+# ------------------------------------------------------------------ samconfig and events
+
+
+def test_samconfig() -> None:
+    config = tomllib.loads((PROJECT_ROOT / "samconfig.toml").read_text(encoding="utf-8"))["default"]
+    assert config["global"]["parameters"]["stack_name"]
+    assert config["global"]["parameters"]["region"]
+    deploy = config["deploy"]["parameters"]
+    assert "CAPABILITY_IAM" in deploy["capabilities"]
+    assert deploy["confirm_changeset"] is True
+    assert deploy["resolve_s3"] is True
+    overrides = " ".join(deploy["parameter_overrides"])
+    assert "WebhookSecretToken" not in overrides, "secrets never go into samconfig.toml"
+    assert config["build"]["parameters"] == {"cached": True, "parallel": True}
+    assert config["validate"]["parameters"]["lint"] is True
+
+
+def test_submission_event_carries_the_sample_submission_verbatim() -> None:
+    event = json.loads((EVENTS / "submission.json").read_text(encoding="utf-8"))
+    sample = (PROJECT_ROOT / "tests" / "fixtures" / "sample_submission.json").read_text(encoding="utf-8")
+    assert event["httpMethod"] == "POST"
+    assert event["path"] == event["resource"] == "/submissions"
+    assert event["body"] == sample
+    assert event["isBase64Encoded"] is False
+
+
+def test_bad_submission_event_is_not_a_json_object() -> None:
+    event = json.loads((EVENTS / "submission_bad.json").read_text(encoding="utf-8"))
+    assert not isinstance(json.loads(event["body"]), dict)
+
+
+def test_s3_event_has_an_encoded_key() -> None:
+    event = json.loads((EVENTS / "s3_put.json").read_text(encoding="utf-8"))
+    (record,) = event["Records"]
+    assert record["eventSource"] == "aws:s3"
+    assert record["eventName"].startswith("ObjectCreated:")
+    key = record["s3"]["object"]["key"]
+    assert "+" in key
+    assert "%2F" in key
+
+
+def test_env_file_overrides_only_declared_variables_with_local_values() -> None:
+    """`sam local invoke` silently ignores undeclared names; loopback URLs and fake values only."""
+    env = json.loads((EVENTS / "env.json").read_text(encoding="utf-8"))
+    declared_everywhere = set.intersection(
+        *(set(read_function(name, template_path=TEMPLATE_PATH).environment) for name in FUNCTIONS)
+    )
+    assert set(env.get("Parameters", {})) <= declared_everywhere
+    assert set(env) <= {"Parameters", *FUNCTIONS}
+    for logical_id in FUNCTIONS:
+        declared = set(read_function(logical_id, template_path=TEMPLATE_PATH).environment)
+        assert set(env[logical_id]) <= declared, logical_id
+        for name, value in env[logical_id].items():
+            assert isinstance(value, str)
+            if value.startswith("http"):
+                assert urlsplit(value).hostname == "127.0.0.1", name
+    assert env["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"] == "testing"
+
+
+def test_events_are_valid_json() -> None:
+    names = sorted(path.name for path in EVENTS.glob("*.json"))
+    assert {"submission.json", "submission_bad.json", "s3_put.json", "env.json"} <= set(names)
+    for path in EVENTS.glob("*.json"):
+        assert isinstance(json.loads(path.read_text(encoding="utf-8")), dict), path.name
