@@ -1,0 +1,35 @@
+"""The one place the bench touches notify_webhook's hashing: called exactly as its handler calls it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from notify_webhook.notification import S3Object, head_object, object_sha256, strip_etag
+from notify_webhook.s3_client import get_s3_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import PutObjectOutputTypeDef
+
+
+def project_client() -> S3Client:
+    """notify_webhook's own cached client (its config, its connection pool)."""
+    return get_s3_client()
+
+
+def event_target(bucket: str, key: str, put: PutObjectOutputTypeDef) -> S3Object:
+    """What the handler builds from the ObjectCreated record of this upload."""
+    return S3Object(
+        bucket=bucket,
+        key=key,
+        version_id=put.get("VersionId") or None,
+        event_etag=strip_etag(put.get("ETag")),
+        sequencer="0000000000000000000000000000000000",
+    )
+
+
+def project_sha256_hex(client: S3Client, target: S3Object) -> str:
+    """`_announce`'s two steps: head (checksums enabled), then S3's SHA-256 or the pinned, streamed body."""
+    head = head_object(client, target)
+    digest, _from_checksum = object_sha256(client, target, head)
+    return digest
