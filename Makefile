@@ -70,7 +70,7 @@ invoke: $(STAMP)
 	@$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)
 
 clean:
-	rm -rf $(VENV) .venv-313 .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
+	rm -rf $(VENV) .venv-313 $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
 
 # Benchmarks (issue 6): minutes, so not part of `make test`; writes bench/results.json.
 # A quick look: make bench BENCH_ARGS="--object-mib 16 --rounds 3 --archive-calls 50"
