@@ -70,7 +70,7 @@ invoke: $(STAMP)
 	@$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)
 
 clean:
-	rm -rf $(VENV) .venv-313 $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
+	rm -rf $(VENV) .venv-313 $(SAM_VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
 
 # Benchmarks (issue 6): minutes, so not part of `make test`; writes bench/results.json.
 # A quick look: make bench BENCH_ARGS="--object-mib 16 --rounds 3 --archive-calls 50"
@@ -78,3 +78,18 @@ clean:
 BENCH_ARGS ?= --object-mib 256
 bench: $(STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Template security scan (issue 7): checkov in its own venv; deliberate skips live in template.yaml's
+# Metadata (checkov: skip) with their reasons, repeated in README's security section.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+.PHONY: scan
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+scan: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet \
+		--skip-download
