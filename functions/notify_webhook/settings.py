@@ -42,13 +42,30 @@ def _value(environ: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _webhook_url(environ: Mapping[str, str]) -> str:
+def _webhook_url(environ: Mapping[str, str], *, allow_http: bool) -> str:
+    """Guards against sending signed notifications (and the secret) somewhere unintended: `https://` only
+    unless `WEBHOOK_ALLOW_HTTP` is true (local receivers), a host, and no `user:password@` in the URL."""
     url = _value(environ, "WEBHOOK_URL")
     if url is None:
         raise ConfigurationError("WEBHOOK_URL is not set")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigurationError("WEBHOOK_URL must be an absolute http:// or https:// URL")
+    try:
+        parts = urlsplit(url)
+        hostname, _port = parts.hostname, parts.port  # `.port` raises on a malformed or out-of-range port
+    except ValueError:
+        raise ConfigurationError("WEBHOOK_URL is not a valid URL") from None
+    schemes = {"https", "http"} if allow_http else {"https"}
+    if parts.scheme.lower() not in schemes:
+        raise ConfigurationError(
+            "WEBHOOK_URL must be an absolute http:// or https:// URL"
+            if allow_http
+            else "WEBHOOK_URL must be an https:// URL (set WEBHOOK_ALLOW_HTTP=true only for a local receiver)"
+        )
+    if "@" in parts.netloc:
+        raise ConfigurationError(
+            "WEBHOOK_URL must not carry credentials (user:password@); the signature authenticates the sender"
+        )
+    if not hostname:
+        raise ConfigurationError("WEBHOOK_URL must name a host")
     return url
 
 
@@ -133,7 +150,7 @@ def _secret(environ: Mapping[str, str]) -> str:
 def load_settings(environ: Mapping[str, str]) -> NotifySettings:
     """Cheap enough to run per invocation; the SSM read behind the secret is cached."""
     return NotifySettings(
-        webhook_url=_webhook_url(environ),
+        webhook_url=_webhook_url(environ, allow_http=_flag(environ, "WEBHOOK_ALLOW_HTTP", default=False)),
         secret=_secret(environ),
         accepted_uploaders=_uploaders(environ),
         timeout_seconds=_number(environ, "WEBHOOK_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),

@@ -51,6 +51,7 @@ def notify_env(
     server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> WebhookReceiver:
     monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
+    monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")  # the receiver is http://127.0.0.1
     monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", SECRET)
     monkeypatch.setenv("WEBHOOK_BACKOFF_BASE_SECONDS", "0.001")
     for name in (

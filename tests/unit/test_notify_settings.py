@@ -60,6 +60,7 @@ def test_every_variable_is_read() -> None:
         ({"WEBHOOK_SECRET_IN_BODY": "maybe"}, "WEBHOOK_SECRET_IN_BODY"),
         ({"ACCEPTED_UPLOADERS": " , "}, "ACCEPTED_UPLOADERS"),
         ({"WEBHOOK_BACKOFF_BASE_SECONDS": "-1"}, "WEBHOOK_BACKOFF_BASE_SECONDS"),
+        ({"WEBHOOK_ALLOW_HTTP": "sometimes"}, "WEBHOOK_ALLOW_HTTP"),
     ],
 )
 def test_configuration_errors_name_the_variable_and_never_the_secret(
@@ -93,3 +94,52 @@ def test_secret_from_an_ssm_securestring_parameter() -> None:
 def test_missing_parameter_is_a_configuration_error() -> None:
     with mock_aws(), pytest.raises(ConfigurationError, match="WEBHOOK_SECRET_PARAMETER"):
         load_settings({"WEBHOOK_URL": BASE["WEBHOOK_URL"], "WEBHOOK_SECRET_PARAMETER": "/notify/missing"})
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_http", "message"),
+    [
+        ("http://127.0.0.1:8000/webhook", None, "must be an https:// URL"),
+        ("http://hooks.example.test/archive", "false", "must be an https:// URL"),
+        ("HTTP://hooks.example.test/archive", None, "must be an https:// URL"),
+        ("ftp://hooks.example.test/archive", "true", "http:// or https://"),
+        ("file:///etc/passwd", "true", "http:// or https://"),
+        ("https://user:testing-password@hooks.example.test/archive", None, "must not carry credentials"),
+        ("https://user@hooks.example.test/archive", None, "must not carry credentials"),
+        ("https://:testing-password@hooks.example.test/archive", None, "must not carry credentials"),
+        ("http://user:testing-password@127.0.0.1/x", "true", "must not carry credentials"),
+        ("https:///archive", None, "must name a host"),
+        ("https://:443/archive", None, "must name a host"),
+        ("https://hooks.example.test:99999/archive", None, "not a valid URL"),
+        ("https://[::1/archive", None, "not a valid URL"),
+    ],
+)
+def test_ssrf_guard_https_only_a_host_and_no_credentials(
+    url: str, allow_http: str | None, message: str
+) -> None:
+    environ = {**BASE, "WEBHOOK_URL": url}
+    if allow_http is not None:
+        environ["WEBHOOK_ALLOW_HTTP"] = allow_http
+    with pytest.raises(ConfigurationError, match=message) as raised:
+        load_settings(environ)
+    assert str(raised.value).startswith("WEBHOOK_URL")
+    assert "testing-password" not in str(raised.value)
+    assert url not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_http"),
+    [
+        ("https://hooks.example.test/archive?x=1", None),
+        ("HTTPS://hooks.example.test:8443/archive", "false"),
+        ("https://[::1]:8443/archive", None),
+        ("http://127.0.0.1:8000/webhook", "true"),
+        ("http://localhost/webhook", "yes"),
+        ("https://hooks.example.test/archive", "true"),
+    ],
+)
+def test_ssrf_guard_accepts_https_and_http_only_when_allowed(url: str, allow_http: str | None) -> None:
+    environ = {**BASE, "WEBHOOK_URL": url}
+    if allow_http is not None:
+        environ["WEBHOOK_ALLOW_HTTP"] = allow_http
+    assert load_settings(environ).webhook_url == url
