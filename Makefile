@@ -93,3 +93,14 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 scan: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet \
 		--skip-download
+
+# `make demo` (issue 5): one submission through archive -> S3 event (moto) -> signed webhook, no AWS, no
+# Docker. Progress on stderr, one JSON line on stdout. PAYLOAD=file.json archives your own JSON; KEEP=1
+# keeps moto and the receiver up and prints curl commands (Ctrl-C stops them); DEMO_ARGS for the rest
+# (python -m tools.demo --help).
+.PHONY: demo
+PAYLOAD ?=
+KEEP ?=
+DEMO_ARGS ?=
+demo: $(STAMP)
+	@$(PY) -m tools.demo $(if $(PAYLOAD),--payload "$(PAYLOAD)") $(if $(KEEP),--keep-running) $(DEMO_ARGS)
