@@ -67,13 +67,19 @@ def get_session() -> requests.Session:
 
 
 def _target(record: S3EventRecord) -> S3Object:
+    """The record's object; `ValueError` (or a lookup error) when a field is missing or of the wrong type."""
     s3 = record.s3
     obj = s3.get_object
+    bucket, raw_key, version_id, etag = s3.bucket.name, obj["key"], obj.version_id, obj.etag
+    if not (isinstance(bucket, str) and bucket and isinstance(raw_key, str) and raw_key):
+        raise ValueError("bucket name and key must be non-empty strings")
+    if not isinstance(version_id, str | None) or not isinstance(etag, str):
+        raise TypeError("versionId and eTag must be strings")
     return S3Object(
-        bucket=s3.bucket.name,
-        key=decode_event_key(obj["key"]),
-        version_id=obj.version_id or None,
-        event_etag=obj.etag,
+        bucket=bucket,
+        key=decode_event_key(raw_key),
+        version_id=version_id or None,
+        event_etag=etag,
         sequencer=str(obj.get("sequencer") or ""),
     )
 
@@ -174,13 +180,15 @@ def _announce(target: S3Object, settings: NotifySettings, context: LambdaContext
 
 def _handle_record(record: S3EventRecord, settings: NotifySettings, context: LambdaContext) -> str:
     """Turn every per-record fault into `RecordFailed` with a message that is safe to show."""
+    if not isinstance(record.raw_event, dict):
+        raise RecordFailed("malformed S3 record")
     event_name = str(record.get("eventName") or "")
     if not event_name.startswith("ObjectCreated:"):
         logger.info("not an ObjectCreated record; ignored", extra={"event_name": event_name})
         return "ignored"
     try:
         target = _target(record)
-    except (KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError, ValueError):
         raise RecordFailed("malformed S3 record") from None
     try:
         return _announce(target, settings, context)
@@ -198,7 +206,7 @@ def _handle_record(record: S3EventRecord, settings: NotifySettings, context: Lam
         raise RecordFailed(f"{target.key}: S3 unreachable ({type(error).__name__})") from None
 
 
-def handle_event(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+def handle_event(event: Any, context: LambdaContext) -> dict[str, int]:
     """Every record is tried; failures are collected and raised together at the end."""
     try:
         settings = load_settings(os.environ)
@@ -209,9 +217,8 @@ def handle_event(event: dict[str, Any], context: LambdaContext) -> dict[str, int
         raise
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
-        logger.info(
-            "no S3 records (e.g. s3:TestEvent); nothing to do", extra={"event": str(event.get("Event", ""))}
-        )
+        test_event = event.get("Event", "") if isinstance(event, dict) else type(event).__name__
+        logger.info("no S3 records (e.g. s3:TestEvent); nothing to do", extra={"event": str(test_event)})
         return {"delivered": 0, "skipped": 0, "ignored": 0, "failed": 0}
     counts = {"delivered": 0, "skipped": 0, "ignored": 0}
     failures: list[str] = []
