@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
@@ -21,9 +22,12 @@ from .s3_client import get_s3_client
 from .store import ObjectAlreadyExists, error_code, put_submission, sha256_b64, stored_sha256_b64
 from .submission_request import RequestRejected, is_json_content_type, parse_submission, raw_body_bytes
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 DEFAULT_PREFIX = "submissions"
 DEFAULT_MAX_SUBMISSION_BYTES = 262_144
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 logger = Logger()
 # Cold start (bench: import ratio 1.60 -> 1.40 of `import boto3`): the resolver comes from its submodule,
@@ -114,6 +118,12 @@ def handle_s3_unreachable(error: BotoCoreError) -> Response[str]:
     return _server_fault(502, "S3 unreachable", error_type=type(error).__name__)
 
 
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response[str]:
+    """The last resort: a proper 500 with the request id instead of an unhandled exception."""
+    return _server_fault(500, "unexpected failure", error_type=type(error).__name__)
+
+
 @app.not_found
 def handle_not_found(_error: Exception) -> Response[str]:
     return json_response(404, {"error": "not found; POST /submissions"})
@@ -128,16 +138,31 @@ def _idempotency_key() -> str | None:
     value = app.current_event.headers.get("Idempotency-Key")
     if value is None:
         return None
-    if not _IDEMPOTENCY_KEY.match(value):
+    if not isinstance(value, str) or not _IDEMPOTENCY_KEY.fullmatch(value):
         raise RequestRejected(400, "Idempotency-Key must be 1-255 visible ASCII characters")
     return value
+
+
+def _replay(client: S3Client, bucket: str, key: str, body: bytes, submission_id: str) -> Response[str] | None:
+    """The answer for an `Idempotency-Key` whose object already exists at `key`: the first request's `201`
+    for the same bytes, `409` for other bytes; None when no object holds `key`."""
+    stored = stored_sha256_b64(client, bucket, key)
+    if stored is None:
+        return None
+    if stored != sha256_b64(body):
+        return _reject(409, "Idempotency-Key was already used with a different body")
+    metrics.add_metric(name="SubmissionsReplayed", unit=MetricUnit.Count, value=1)
+    logger.info("idempotent replay", extra={"key": key, "submission_id": submission_id})
+    answer = {"submission_id": submission_id, "bucket": bucket, "key": key}
+    return json_response(201, answer, headers={"Idempotent-Replayed": "true"})
 
 
 @app.post("/submissions")
 def create_submission() -> Response[str]:
     settings = load_settings(os.environ)
     event = app.current_event
-    if not is_json_content_type(event.headers.get("Content-Type")):
+    content_type = event.headers.get("Content-Type")
+    if not isinstance(content_type, str | None) or not is_json_content_type(content_type):
         raise RequestRejected(415, "Content-Type must be application/json")
     raw = raw_body_bytes(event.body, bool(event.is_base64_encoded), settings.max_bytes)
     submission = parse_submission(raw)
@@ -146,20 +171,25 @@ def create_submission() -> Response[str]:
     submission_id = idempotent_submission_id(idempotency_key) if idempotency_key else new_submission_id()
     try:
         key = build_object_key(settings.prefix, received_at, submission_id)
+        # A retry just after midnight UTC lands in the next day's folder: the previous day's object
+        # answers it, so an Idempotency-Key holds for at least 24 hours.
+        previous_key = build_object_key(settings.prefix, received_at - timedelta(days=1), submission_id)
     except BucketPathError as error:
         raise ServerMisconfigured(f"ARCHIVE_PREFIX: {error}") from None
     client = get_s3_client()
-    answer = {"submission_id": submission_id, "bucket": settings.bucket, "key": key}
+    if idempotency_key:
+        earlier = _replay(client, settings.bucket, previous_key, submission.body, submission_id)
+        if earlier is not None:
+            return earlier
     try:
         put_submission(client, settings.bucket, key, submission.body, submission_id, received_at)
     except ObjectAlreadyExists:
         if idempotency_key is None:
             return _server_fault(500, "fresh submission id collided with an existing object", key=key)
-        if stored_sha256_b64(client, settings.bucket, key) != sha256_b64(submission.body):
-            return _reject(409, "Idempotency-Key was already used with a different body")
-        metrics.add_metric(name="SubmissionsReplayed", unit=MetricUnit.Count, value=1)
-        logger.info("idempotent replay", extra={"key": key, "submission_id": submission_id})
-        return json_response(201, answer, headers={"Idempotent-Replayed": "true"})
+        replayed = _replay(client, settings.bucket, key, submission.body, submission_id)
+        if replayed is None:
+            return _reject(409, "a request with this Idempotency-Key is still in progress; retry it")
+        return replayed
     metrics.add_metric(name="SubmissionsArchived", unit=MetricUnit.Count, value=1)
     logger.info(
         "submission archived",
@@ -170,17 +200,35 @@ def create_submission() -> Response[str]:
             "fields": submission.field_count,
         },
     )
-    return json_response(201, answer)
+    return json_response(201, {"submission_id": submission_id, "bucket": settings.bucket, "key": key})
+
+
+def _all_strings(values: Iterable[Any]) -> bool:
+    return all(isinstance(value, str) for value in values)
 
 
 def _is_proxy_event(event: Any) -> bool:
+    """API Gateway always sends these fields with these types; anything else is answered with a 400."""
     if not isinstance(event, dict):
         return False
+    headers = event.get("headers")
+    multi_headers = event.get("multiValueHeaders")
     return (
         isinstance(event.get("httpMethod"), str)
         and isinstance(event.get("path"), str)
-        and isinstance(event.get("headers") or {}, dict)
         and isinstance(event.get("body"), str | None)
+        and isinstance(event.get("isBase64Encoded"), bool | None)
+        and isinstance(event.get("requestContext"), dict | None)
+        and (headers is None or (isinstance(headers, dict) and _all_strings(headers.values())))
+        and (
+            multi_headers is None
+            or (
+                isinstance(multi_headers, dict)
+                and all(
+                    isinstance(values, list) and _all_strings(values) for values in multi_headers.values()
+                )
+            )
+        )
     )
 
 
@@ -200,4 +248,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not _is_proxy_event(event):
         logger.warning("event is not an API Gateway REST proxy request")
         return _bad_event_response()
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    except Exception as error:  # a fault outside any route (e.g. an unparsable event): answer, never raise
+        metrics.add_metric(name="SubmissionsFailed", unit=MetricUnit.Count, value=1)
+        logger.error("unexpected failure", extra={"error_type": type(error).__name__})  # noqa: TRY400
+        return {
+            "statusCode": 500,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(
+                {"error": "the submission could not be archived", "request_id": context.aws_request_id}
+            ),
+            "isBase64Encoded": False,
+        }

@@ -57,6 +57,13 @@ def _find_section(config: Any) -> tuple[str, Mapping[str, Any]]:
     return present[0], section
 
 
+def _unknown_keys(config: Mapping[str, Any], section_name: str, section: Mapping[str, Any]) -> list[str]:
+    """Names a typo would produce (`bucketname`, a second top-level section): warned about, not fatal."""
+    outer = [str(key) for key in config if key not in SECTION_NAMES]
+    inner = [f"{section_name}.{key}" for key in section if key not in KNOWN_FIELDS]
+    return sorted(outer) + sorted(inner)
+
+
 def _optional_string(section: Mapping[str, Any], section_name: str, key: str) -> str | None:
     value = section.get(key)
     if value is None:
@@ -91,8 +98,9 @@ def parse_archive_config(config: Any) -> ArchiveTarget:
     except BucketPathError as error:
         raise ConfigError(f"'{section_name}.bucket_path': {error}") from None
     key_id, secret = _credentials(section, section_name)
-    unknown = sorted(str(key) for key in section if key not in KNOWN_FIELDS)
-    warnings = tuple(f"ignoring unknown config key '{section_name}.{key}'" for key in unknown)
+    warnings = tuple(
+        f"ignoring unknown config key '{key}'" for key in _unknown_keys(config, section_name, section)
+    )
     return ArchiveTarget(
         bucket_name=bucket_name.strip(),
         bucket_path=bucket_path,

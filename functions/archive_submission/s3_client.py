@@ -18,7 +18,8 @@ _CLIENT_CONFIG = Config(
 )
 
 
-@functools.cache
+# Bounded: a long-running caller cycling through many key pairs must not keep every client (and key).
+@functools.lru_cache(maxsize=8)
 def get_s3_client(
     region_name: str | None = None,
     endpoint_url: str | None = None,

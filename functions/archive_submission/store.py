@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 UPLOADED_BY = "archive-submission"
-_ALREADY_EXISTS_CODES = frozenset({"PreconditionFailed", "412"})
+# 412: the key is taken. 409 ConditionalRequestConflict: another conditional write of the same key is
+# still in flight (two retries racing); either way this request must not write.
+_ALREADY_EXISTS_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class ObjectAlreadyExists(Exception):
@@ -73,6 +76,12 @@ def put_submission(
 
 
 def stored_sha256_b64(client: S3Client, bucket: str, key: str) -> str | None:
-    """The SHA-256 S3 holds for an existing object, to tell a true retry from a conflicting reuse."""
-    head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-    return head.get("ChecksumSHA256")
+    """The SHA-256 S3 holds for the object at `key` (None when there is none), to tell a true retry from a
+    conflicting reuse. An object without a checksum gives "" so it never matches a body."""
+    try:
+        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    except ClientError as error:
+        if error_code(error) in _MISSING_CODES:
+            return None
+        raise
+    return head.get("ChecksumSHA256") or ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -185,3 +186,88 @@ def test_logs_hold_neither_payload_nor_secrets(archive_s3: S3Client, log_output:
     assert marker not in out
     assert body["key"] in out
     assert '"SubmissionsArchived":[1.0]' in out
+
+
+class _Clock:
+    """Stands in for `datetime` in the handler so a retry can arrive on another UTC day."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self, tz: Any = None) -> datetime:
+        return self.current
+
+
+def test_idempotency_key_holds_across_midnight(archive_s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock(datetime(2026, 11, 23, 23, 59, 58, tzinfo=UTC))
+    monkeypatch.setattr("archive_submission.app.datetime", clock)
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "order-midnight"}
+    first = invoke(api_event(SAMPLE_TEXT, headers=headers))
+    clock.current = datetime(2026, 11, 24, 0, 0, 3, tzinfo=UTC)
+    replay = invoke(api_event(SAMPLE_TEXT, headers=headers))
+    conflict = invoke(api_event('{"other": true}', headers=headers))
+    assert first[0] == replay[0] == 201
+    assert "/2026/11/23/" in first[1]["key"]
+    assert replay[1] == first[1]
+    assert replay[2].get("Idempotent-Replayed") == "true"
+    assert conflict[0] == 409
+    assert stored_keys(archive_s3) == [first[1]["key"]]
+
+
+def test_idempotency_key_is_fresh_two_days_later(
+    archive_s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+    monkeypatch.setattr("archive_submission.app.datetime", clock)
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "order-reused-later"}
+    first = invoke(api_event(SAMPLE_TEXT, headers=headers))
+    clock.current = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    later = invoke(api_event(SAMPLE_TEXT, headers=headers))
+    assert first[0] == later[0] == 201
+    assert "Idempotent-Replayed" not in later[2]
+    assert sorted(stored_keys(archive_s3)) == sorted([first[1]["key"], later[1]["key"]])
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        api_event(SAMPLE_TEXT, headers={"Content-Type": "application/json", "Idempotency-Key": 5}),  # type: ignore[dict-item]
+        api_event(SAMPLE_TEXT, headers={"Content-Type": ["application/json"]}),  # type: ignore[dict-item]
+        {**api_event(SAMPLE_TEXT), "multiValueHeaders": "x"},
+        {**api_event(SAMPLE_TEXT), "multiValueHeaders": {"Content-Type": "application/json"}},
+        {**api_event(SAMPLE_TEXT), "isBase64Encoded": "yes"},
+    ],
+    ids=["int-header", "list-header", "multi-headers-string", "multi-headers-not-lists", "base64-flag"],
+)
+def test_wrongly_typed_event_fields_get_400(archive_s3: S3Client, event: dict[str, Any]) -> None:
+    status, body, _ = invoke(event)
+    assert status == 400
+    assert "proxy" in body["error"]
+    assert stored_keys(archive_s3) == []
+
+
+def test_idempotency_key_with_a_trailing_newline_is_refused(archive_s3: S3Client) -> None:
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "order-44\n"}
+    status, body, _ = invoke(api_event(SAMPLE_TEXT, headers=headers))
+    assert status == 400
+    assert "Idempotency-Key" in body["error"]
+    assert stored_keys(archive_s3) == []
+
+
+def test_an_unexpected_fault_is_a_500_with_the_request_id(
+    archive_s3: S3Client, monkeypatch: pytest.MonkeyPatch, log_output: Callable[[], str]
+) -> None:
+    def explode(_raw: bytes) -> None:
+        raise RuntimeError("boom-detail-not-for-clients")
+
+    monkeypatch.setattr("archive_submission.app.parse_submission", explode)
+    context = LocalLambdaContext(function_name="archive-test")
+    response = lambda_handler(api_event(SAMPLE_TEXT), context)
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {
+        "error": "the submission could not be archived",
+        "request_id": context.aws_request_id,
+    }
+    assert "boom-detail-not-for-clients" not in response["body"]
+    assert "RuntimeError" in log_output()
+    assert stored_keys(archive_s3) == []

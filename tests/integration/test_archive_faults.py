@@ -90,3 +90,23 @@ def test_library_call_reports_the_injected_code_and_writes_nothing(
     out = capsys.readouterr().out
     assert out == f"Error: S3 rejected the write to bucket '{ARCHIVE_BUCKET}': AccessDenied\n"
     assert stored_keys(server_s3) == []
+
+
+def test_a_racing_retry_of_the_same_key_gets_409_retry(faulty_s3: FaultyS3Proxy, server_s3: S3Client) -> None:
+    """S3 answers 409 ConditionalRequestConflict while another conditional write of the key is in flight."""
+    faulty_s3.inject(Fault("PUT", f"/{ARCHIVE_BUCKET}/", status=409, code="ConditionalRequestConflict"))
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "racing-retry"}
+    response = lambda_handler(api_event(BODY, headers=headers), LocalLambdaContext())
+    assert response["statusCode"] == 409
+    assert "in progress" in json.loads(response["body"])["error"]
+    assert stored_keys(server_s3) == []
+
+
+def test_library_endpoint_url_wins_over_the_environment(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")
+    config = {"aws_s3_bucket": {"bucket_name": ARCHIVE_BUCKET, "endpoint_url": faulty_s3.url}}
+    assert write_s3_bucket(config, {"a": 1}) is True
+    assert len(stored_keys(server_s3)) == 1
+    assert any(method == "PUT" for method, _path, _status in faulty_s3.seen)

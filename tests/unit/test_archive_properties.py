@@ -46,6 +46,14 @@ header_names = st.sampled_from(["Content-Type", "content-type", "Idempotency-Key
 )
 headers = st.dictionaries(header_names, st.text(max_size=40), max_size=4)
 optional_fields = ["headers", "multiValueHeaders", "body", "isBase64Encoded", "requestContext", "resource"]
+# Values of the wrong type, for fields API Gateway always sends typed (a hand-written or corrupted event).
+wrong_types = (
+    st.integers()
+    | st.text(max_size=10)
+    | st.lists(st.text(max_size=5), max_size=2)
+    | st.dictionaries(st.text(max_size=5), st.integers() | st.none(), max_size=2)
+    | st.booleans()
+)
 
 
 @st.composite
@@ -69,6 +77,8 @@ def proxy_events(draw: st.DrawFn) -> dict[str, Any]:
     event["path"] = draw(st.sampled_from(["/submissions", "/submissions", "/submissions/", "/x"]))
     for name in draw(st.lists(st.sampled_from(optional_fields), max_size=3, unique=True)):
         del event[name]
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        event[draw(st.sampled_from([*optional_fields, "httpMethod", "path"]))] = draw(wrong_types)
     return event
 
 

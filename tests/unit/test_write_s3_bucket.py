@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from archive_submission import write_s3_bucket
+from archive_submission.s3_client import get_s3_client
 from tests.conftest import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
@@ -176,3 +177,77 @@ def test_unexpected_failure_is_reported_not_raised(
         capsys.readouterr().out
         == f"Error: unexpected failure writing to bucket '{ARCHIVE_BUCKET}': RuntimeError\n"
     )
+
+
+def test_deeply_nested_payload_is_reported_not_raised(
+    mocked_s3: S3Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload: dict[str, Any] = {}
+    inner = payload
+    for _ in range(5000):
+        inner["next"] = {}
+        inner = inner["next"]
+    assert write_s3_bucket(config(), payload) is False
+    assert capsys.readouterr().out == "Error: payload is nested too deeply to serialise\n"
+    assert all_keys(mocked_s3) == []
+
+
+def test_an_invalid_bucket_name_is_a_config_error(
+    mocked_s3: S3Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert write_s3_bucket({"aws_s3_bucket": {"bucket_name": "bad name/x"}}, SAMPLE) is False
+    out = capsys.readouterr().out
+    assert out == "Error: 'bucket_name' 'bad name/x' is not a valid S3 bucket name\n"
+    assert all_keys(mocked_s3) == []
+
+
+def test_unknown_top_level_keys_warn(mocked_s3: S3Client, capsys: pytest.CaptureFixture[str]) -> None:
+    assert write_s3_bucket({**config(), "aws_s3_buckets": {}}, SAMPLE) is True
+    assert capsys.readouterr().out == "Warning: ignoring unknown config key 'aws_s3_buckets'\n"
+    assert len(all_keys(mocked_s3)) == 1
+
+
+def test_explicit_credentials_and_region_reach_the_client(
+    mocked_s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto accepts any credentials, so the test looks at the client the library built."""
+    built: list[S3Client] = []
+    original = get_s3_client.__wrapped__
+
+    def recording(*args: Any) -> S3Client:
+        client = original(*args)
+        built.append(client)
+        return client
+
+    monkeypatch.setattr("archive_submission.library.get_s3_client", recording)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    explicit = config(
+        aws_access_key_id="testing-key-id",
+        aws_secret_access_key="testing-secret",
+        aws_region_name="us-east-1",
+    )
+    assert write_s3_bucket(explicit, SAMPLE) is True
+    [client] = built
+    credentials = client._request_signer._credentials  # type: ignore[attr-defined]
+    assert (credentials.access_key, credentials.secret_key) == ("testing-key-id", "testing-secret")
+    assert client.meta.region_name == "us-east-1"
+
+
+def test_a_malformed_endpoint_url_is_reported(
+    mocked_s3: S3Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert write_s3_bucket(config(endpoint_url="not a url"), SAMPLE) is False
+    assert capsys.readouterr().out == (
+        "Error: could not create an S3 client from 'aws_region_name'/'endpoint_url': ValueError\n"
+    )
+    assert all_keys(mocked_s3) == []
+
+
+def test_a_config_mapping_that_fails_is_reported_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
+    class Broken(dict[str, Any]):
+        def __getitem__(self, key: str) -> Any:
+            raise RuntimeError("boom")
+
+    assert write_s3_bucket(Broken(aws_s3_bucket={"bucket_name": "b"}), SAMPLE) is False
+    assert capsys.readouterr().out == "Error: config or payload could not be read: RuntimeError\n"
