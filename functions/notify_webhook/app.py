@@ -204,6 +204,11 @@ def _handle_record(record: S3EventRecord, settings: NotifySettings, context: Lam
             "S3 unreachable", extra={"key": target.key, "error_type": type(error).__name__}
         )
         raise RecordFailed(f"{target.key}: S3 unreachable ({type(error).__name__})") from None
+    except Exception as error:  # one odd record must not stop the others; the type name is safe to show
+        logger.error(  # noqa: TRY400 - a traceback could quote the body, which may carry the secret
+            "unexpected failure", extra={"key": target.key, "error_type": type(error).__name__}
+        )
+        raise RecordFailed(f"{target.key}: unexpected failure ({type(error).__name__})") from None
 
 
 def handle_event(event: Any, context: LambdaContext) -> dict[str, int]:

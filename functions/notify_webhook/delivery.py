@@ -68,7 +68,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # `str.isdigit` alone accepts "²", which float() refuses
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
@@ -99,9 +99,13 @@ def new_session() -> requests.Session:
 
 
 def _close(response: requests.Response) -> None:
-    """Read a little of the answer so the connection can be reused, never keep or log it."""
-    with contextlib.suppress(Exception):
-        response.raw.read(_DRAIN_BYTES)
+    """Never keep or log the answer. A short body with a declared length is read so the connection can
+    be reused; any other body is not waited for, so a receiver that stalls after its headers cannot hold
+    the function past its deadline."""
+    length = response.headers.get("Content-Length", "")
+    if length.isascii() and length.isdigit() and int(length) <= _DRAIN_BYTES:
+        with contextlib.suppress(Exception):
+            response.raw.read(_DRAIN_BYTES)
     response.close()
 
 
@@ -132,8 +136,8 @@ def _attempt(
     except requests.RequestException as error:
         raise DeliveryFailed(f"request could not be sent ({type(error).__name__})", attempt) from None
     status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
     _close(response)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if 200 <= status <= 299:
         return Delivered(status=status, attempts=attempt)
     if 300 <= status <= 399:

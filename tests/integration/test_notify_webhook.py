@@ -344,7 +344,10 @@ def test_missing_uploader_details_are_null_with_a_warning(
 
 
 def test_test_events_and_other_records_are_ignored(
-    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    log_output: Callable[[], str],
 ) -> None:
     test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": ARCHIVE_BUCKET}
     assert lambda_handler(test_event, lambda_context)["delivered"] == 0
@@ -352,6 +355,10 @@ def test_test_events_and_other_records_are_ignored(
     removed["eventName"] = "ObjectRemoved:Delete"
     assert lambda_handler(s3_event(removed), lambda_context)["ignored"] == 1
     assert notify_env.requests == []
+    out = log_output()
+    assert "no S3 records (e.g. s3:TestEvent); nothing to do" in out
+    assert "not an ObjectCreated record; ignored" in out
+    assert "ObjectRemoved:Delete" in out
 
 
 def test_missing_configuration_is_a_clear_error(
@@ -378,3 +385,88 @@ def test_secret_from_ssm_parameter(
     lambda_handler(s3_event(put("pack/ssm.json")), lambda_context)
     request = notify_env.requests[0]
     Webhook(SECRET).verify(request.body, request.headers)
+
+
+def test_the_events_version_is_announced_not_the_latest(
+    notify_env: WebhookReceiver, put: Put, server_s3: S3Client, lambda_context: LocalLambdaContext
+) -> None:
+    """In a versioned bucket the head and the read are pinned to the event's versionId."""
+    server_s3.put_bucket_versioning(Bucket=ARCHIVE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    first_body = b'{"version": 1}'
+    first = put("pack/versioned.json", first_body)
+    put("pack/versioned.json", b'{"version": 2, "longer": true}')
+    assert lambda_handler(s3_event(first), lambda_context)["delivered"] == 1
+    payload = notify_env.requests[0].json()
+    assert payload["sha256"] == hashlib.sha256(first_body).hexdigest()
+    assert payload["length"] == len(first_body)
+    assert payload["etag"] == first["s3"]["object"]["eTag"]
+
+
+def test_an_unversioned_object_replaced_since_the_event_is_skipped(
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    log_output: Callable[[], str],
+) -> None:
+    """Without versions the old bytes are gone; the newer write's own event announces the key."""
+    stale = put("pack/replaced.json", b'{"old": 1}')
+    newer = put("pack/replaced.json", b'{"new": 2}')
+    assert lambda_handler(s3_event(stale), lambda_context)["skipped"] == 1
+    assert notify_env.requests == []
+    assert "object was replaced since the event" in log_output()
+    assert lambda_handler(s3_event(newer), lambda_context)["delivered"] == 1
+    assert notify_env.requests[0].json()["sha256"] == hashlib.sha256(b'{"new": 2}').hexdigest()
+
+
+def test_an_unexpected_fault_in_one_record_does_not_stop_the_others(
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from notify_webhook import app as notify_app  # noqa: PLC0415
+    from notify_webhook.notification import build_payload as real_build  # noqa: PLC0415
+
+    def build_or_fail(target: Any, *args: Any) -> dict[str, Any]:
+        if target.key == "pack/bad.json":
+            raise RuntimeError("unexpected-detail")
+        return real_build(target, *args)
+
+    monkeypatch.setattr(notify_app, "build_payload", build_or_fail)
+    event = s3_event(put("pack/bad.json"), put("pack/good.json"))
+    with pytest.raises(
+        NotificationFailed, match=r"1 of 2 .*pack/bad.json: unexpected failure \(RuntimeError\)"
+    ):
+        lambda_handler(event, lambda_context)
+    [request] = notify_env.requests
+    assert request.json()["display"] == "good.json"
+
+
+def test_ssm_secret_is_read_once_per_container(
+    notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name="/form-archive/cached-secret", Value=SECRET, Type="SecureString")
+    monkeypatch.delenv("WEBHOOK_SECRET_TOKEN")
+    monkeypatch.setenv("WEBHOOK_SECRET_PARAMETER", "/form-archive/cached-secret")
+    reads: list[str] = []
+    monkeypatch.setattr(
+        "botocore.client.BaseClient._make_api_call",
+        _recording_api_calls(reads),
+    )
+    for name in ("pack/cached-1.json", "pack/cached-2.json", "pack/cached-3.json"):
+        assert lambda_handler(s3_event(put(name)), lambda_context)["delivered"] == 1
+    assert reads.count("GetParameter") == 1
+    assert len(notify_env.requests) == 3
+
+
+def _recording_api_calls(calls: list[str]) -> Callable[..., Any]:
+    from botocore.client import BaseClient  # noqa: PLC0415
+
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def record(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        calls.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    return record

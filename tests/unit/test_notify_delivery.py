@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -202,6 +205,8 @@ def test_failure_messages_never_show_the_url_query(session: requests.Session) ->
         (" 0 ", 0.0),
         ("soon", None),
         ("-5", None),
+        ("\u00b2", None),  # "²": str.isdigit() says yes, float() says no
+        ("\u0663", None),  # an Arabic-Indic digit, same trap
         ("Wed, 21 Oct 2015 07:28:00 GMT", 30.0),  # HTTP date, 30 s after `now`
         ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # already past
     ],
@@ -215,3 +220,54 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     policy = DeliveryPolicy(backoff_base_seconds=1, backoff_cap_seconds=4)
     assert [backoff_delay(n, policy, lambda: 1.0) for n in (1, 2, 3, 4)] == [1, 2, 4, 4]
     assert [backoff_delay(n, policy, lambda: 0.0) for n in (1, 2, 3)] == [0.5, 1, 2]
+
+
+@pytest.mark.timeout(30)
+def test_a_body_that_never_arrives_is_not_waited_for(session: requests.Session) -> None:
+    """A receiver that sends a 200's headers and then holds the body back cannot keep the function
+    waiting: with a read timeout of 120 s a drain would hang until the 30 s guard kills the test."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client_closed = threading.Event()
+
+        def stall() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                _read_request(connection)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npartial")
+                with contextlib.suppress(OSError):
+                    if connection.recv(1) == b"":  # blocks until the client hangs up
+                        client_closed.set()
+
+        server = threading.Thread(target=stall, daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/webhook"
+        policy = DeliveryPolicy(timeout_seconds=120, max_attempts=1)
+        assert run(session, url, Clock(), policy) == Delivered(status=200, attempts=1)
+        server.join(timeout=10)
+        assert client_closed.is_set()
+
+
+def _read_request(connection: socket.socket) -> None:
+    """Headers, then exactly Content-Length bytes of body, so the next recv sees only what follows."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += connection.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += connection.recv(65536)
+
+
+def test_a_strange_retry_after_is_ignored_not_fatal(
+    session: requests.Session, webhook_receiver: WebhookReceiver
+) -> None:
+    webhook_receiver.script(Reply(503, headers={"Retry-After": "\u00b2"}), 200)
+    clock = Clock()
+    assert run(session, webhook_receiver.url, clock) == Delivered(status=200, attempts=2)
+    assert clock.sleeps == [0.5]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import threading
 import tracemalloc
 from typing import TYPE_CHECKING, Any
 
@@ -151,6 +152,7 @@ def test_chunk_size_stays_between_1_and_8_mib(chunk_size: int) -> None:
 def test_a_failing_read_propagates_and_stops_the_helper_thread(overlap: bool) -> None:
     with pytest.raises(ConnectionResetError):
         hash_stream(FailingStream(), overlap=overlap)
+    assert [thread for thread in threading.enumerate() if thread.name == "sha256-hasher"] == []
 
 
 def test_empty_stream() -> None:
