@@ -484,6 +484,8 @@ def demo_session(
                 result.error = str(error)
             except (LocalInvokeError, ClientError, BotoCoreError) as error:
                 result.error = f"{type(error).__name__}: {error}"
+            except Exception as error:  # an odd answer or queue message: still one JSON line, exit 1
+                result.error = f"unexpected {type(error).__name__}: {error}"
             finally:
                 _clear_handler_caches()
         yield result, servers

@@ -83,14 +83,26 @@ def _resolve_or_blank(resolver: Resolver, value: Any) -> str:
         return ""
 
 
+def _number(logical_id: str, name: str, value: Any, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise LocalInvokeError(f"{logical_id}: {name} must be a number, got {value!r}") from None
+
+
 def _property(
     resolver: Resolver, properties: Mapping[str, Any], globals_: Mapping[str, Any], name: str
 ) -> Any:
-    if name in properties:
-        return resolver.resolve(properties[name])
-    if name in globals_:
-        return resolver.resolve(globals_[name])
-    return None
+    """The function's value, else the Globals one; `LocalInvokeError` when only a deployed stack has it."""
+    source = properties if name in properties else globals_ if name in globals_ else None
+    if source is None:
+        return None
+    try:
+        return resolver.resolve(source[name])
+    except (Unresolvable, ValueError, TypeError, IndexError) as error:
+        raise LocalInvokeError(f"{name} cannot be resolved without a deployed stack ({error})") from None
 
 
 def read_function(
@@ -146,8 +158,8 @@ def read_function(
         logical_id=logical_id,
         handler=handler,
         code_uri=code_path,
-        timeout_seconds=float(timeout) if timeout is not None else DEFAULT_TIMEOUT_SECONDS,
-        memory_mb=int(memory) if memory is not None else DEFAULT_MEMORY_MB,
+        timeout_seconds=_number(logical_id, "Timeout", timeout, DEFAULT_TIMEOUT_SECONDS),
+        memory_mb=int(_number(logical_id, "MemorySize", memory, DEFAULT_MEMORY_MB)),
         function_name=(_resolve_or_blank(resolver, name) or None) if name is not None else None,
         environment=environment,
     )

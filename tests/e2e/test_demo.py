@@ -157,7 +157,7 @@ def test_demo_receiver_failing_twice_then_succeeding_is_retried_in_process() -> 
 
 
 def test_demo_receiver_failing_twice_then_succeeding_exits_0() -> None:
-    completed = run_demo("--receiver-fail-first", "2", "--max-attempts", "3")
+    completed = run_demo("--receiver-fail-first", "2")  # WEBHOOK_MAX_ATTEMPTS 3, as in the template
     assert completed.returncode == 0, completed.stderr
     document = final_line(completed.stdout)
     assert document["webhook"]["status"] == 200
@@ -266,3 +266,17 @@ def test_demo_keep_running_serves_the_printed_commands_until_stopped(
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(url, timeout=5)
     assert "interrupted" in stderr_path.read_text(encoding="utf-8")
+
+
+def test_demo_unexpected_failure_still_reports_and_stops_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    def odd_queue_message(*_args: Any) -> None:
+        raise KeyError("s3")
+
+    monkeypatch.setattr("tools.demo.run_pipeline", odd_queue_message)
+    with demo_session(DemoOptions(), lambda _line: None) as (result, servers):
+        assert servers is not None
+        receiver_url = servers.receiver.base_url
+    assert not result.ok
+    assert result.error == "unexpected KeyError: 's3'"
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{receiver_url}/deliveries", timeout=5)

@@ -223,3 +223,29 @@ def test_cli_reports_bad_input(project: Path, tmp_path: Path, capsys: pytest.Cap
     event.write_text("not json", encoding="utf-8")
     assert main(["Echo", "--event", str(event), "--template", str(project)]) == 2
     assert "local_invoke:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        ("MemorySize: 192", "MemorySize: !GetAtt Bucket.Arn", "MemorySize cannot be resolved"),
+        ("MemorySize: 192", "MemorySize: lots", "MemorySize must be a number"),
+        ("Handler: echo_pkg.app.handler", "Handler: !Ref Bucket.Missing", "Handler cannot be resolved"),
+    ],
+)
+def test_cli_reports_properties_that_only_a_deployed_stack_knows(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    replace: str,
+    by: str,
+    message: str,
+) -> None:
+    project.write_text(project.read_text(encoding="utf-8").replace(replace, by), encoding="utf-8")
+    event = tmp_path / "event.json"
+    event.write_text("{}", encoding="utf-8")
+    assert main(["Echo", "--event", str(event), "--template", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("local_invoke: ")
+    assert message in err
+    assert "Traceback" not in err
