@@ -232,11 +232,12 @@ def _is_proxy_event(event: Any) -> bool:
     )
 
 
-def _bad_event_response() -> dict[str, Any]:
+def _proxy_response(status_code: int, body: dict[str, Any]) -> dict[str, Any]:
+    """An API Gateway answer built without the resolver, for events the resolver cannot take."""
     return {
-        "statusCode": 400,
+        "statusCode": status_code,
         "headers": {"Content-Type": "application/json"},
-        "body": json.dumps({"error": "not an API Gateway REST proxy request"}),
+        "body": json.dumps(body),
         "isBase64Encoded": False,
     }
 
@@ -247,17 +248,12 @@ def _bad_event_response() -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not _is_proxy_event(event):
         logger.warning("event is not an API Gateway REST proxy request")
-        return _bad_event_response()
+        return _proxy_response(400, {"error": "not an API Gateway REST proxy request"})
     try:
         return app.resolve(event, context)
     except Exception as error:  # a fault outside any route (e.g. an unparsable event): answer, never raise
         metrics.add_metric(name="SubmissionsFailed", unit=MetricUnit.Count, value=1)
         logger.error("unexpected failure", extra={"error_type": type(error).__name__})  # noqa: TRY400
-        return {
-            "statusCode": 500,
-            "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(
-                {"error": "the submission could not be archived", "request_id": context.aws_request_id}
-            ),
-            "isBase64Encoded": False,
-        }
+        return _proxy_response(
+            500, {"error": "the submission could not be archived", "request_id": context.aws_request_id}
+        )

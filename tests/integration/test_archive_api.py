@@ -271,3 +271,20 @@ def test_an_unexpected_fault_is_a_500_with_the_request_id(
     assert "boom-detail-not-for-clients" not in response["body"]
     assert "RuntimeError" in log_output()
     assert stored_keys(archive_s3) == []
+
+
+def test_a_fault_outside_any_route_is_a_500_too(
+    archive_s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def resolver_fails(*_args: Any) -> None:
+        raise ValueError("resolver-detail")
+
+    monkeypatch.setattr("archive_submission.app.app.resolve", resolver_fails)
+    context = LocalLambdaContext(function_name="archive-test")
+    response = lambda_handler(api_event(SAMPLE_TEXT), context)
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {
+        "error": "the submission could not be archived",
+        "request_id": context.aws_request_id,
+    }
+    assert stored_keys(archive_s3) == []
