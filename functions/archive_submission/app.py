@@ -89,13 +89,15 @@ def _reject(status_code: int, message: str) -> Response[str]:
     return json_response(status_code, {"error": message})
 
 
-def _server_fault(status_code: int, log_message: str, **details: str) -> Response[str]:
+def _counted_fault_body(request_id: str) -> dict[str, Any]:
+    """Count a server fault and say what the client learns of it: the id to quote, no internals."""
     metrics.add_metric(name="SubmissionsFailed", unit=MetricUnit.Count, value=1)
+    return {"error": "the submission could not be archived", "request_id": request_id}
+
+
+def _server_fault(status_code: int, log_message: str, **details: str) -> Response[str]:
     logger.error(log_message, extra=details)
-    request_id = _request_id()
-    return json_response(
-        status_code, {"error": "the submission could not be archived", "request_id": request_id}
-    )
+    return json_response(status_code, _counted_fault_body(_request_id()))
 
 
 @app.exception_handler(RequestRejected)
@@ -171,13 +173,13 @@ def create_submission() -> Response[str]:
     submission_id = idempotent_submission_id(idempotency_key) if idempotency_key else new_submission_id()
     try:
         key = build_object_key(settings.prefix, received_at, submission_id)
-        # A retry just after midnight UTC lands in the next day's folder: the previous day's object
-        # answers it, so an Idempotency-Key holds for at least 24 hours.
-        previous_key = build_object_key(settings.prefix, received_at - timedelta(days=1), submission_id)
     except BucketPathError as error:
         raise ServerMisconfigured(f"ARCHIVE_PREFIX: {error}") from None
     client = get_s3_client()
     if idempotency_key:
+        # A retry just after midnight UTC lands in the next day's folder: the previous day's object
+        # answers it, so an Idempotency-Key holds for at least 24 hours.
+        previous_key = build_object_key(settings.prefix, received_at - timedelta(days=1), submission_id)
         earlier = _replay(client, settings.bucket, previous_key, submission.body, submission_id)
         if earlier is not None:
             return earlier
@@ -252,8 +254,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         return app.resolve(event, context)
     except Exception as error:  # a fault outside any route (e.g. an unparsable event): answer, never raise
-        metrics.add_metric(name="SubmissionsFailed", unit=MetricUnit.Count, value=1)
         logger.error("unexpected failure", extra={"error_type": type(error).__name__})  # noqa: TRY400
-        return _proxy_response(
-            500, {"error": "the submission could not be archived", "request_id": context.aws_request_id}
-        )
+        return _proxy_response(500, _counted_fault_body(context.aws_request_id))
