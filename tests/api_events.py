@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 
@@ -40,4 +41,13 @@ def api_event(
         },
         "body": body,
         "isBase64Encoded": base64_encode,
+    }
+
+
+def assert_server_fault(response: dict[str, Any], status_code: int, request_id: str) -> None:
+    """A 5xx tells the client only that it failed and which request id to quote."""
+    assert response["statusCode"] == status_code
+    assert json.loads(response["body"]) == {
+        "error": "the submission could not be archived",
+        "request_id": request_id,
     }

@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 
 from archive_submission.app import lambda_handler
-from tests.api_events import api_event
+from tests.api_events import api_event, assert_server_fault
 from tests.conftest import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 
@@ -150,9 +150,7 @@ def test_missing_bucket_is_a_502_with_request_id(
     monkeypatch.setenv("ARCHIVE_BUCKET", "bucket-that-does-not-exist")
     context = LocalLambdaContext(function_name="archive-test")
     response = lambda_handler(api_event(SAMPLE_TEXT), context)
-    body = json.loads(response["body"])
-    assert response["statusCode"] == 502
-    assert body == {"error": "the submission could not be archived", "request_id": context.aws_request_id}
+    assert_server_fault(response, 502, context.aws_request_id)
 
 
 def test_missing_configuration_is_a_500(
@@ -263,11 +261,7 @@ def test_an_unexpected_fault_is_a_500_with_the_request_id(
     monkeypatch.setattr("archive_submission.app.parse_submission", explode)
     context = LocalLambdaContext(function_name="archive-test")
     response = lambda_handler(api_event(SAMPLE_TEXT), context)
-    assert response["statusCode"] == 500
-    assert json.loads(response["body"]) == {
-        "error": "the submission could not be archived",
-        "request_id": context.aws_request_id,
-    }
+    assert_server_fault(response, 500, context.aws_request_id)
     assert "boom-detail-not-for-clients" not in response["body"]
     assert "RuntimeError" in log_output()
     assert stored_keys(archive_s3) == []
@@ -282,9 +276,5 @@ def test_a_fault_outside_any_route_is_a_500_too(
     monkeypatch.setattr("archive_submission.app.app.resolve", resolver_fails)
     context = LocalLambdaContext(function_name="archive-test")
     response = lambda_handler(api_event(SAMPLE_TEXT), context)
-    assert response["statusCode"] == 500
-    assert json.loads(response["body"]) == {
-        "error": "the submission could not be archived",
-        "request_id": context.aws_request_id,
-    }
+    assert_server_fault(response, 500, context.aws_request_id)
     assert stored_keys(archive_s3) == []

@@ -10,7 +10,7 @@ import pytest
 
 from archive_submission import write_s3_bucket
 from archive_submission.app import lambda_handler
-from tests.api_events import api_event
+from tests.api_events import api_event, assert_server_fault
 from tests.conftest import ARCHIVE_BUCKET
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
 from tools.lambda_context import LocalLambdaContext
@@ -40,11 +40,7 @@ def test_put_object_failure_is_a_502_and_nothing_is_written(
     faulty_s3.inject(Fault("PUT", f"/{ARCHIVE_BUCKET}/", status=status, code=code))
     context = LocalLambdaContext()
     response = lambda_handler(api_event(BODY), context)
-    assert response["statusCode"] == 502
-    assert json.loads(response["body"]) == {
-        "error": "the submission could not be archived",
-        "request_id": context.aws_request_id,
-    }
+    assert_server_fault(response, 502, context.aws_request_id)
     assert stored_keys(server_s3) == []
     attempts = [seen for seen in faulty_s3.seen if seen[0] == "PUT"]
     assert len(attempts) == (3 if status >= 500 else 1)  # boto3 standard mode retries 5xx/throttling only
