@@ -45,7 +45,7 @@ def measure_archive(bucket: str, calls: int, block: int, warmup: int = 20) -> tu
     os.environ["ARCHIVE_PREFIX"] = "submissions"
     os.environ.pop("MAX_SUBMISSION_BYTES", None)
     from archive_submission.app import lambda_handler  # noqa: PLC0415 - reads the environment above
-    from archive_submission.s3_client import get_s3_client  # noqa: PLC0415
+    from form_archive_contract.s3 import get_s3_client  # noqa: PLC0415
 
     raw = SAMPLE.read_bytes()
     event = api_event(raw.decode("utf-8"))

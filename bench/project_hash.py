@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from form_archive_contract.s3 import get_s3_client
 from notify_webhook.notification import S3Object, head_object, object_sha256, strip_etag
-from notify_webhook.s3_client import get_s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from archive_submission.s3_client import get_s3_client
+from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import clear_caches as clear_notify_caches
 from tests.faulty_s3_proxy import FaultyS3Proxy
 from tests.webhook_receiver import WebhookReceiver

@@ -177,7 +177,7 @@ def _run_environment(values: Mapping[str, str], removed: tuple[str, ...]) -> Ite
 def _clear_handler_caches() -> None:
     """The handlers cache their clients per container; a demo in a process that already ran one (tests)
     must not reuse clients bound to an earlier endpoint. Only modules already imported are touched."""
-    archive_clients = sys.modules.get("archive_submission.s3_client")
+    archive_clients = sys.modules.get("form_archive_contract.s3")
     if archive_clients is not None:
         archive_clients.get_s3_client.cache_clear()
     notify_app = sys.modules.get("notify_webhook.app")

@@ -17,9 +17,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from form_archive_contract.s3 import error_code, get_s3_client
+
 from .object_key import BucketPathError, build_object_key, idempotent_submission_id, new_submission_id
-from .s3_client import get_s3_client
-from .store import ObjectAlreadyExists, error_code, put_submission, sha256_b64, stored_sha256_b64
+from .store import ObjectAlreadyExists, put_submission, sha256_b64, stored_sha256_b64
 from .submission_request import RequestRejected, is_json_content_type, parse_submission, raw_body_bytes
 
 if TYPE_CHECKING:

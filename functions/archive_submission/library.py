@@ -9,11 +9,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from form_archive_contract.s3 import error_code, get_s3_client
+
 from .config import ConfigError, parse_archive_config
 from .object_key import build_object_key, new_submission_id
 from .reporting import report_error, report_warning
-from .s3_client import get_s3_client
-from .store import ObjectAlreadyExists, error_code, put_submission
+from .store import ObjectAlreadyExists, put_submission
 
 
 def serialise_payload(payload: Any) -> bytes:

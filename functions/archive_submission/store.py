@@ -10,14 +10,20 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from form_archive_contract.metadata import ARCHIVE_SUBMISSION, RECEIVED_AT, SUBMISSION_ID, UPLOADED_BY
+from form_archive_contract.s3 import (
+    CONDITIONAL_CONFLICT_CODES,
+    MISSING_CODES,
+    PRECONDITION_FAILED_CODES,
+    error_code,
+)
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-UPLOADED_BY = "archive-submission"
 # 412: the key is taken. 409 ConditionalRequestConflict: another conditional write of the same key is
 # still in flight (two retries racing); either way this request must not write.
-_ALREADY_EXISTS_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict"})
-_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_ALREADY_EXISTS_CODES = PRECONDITION_FAILED_CODES | CONDITIONAL_CONFLICT_CODES
 
 
 class ObjectAlreadyExists(Exception):
@@ -35,11 +41,6 @@ class StoredSubmission:
 def sha256_b64(body: bytes) -> str:
     """S3's checksum encoding: base64 of the raw digest."""
     return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
-
-
-def error_code(error: ClientError) -> str:
-    """The S3 error code (e.g. `AccessDenied`), safe to show: it never carries request data."""
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
 def put_submission(
@@ -63,9 +64,9 @@ def put_submission(
             ServerSideEncryption="AES256",
             IfNoneMatch="*",
             Metadata={
-                "uploaded-by": UPLOADED_BY,
-                "submission-id": submission_id,
-                "received-at": received_at.isoformat(timespec="milliseconds"),
+                UPLOADED_BY: ARCHIVE_SUBMISSION,
+                SUBMISSION_ID: submission_id,
+                RECEIVED_AT: received_at.isoformat(timespec="milliseconds"),
             },
         )
     except ClientError as error:
@@ -81,7 +82,7 @@ def stored_sha256_b64(client: S3Client, bucket: str, key: str) -> str | None:
     try:
         head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except ClientError as error:
-        if error_code(error) in _MISSING_CODES:
+        if error_code(error) in MISSING_CODES:
             return None
         raise
     return head.get("ChecksumSHA256") or ""

@@ -15,21 +15,21 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event, S3Eve
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from form_archive_contract.metadata import UPLOADED_BY
+from form_archive_contract.s3 import error_code, get_s3_client
+
 from .delivery import DeliveryFailed, DeliveryPolicy, RetryNotice, deliver, new_session
 from .notification import (
-    UPLOADED_BY,
     ObjectGone,
     ObjectReplaced,
     S3Object,
     build_payload,
     encode_body,
-    error_code,
     head_object,
     object_sha256,
     strip_etag,
 )
 from .object_key_parts import decode_event_key
-from .s3_client import get_s3_client
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
 from .signing import message_id, signature_headers
 

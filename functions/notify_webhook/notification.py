@@ -8,18 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from form_archive_contract.metadata import UPLOADER_EMAIL, UPLOADER_NAME
+from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
+
 from .hashing import sha256_hex_from_checksum, sha256_of_object
 from .object_key_parts import split_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
-
-GONE_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
-CHANGED_CODES = frozenset({"412", "PreconditionFailed"})
-UPLOADED_BY = "uploaded-by"
-UPLOADER_NAME = "uploader-name"
-UPLOADER_EMAIL = "uploader-email"
 
 
 class ObjectGone(Exception):
@@ -28,11 +25,6 @@ class ObjectGone(Exception):
 
 class ObjectReplaced(Exception):
     """The key now holds other bytes than the event announced; the newer write brings its own event."""
-
-
-def error_code(error: ClientError) -> str:
-    """The S3 error code, safe to log: it never carries request data."""
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
 def strip_etag(etag: str | None) -> str:
@@ -56,7 +48,7 @@ def head_object(client: S3Client, target: S3Object) -> HeadObjectOutputTypeDef:
     try:
         return client.head_object(**request)  # type: ignore[arg-type]
     except ClientError as error:
-        if error_code(error) in GONE_CODES:
+        if error_code(error) in MISSING_CODES:
             raise ObjectGone(target.key) from None
         raise
 
@@ -76,9 +68,9 @@ def object_sha256(client: S3Client, target: S3Object, head: HeadObjectOutputType
         )
     except ClientError as error:
         code = error_code(error)
-        if code in GONE_CODES:
+        if code in MISSING_CODES:
             raise ObjectGone(target.key) from None
-        if code in CHANGED_CODES:
+        if code in PRECONDITION_FAILED_CODES:
             raise ObjectReplaced(target.key) from None
         raise
     return digest, False

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from form_archive_contract.metadata import DEFAULT_ACCEPTED_UPLOADERS
+
 from .signing import InvalidSecret, signing_key
 
-DEFAULT_ACCEPTED_UPLOADERS = ("presigned-url",)
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
 MAX_MAX_ATTEMPTS = 10

@@ -168,7 +168,7 @@ def test_unreachable_s3_is_a_502(monkeypatch: pytest.MonkeyPatch, log_output: Ca
     monkeypatch.setenv("ARCHIVE_BUCKET", ARCHIVE_BUCKET)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")
     monkeypatch.setattr(
-        "archive_submission.s3_client._CLIENT_CONFIG", Config(retries={"max_attempts": 1}, connect_timeout=1)
+        "form_archive_contract.s3.CLIENT_CONFIG", Config(retries={"max_attempts": 1}, connect_timeout=1)
     )
     status, body, _ = invoke(api_event(SAMPLE_TEXT))
     assert status == 502

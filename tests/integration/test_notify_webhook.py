@@ -12,8 +12,8 @@ import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
-from notify_webhook.s3_client import get_s3_client
 from notify_webhook.settings import ConfigurationError
 from notify_webhook.signing import verify_signature
 from tests.conftest import ARCHIVE_BUCKET, REGION

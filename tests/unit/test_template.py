@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from form_archive_contract import metadata
 from tools.local_invoke import PROJECT_ROOT, load_handler, read_function
 from tools.sam_template import load_template
 
@@ -139,6 +140,8 @@ def test_function_environment_values(resources: dict[str, Any]) -> None:
     notify = properties(resources, "NotifyWebhookFunction")["Environment"]["Variables"]
     assert notify["ACCEPTED_UPLOADERS"] == "presigned-url,archive-submission"
     assert notify["WEBHOOK_URL"] == {"Ref": "WebhookUrl"}
+    accepted = set(notify["ACCEPTED_UPLOADERS"].split(","))
+    assert accepted == {metadata.ARCHIVE_SUBMISSION, metadata.PRESIGNED_URL} == set(metadata.KNOWN_UPLOADERS)
     assert notify["WEBHOOK_SECRET_TOKEN"] == {"Ref": "WebhookSecretToken"}
     assert notify["WEBHOOK_SECRET_PARAMETER"] == {"Ref": "WebhookSecretParameterName"}
 

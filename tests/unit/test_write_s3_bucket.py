@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from archive_submission import write_s3_bucket
-from archive_submission.s3_client import get_s3_client
+from form_archive_contract.s3 import get_s3_client
 from tests.conftest import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:

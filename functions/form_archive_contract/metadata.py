@@ -1,0 +1,43 @@
+"""Object metadata: the keys the writers set, the `uploaded-by` values, and how non-ASCII travels.
+
+S3 keeps user metadata as HTTP headers, so a non-ASCII value is stored (and returned) as an RFC 2047
+encoded-word, `=?UTF-8?B?...?=`. Writers encode with `encode_metadata_value`, readers decode with
+`decode_metadata_value`, and both agree on the text.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.errors
+from email.header import decode_header, make_header
+
+UPLOADED_BY = "uploaded-by"
+UPLOADER_NAME = "uploader-name"
+UPLOADER_EMAIL = "uploader-email"
+SUBMISSION_ID = "submission-id"
+RECEIVED_AT = "received-at"
+
+# `uploaded-by` values: who put the object into the bucket.
+ARCHIVE_SUBMISSION = "archive-submission"
+PRESIGNED_URL = "presigned-url"
+KNOWN_UPLOADERS = frozenset({ARCHIVE_SUBMISSION, PRESIGNED_URL})
+# The notify function's default: only browser uploads (the handbook's flow). The template widens it.
+DEFAULT_ACCEPTED_UPLOADERS = (PRESIGNED_URL,)
+
+
+def encode_metadata_value(text: str) -> str:
+    """ASCII text unchanged; anything else as one RFC 2047 `B` encoded-word, as S3 itself returns it."""
+    if text.isascii():
+        return text
+    return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+def decode_metadata_value(value: str | None) -> str | None:
+    """The text behind RFC 2047 encoded-words; a value that is not one (or is malformed) stays as it is."""
+    if value is None or "=?" not in value:
+        return value
+    try:
+        text = str(make_header(decode_header(value)))
+    except (email.errors.HeaderParseError, UnicodeDecodeError, LookupError, ValueError):
+        return value
+    return text or value  # undecodable base64 decodes to nothing: keep what S3 gave
