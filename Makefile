@@ -23,6 +23,8 @@ help:
 	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
 	@echo "make validate  sam validate --lint      make build  sam build (python3.13 from pyenv)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
+	@echo "make rgw     start a local Ceph RADOS Gateway (tools/rgw.sh; make rgw-stop stops it)"
+	@echo "make test-rgw  the integration and e2e suites against that gateway instead of moto"
 
 $(STAMP): functions/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -104,3 +106,20 @@ KEEP ?=
 DEMO_ARGS ?=
 demo: $(STAMP)
 	@$(PY) -m tools.demo $(if $(PAYLOAD),--payload "$(PAYLOAD)") $(if $(KEEP),--keep-running) $(DEMO_ARGS)
+
+# A second S3 implementation (issue 16): Ceph RADOS Gateway on 127.0.0.1, installed with apt when absent
+# (root). `make test-rgw` starts it when it is not running and stops it afterwards only if it started it.
+.PHONY: rgw rgw-stop test-rgw
+RGW := tools/rgw.sh
+rgw:
+	@$(RGW) start
+
+rgw-stop:
+	@$(RGW) stop
+
+test-rgw: $(STAMP)
+	@if $(RGW) status >/dev/null 2>&1; then started=; else started=1; fi; \
+	env_file="$$($(RGW) start)" || exit 1; \
+	FORM_ARCHIVE_TEST_S3=rgw FORM_ARCHIVE_RGW_ENV="$$env_file" $(PY) -m pytest tests/integration tests/e2e \
+		-p no:cacheprovider $(PYTEST_ARGS); status=$$?; \
+	if [ -n "$$started" ]; then $(RGW) stop; fi; exit $$status
