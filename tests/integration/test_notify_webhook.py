@@ -286,6 +286,7 @@ def test_missing_object_is_skipped_with_a_warning(
     assert '"level":"WARNING"' in output
 
 
+@pytest.mark.needs_s3("additional_checksums")
 def test_checksum_fast_path_reads_no_body(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
 ) -> None:
@@ -374,6 +375,7 @@ def test_missing_configuration_is_a_clear_error(
     assert notify_env.requests == []
 
 
+@pytest.mark.moto_only("SSM parameter on moto's server")
 def test_secret_from_ssm_parameter(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -442,6 +444,7 @@ def test_an_unexpected_fault_in_one_record_does_not_stop_the_others(
     assert request.json()["display"] == "good.json"
 
 
+@pytest.mark.moto_only("SSM parameter on moto's server")
 def test_ssm_secret_is_read_once_per_container(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
