@@ -82,9 +82,13 @@ def put_submission(
         key=key,
         submission_id=submission_id,
         sha256_b64=checksum,
-        etag=answer.get("ETag", ""),
+        etag=_unquoted(answer.get("ETag", "")),
         version_id=answer.get("VersionId"),
     )
+
+
+def _unquoted(etag: str) -> str:
+    return etag.strip('"')
 
 
 def holds_body(client: S3Client, bucket: str, key: str, body: bytes) -> bool | None:
@@ -113,7 +117,7 @@ def other_versions(client: S3Client, written: StoredSubmission) -> list[str]:
     listing = client.list_object_versions(Bucket=written.bucket, Prefix=written.key)
     # S3 lists a key's versions newest first.
     return [
-        item.get("ETag", "")
+        _unquoted(item.get("ETag", ""))
         for item in reversed(listing.get("Versions", []))
         if item.get("Key") == written.key and item.get("VersionId") != written.version_id
     ]
