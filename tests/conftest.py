@@ -231,14 +231,22 @@ class S3Capabilities:
 
     additional_checksums: bool
     if_none_match_in_versioned_buckets: bool
+    signature_checks: bool
 
     REASONS = {  # noqa: RUF012 - a class constant, not a field
         "additional_checksums": "the store keeps no additional checksums (x-amz-checksum-sha256)",
         "if_none_match_in_versioned_buckets": "the store ignores If-None-Match: * in a versioned bucket",
+        "signature_checks": "the store accepts any signature",
     }
 
 
-def probe_capabilities(client: S3Client) -> S3Capabilities:
+def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
+    wrong_key = S3Server(server.endpoint, server.access_key, "not-" + server.secret_key)
+    try:
+        _server_client(wrong_key).list_buckets()
+        signature_checks = False
+    except ClientError:
+        signature_checks = True
     bucket = f"form-archive-probe-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=bucket)
     try:
@@ -257,13 +265,15 @@ def probe_capabilities(client: S3Client) -> S3Capabilities:
                 client.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
         client.delete_bucket(Bucket=bucket)
     return S3Capabilities(
-        additional_checksums=bool(head.get("ChecksumSHA256")), if_none_match_in_versioned_buckets=refused
+        additional_checksums=bool(head.get("ChecksumSHA256")),
+        if_none_match_in_versioned_buckets=refused,
+        signature_checks=signature_checks,
     )
 
 
 @pytest.fixture(scope="session")
 def s3_capabilities(s3_server: S3Server) -> S3Capabilities:
-    return probe_capabilities(_server_client(s3_server))
+    return probe_capabilities(_server_client(s3_server), s3_server)
 
 
 @pytest.fixture(autouse=True)
