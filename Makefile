@@ -41,7 +41,7 @@ $(1)/.installed: $(2) $(3)
 	@touch $$@
 endef
 
-$(eval $(call venv_rule,$(VENV),requirements-dev.txt,functions/requirements.txt,about 90 s))
+$(eval $(call venv_rule,$(VENV),requirements-dev.txt,functions/requirements.txt,about a minute))
 
 venv: $(STAMP)
 
