@@ -38,15 +38,15 @@ install_packages() {
     local missing
     missing="$(missing_commands)"
     [ -z "$missing" ] && return 0
-    say "missing: $(echo "$missing" | tr '\n' ' ')"
+    say "missing: ${missing//$'\n'/ }"
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
         fail "Ceph is not installed and this script cannot install it (needs root and apt-get)." \
             "Install it with: sudo apt-get install -y ${PACKAGES[*]}"
     fi
     say "installing ${PACKAGES[*]} with apt-get (about 1-2 minutes)"
     local started=$SECONDS
-    # The packages' services must not start: a policy-rc.d that forbids it may already be there (containers);
-    # the daemons this script starts are its own, with their own configuration.
+    # The packages start no daemon of their own (no cluster is configured); the daemons this script starts
+    # are its own, with their own configuration.
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${PACKAGES[@]}" >&2 ||
         {
             say "apt-get install failed; trying once more after apt-get update"
