@@ -8,6 +8,7 @@ tests marked `needs_s3(...)` are skipped when the store lacks the capability, fo
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -145,6 +146,8 @@ def load_rgw_env(path: str | None) -> S3Server:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if ON_RGW:
+        load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))  # a wrong env file stops the run at once
     config.addinivalue_line(
         "markers", "moto_only(reason): needs a moto feature (reset API, SQS, SSM, in-process mock_aws)"
     )
@@ -154,8 +157,18 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"S3 server for the HTTP tests: {S3_BACKEND} (FORM_ARCHIVE_TEST_S3)"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"S3 server for the HTTP tests: {S3_BACKEND} (FORM_ARCHIVE_TEST_S3)"]
+    if ON_RGW:  # probed when the run starts, so the header says what will be skipped and why
+        server = load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))
+        capabilities = store_capabilities(server)
+        lines.append(f"  {server.endpoint}: {capabilities}")
+        lines.extend(
+            f"  lacking: {reason}"
+            for name, reason in S3Capabilities.REASONS.items()
+            if not getattr(capabilities, name)
+        )
+    return lines
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -271,9 +284,15 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
     )
 
 
+@functools.cache
+def store_capabilities(server: S3Server) -> S3Capabilities:
+    """One probe per server and test run."""
+    return probe_capabilities(_server_client(server), server)
+
+
 @pytest.fixture(scope="session")
 def s3_capabilities(s3_server: S3Server) -> S3Capabilities:
-    return probe_capabilities(_server_client(s3_server), s3_server)
+    return store_capabilities(s3_server)
 
 
 @pytest.fixture(autouse=True)
