@@ -35,10 +35,6 @@ logger = Logger()
 tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
-rest_resolver = APIGatewayRestResolver()
-http_resolver = APIGatewayHttpResolver()
-for _resolver in (rest_resolver, http_resolver):
-    _resolver.include_router(app)
 
 
 def json_response(
@@ -97,7 +93,7 @@ def method_not_allowed() -> Response[str]:
 def create_upload() -> Response[str]:
     settings = load_settings(os.environ)
     event = app.current_event
-    content_type = event.headers.get("content-type") or event.headers.get("Content-Type")
+    content_type = event.headers.get("Content-Type")  # case-insensitive in both formats
     if not is_json_content_type(content_type):
         raise RequestRejected(415, "Content-Type must be application/json")
     raw = request_body_bytes(event.body, bool(event.is_base64_encoded))
@@ -120,6 +116,13 @@ def create_upload() -> Response[str]:
         "upload": {"method": "PUT", "url": url, "headers": plan.headers},
     }
     return json_response(201, answer)
+
+
+# Included after every route and handler above is registered: `include_router` copies them.
+rest_resolver = APIGatewayRestResolver()
+http_resolver = APIGatewayHttpResolver()
+for _resolver in (rest_resolver, http_resolver):
+    _resolver.include_router(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
