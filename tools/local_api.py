@@ -90,12 +90,14 @@ class ApiRoute:
         if self.method not in {"ANY", method}:
             return None
         names: list[str] = []
-
-        def group(match: re.Match[str]) -> str:
-            names.append(match.group(1))
-            return "(.+)" if match.group(2) else "([^/]+)"
-
-        pattern = _PATH_PARAMETER.sub(group, re.escape(self.path).replace(r"\{", "{").replace(r"\}", "}"))
+        pattern = ""
+        position = 0
+        for parameter in _PATH_PARAMETER.finditer(self.path):
+            pattern += re.escape(self.path[position : parameter.start()])
+            pattern += "(.+)" if parameter.group(2) else "([^/]+)"
+            names.append(parameter.group(1))
+            position = parameter.end()
+        pattern += re.escape(self.path[position:])
         found = re.fullmatch(pattern, path)
         if found is None:
             return None
@@ -224,7 +226,7 @@ def answer_from_result(result: Any) -> HttpAnswer:
     if not isinstance(body, str):
         return gateway_error(502, "Internal server error")
     try:
-        raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+        raw = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode("utf-8")
     except ValueError:
         return gateway_error(502, "Internal server error")
     headers: dict[str, list[str]] = {}
