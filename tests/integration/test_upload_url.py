@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -270,3 +271,11 @@ def test_other_bytes_than_the_sha256_are_refused(upload_store: UploadStore) -> N
     tampered = CONTENT[:-1] + b"?"  # same size, other SHA-256
     response = send(answer, tampered)
     assert_refused_where_enforced(upload_store, response, upload_store.verifies_checksums)
+
+
+def test_an_expired_url_is_refused(upload_store: UploadStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPLOAD_URL_EXPIRES_SECONDS", "1")
+    _, answer = ask(upload_request(sha256=None))
+    time.sleep(2.2)
+    response = send(answer, CONTENT)
+    assert_refused_where_enforced(upload_store, response, upload_store.checks_signatures)
