@@ -46,6 +46,7 @@ from urllib.parse import parse_qs, quote, unquote_plus, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tools.environment import patched_environ
 from tools.local_invoke import (
     DEFAULT_TEMPLATE,
     FUNCTION_TYPES,
@@ -575,19 +576,24 @@ def local_stack(
     say = config.say
     stack = contextlib.ExitStack()
     with stack:
+        variables: dict[str, str] = {}
         if embedded_s3:
             s3 = EmbeddedS3()
             endpoint = s3.start()
             stack.callback(s3.stop)
-            # The functions reach the embedded S3 through boto3's standard variables; fake credentials
-            # unless the shell has some (moto accepts any).
-            os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-            os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+            # Fake credentials unless the shell has some (moto accepts any).
+            for name, value in (
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_DEFAULT_REGION", "us-east-1"),
+            ):
+                if not os.environ.get(name):
+                    variables[name] = value
             say(f"embedded S3 (moto) on {endpoint}")
         if endpoint:
-            os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
-            os.environ.setdefault("AWS_ENDPOINT_URL_SQS", endpoint)
+            # The functions reach S3 through boto3's standard variable, as in the tests.
+            variables["AWS_ENDPOINT_URL_S3"] = endpoint
+        stack.enter_context(patched_environ(set=variables))
         if webhook_url:
             config.env_overrides = _with_overrides(
                 config.env_overrides,
