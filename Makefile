@@ -27,6 +27,7 @@ help:
 	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
 	@echo "make validate  sam validate --lint               make build    sam build (python3.13 from pyenv)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
+	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3; API_PORT, API_ARGS)"
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
 	@echo "make test-rgw  the integration and e2e suites once more on Ceph RADOS Gateway (tools/rgw.sh; apt, root)"
 	@echo "make rgw       start that gateway on 127.0.0.1       make rgw-stop stop it"
@@ -128,3 +129,12 @@ test-rgw: $(STAMP)
 	FORM_ARCHIVE_TEST_S3=rgw FORM_ARCHIVE_RGW_ENV="$$env_file" $(PY) -m pytest tests/integration tests/e2e \
 		-p no:cacheprovider $(PYTEST_ARGS); status=$$?; \
 	if [ -n "$$started" ]; then $(RGW) stop; fi; exit $$status
+
+# `make api` (issue 14): a Docker-free `sam local start-api` on http://127.0.0.1:$(API_PORT) with moto's S3
+# embedded; prints the API key and the upload page's address (web/upload.html). API_ARGS for the rest
+# (python -m tools.local_api --help), e.g. API_ARGS="--webhook-url http://127.0.0.1:8000/webhook".
+.PHONY: api
+API_PORT ?= 3000
+API_ARGS ?=
+api: $(STAMP)
+	@$(PY) -m tools.local_api --embedded-s3 --port $(API_PORT) $(API_ARGS)

@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         # stdout carries the one JSON line only.
         with contextlib.redirect_stdout(sys.stderr), demo_session(options, say) as (result, servers):
             if result.ok:
-                say("OK: archived, delivered, signature verified")
+                uploaded = "; file uploaded (S3 checksum verified) and announced" if result.uploaded else ""
+                say(f"OK: archived, delivered, signature verified{uploaded}")
             else:
                 say(f"FAILED: {result.error}")
             emit(result.document(), stdout)
