@@ -8,7 +8,9 @@ tests marked `needs_s3(...)` are skipped when the store lacks the capability, fo
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import io
 import json
 import logging
@@ -247,11 +249,13 @@ class S3Capabilities:
     additional_checksums: bool
     if_none_match_in_versioned_buckets: bool
     signature_checks: bool
+    verifies_checksums: bool
 
     REASONS = {  # noqa: RUF012 - a class constant, not a field
         "additional_checksums": "the store keeps no additional checksums (x-amz-checksum-sha256)",
         "if_none_match_in_versioned_buckets": "the store ignores If-None-Match: * in a versioned bucket",
         "signature_checks": "the store accepts any signature",
+        "verifies_checksums": "the store does not verify x-amz-checksum-sha256 against the bytes",
     }
 
 
@@ -267,6 +271,12 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
     try:
         client.put_object(Bucket=bucket, Key="sum", Body=b"probe", ChecksumAlgorithm="SHA256")
         head = client.head_object(Bucket=bucket, Key="sum", ChecksumMode="ENABLED")
+        wrong_sum = base64.b64encode(hashlib.sha256(b"other bytes").digest()).decode()
+        try:
+            client.put_object(Bucket=bucket, Key="bad-sum", Body=b"probe", ChecksumSHA256=wrong_sum)
+            verifies_checksums = False
+        except ClientError:
+            verifies_checksums = True
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         client.put_object(Bucket=bucket, Key="once", Body=b"first", IfNoneMatch="*")
         try:
@@ -283,6 +293,7 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
         additional_checksums=bool(head.get("ChecksumSHA256")),
         if_none_match_in_versioned_buckets=refused,
         signature_checks=signature_checks,
+        verifies_checksums=verifies_checksums,
     )
 
 
