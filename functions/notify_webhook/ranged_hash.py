@@ -39,8 +39,8 @@ class RangeReadError(Exception):
 class RangedReads:
     """How a large body is read: `connections` ranged GETs in flight, `part_bytes` each.
 
-    Memory stays at about (connections + 2) x part_bytes: the parts in flight or waiting their turn, the
-    part being hashed, and one being read.
+    Memory stays at about (connections + 2) x part_bytes: the connections' parts, one more that is queued
+    or waiting its turn, and the part being hashed.
     """
 
     connections: int = DEFAULT_CONNECTIONS
@@ -113,8 +113,8 @@ def sha256_of_ranges(
 ) -> str:
     """Lowercase hex SHA-256 of `size` bytes fetched as ranged GETs over `reads.connections` threads.
 
-    Parts are hashed in object order whatever order they arrive in; at most `connections` parts are in
-    flight or waiting, plus the one being hashed. Any range that still fails after its retries cancels
+    Parts are hashed in object order whatever order they arrive in; at most `connections + 1` parts are
+    in flight or waiting, plus the one being hashed. Any range that still fails after its retries cancels
     the rest and propagates (botocore's `ClientError` / `BotoCoreError`, or `RangeReadError`).
     """
     request: dict[str, str] = {"Bucket": bucket, "Key": key}
@@ -126,8 +126,10 @@ def sha256_of_ranges(
     ranges: Iterator[tuple[int, int]] = iter(plan_ranges(size, reads.part_bytes))
     digest = hashlib.sha256()
     with ThreadPoolExecutor(max_workers=reads.connections, thread_name_prefix="sha256-range") as pool:
+        # One more range than connections is queued, so a connection that finishes early starts the next
+        # part at once instead of waiting for the part ahead of it in the hash order.
         pending: deque[Future[bytes]] = deque(
-            pool.submit(reader.fetch, *span) for span in islice(ranges, reads.connections)
+            pool.submit(reader.fetch, *span) for span in islice(ranges, reads.connections + 1)
         )
         try:
             while pending:

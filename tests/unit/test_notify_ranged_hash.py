@@ -314,4 +314,4 @@ def test_memory_stays_within_connections_plus_two_parts() -> None:
     assert digest == expected
     growth = peak - baseline
     assert growth <= (connections + 2) * part, f"peak growth {growth / MIB:.1f} MiB"
-    assert growth >= connections * part  # the waiting parts were really held: the bound is not vacuous
+    assert growth >= (connections + 1) * part  # the waiting parts were really held: the bound is not vacuous
