@@ -60,6 +60,8 @@ def moto_store() -> Iterator[Store]:
 @contextlib.contextmanager
 def rgw_store(script: Path) -> Iterator[Store]:
     """A throwaway Ceph RGW from the project's script, in its own state directory, stopped on any exit."""
+    if not script.is_file():
+        raise RuntimeError(f"{script} not found: pass --rgw-script, or --remote moto")
     state = tempfile.mkdtemp(prefix="bench-rgw-")
     env = {**os.environ, "RGW_STATE_DIR": state}
     try:
