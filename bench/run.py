@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.archive import measure_archive
+from bench.cold_start import PAIRS, ColdStarts, measure_cold_starts
 from bench.imports import measure_imports
 from bench.remote import (
     DEFAULT_RGW_SCRIPT,
@@ -65,6 +66,12 @@ REQUIRED_KEYS = (
     "archive_p50_ms",
     "put_object_p50_ms",
     "archive_overhead_ratio",
+    "cold_ms_archive",
+    "cold_ms_archive_least",
+    "cold_start_ratio_archive",
+    "cold_ms_notify",
+    "cold_ms_notify_least",
+    "cold_start_ratio_notify",
 )
 
 # key -> (description, test on the value)
@@ -76,6 +83,8 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "import_ratio_archive": ("<= 1.5", lambda value: value <= 1.5),
     "import_ratio_notify": ("<= 1.5", lambda value: value <= 1.5),
     "archive_overhead_ratio": ("<= 1.3", lambda value: value <= 1.3),
+    "cold_start_ratio_archive": ("<= 1.3", lambda value: value <= 1.3),
+    "cold_start_ratio_notify": ("<= 1.3", lambda value: value <= 1.3),
     "remote_function_vs_raw": (">= 6.0 (8 x 32 MiB/s, 256 MiB)", lambda value: value >= 6.0),
     "remote_cpu_vs_floor": ("<= 1.5", lambda value: value <= 1.5),
     "remote_hash_peak_mib": ("<= 96 (256 MiB)", lambda value: value <= 96),
@@ -105,6 +114,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--import-runs", type=int, default=21, help="fresh interpreters per module (default 21)"
     )
+    parser.add_argument(
+        "--cold-runs",
+        type=int,
+        default=15,
+        help="fresh interpreters to a first answer, per kind (default 15)",
+    )
     parser.add_argument("--archive-calls", type=int, default=600, help="calls of each kind (default 600)")
     parser.add_argument("--block", type=int, default=20, help="calls per interleaved block (default 20)")
     parser.add_argument(
@@ -123,7 +138,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     remote.add_argument("--first-byte-ms", type=float, default=20.0, help="first-byte delay (default 20)")
     remote.add_argument("--rgw-script", type=Path, default=DEFAULT_RGW_SCRIPT, help="the RGW script")
     args = parser.parse_args(argv)
-    if args.object_mib <= 0 or min(args.rounds, args.import_runs, args.archive_calls, args.block) < 1:
+    if (
+        args.object_mib <= 0
+        or min(args.rounds, args.import_runs, args.cold_runs, args.archive_calls, args.block) < 1
+    ):
         parser.error("sizes and counts must be positive")
     if args.rate_mib <= 0 or args.first_byte_ms < 0:
         parser.error("--rate-mib must be positive and --first-byte-ms non-negative")
@@ -223,6 +241,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         fast = count_body_bytes(objects, FASTPATH_KEY)
         streamed = count_body_bytes(objects, STREAM_KEY)
         del objects
+        progress(
+            f"cold starts to the first answer: {args.cold_runs} fresh interpreters per kind, interleaved"
+        )
+        cold = measure_cold_starts(BUCKET, args.cold_runs)
         progress(f"archive handler vs put_object: {args.archive_calls} calls each, blocks of {args.block}")
         archive, bare = measure_archive(BUCKET, args.archive_calls, args.block)
 
@@ -254,6 +276,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         paired = [a / b for a, b in zip(imports[name].samples, imports["boto3"].samples, strict=True)]
         rows.append(ratio_row(key, results[key], paired, "Lambda-like env; min-max paired per run"))
 
+    _cold_rows(cold, results, rows)
+
     results["archive_p50_ms"] = archive.median
     results["put_object_p50_ms"] = bare.median
     results["archive_overhead_ratio"] = archive.median / bare.median
@@ -263,9 +287,38 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
 
     rows.insert(0, Row("object_mib", "MiB", object_mib))
     results.update(
-        {"rounds": args.rounds, "import_runs": args.import_runs, "archive_calls": args.archive_calls}
+        {
+            "rounds": args.rounds,
+            "import_runs": args.import_runs,
+            "cold_runs": args.cold_runs,
+            "archive_calls": args.archive_calls,
+        }
     )
     return results, [_with_target(row) for row in rows]
+
+
+def _cold_rows(cold: ColdStarts, results: dict[str, float], rows: list[Row]) -> None:
+    notes = {
+        "archive": "import archive_submission.app + lambda_handler(POST /submissions) -> 201",
+        "archive_least": "import boto3 + client + one put_object of the same body",
+        "notify": "import notify_webhook.app + lambda_handler(ObjectCreated) -> signed POST delivered",
+        "notify_least": "the handbook's body: boto3 head + get (1 KiB chunks) + hmac + requests.post",
+    }
+    for kind, note in notes.items():
+        series = cold.total_ms[kind]
+        results[series.key] = series.median
+        stages = (
+            f"start {cold.start_ms[kind].median:.0f} + import {cold.import_ms[kind].median:.0f} + answer "
+            f"{cold.answer_ms[kind].median:.0f} ms (medians); exit afterwards {cold.exit_ms[kind].median:.0f}"
+        )
+        rows.append(series_row(series, f"{note}; {stages}"))
+        for stage in ("import_ms", "answer_ms"):
+            stage_series = getattr(cold, stage)[kind]
+            results[stage_series.key] = stage_series.median
+    for name, least in PAIRS.items():
+        key = f"cold_start_ratio_{name}"
+        results[key] = results[f"cold_ms_{name}"] / results[f"cold_ms_{least}"]
+        rows.append(ratio_row(key, results[key], cold.ratios[name].samples, "median/median; min-max paired"))
 
 
 def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:

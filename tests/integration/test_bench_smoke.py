@@ -31,6 +31,8 @@ def test_bench_runs_and_writes_every_key(tmp_path: Path) -> None:
             "2",
             "--import-runs",
             "1",
+            "--cold-runs",
+            "1",
             "--archive-calls",
             "10",
             "--block",
