@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from form_archive_contract.s3 import get_s3_client
-from notify_webhook.notification import S3Object, head_object, object_sha256, strip_etag
+from notify_webhook.event_shapes import ObjectRef
+from notify_webhook.notification import head_object, object_sha256, strip_etag
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -17,9 +18,9 @@ def project_client() -> S3Client:
     return get_s3_client()
 
 
-def event_target(bucket: str, key: str, put: PutObjectOutputTypeDef) -> S3Object:
+def event_target(bucket: str, key: str, put: PutObjectOutputTypeDef) -> ObjectRef:
     """What the handler builds from the ObjectCreated record of this upload."""
-    return S3Object(
+    return ObjectRef(
         bucket=bucket,
         key=key,
         version_id=put.get("VersionId") or None,
@@ -28,7 +29,7 @@ def event_target(bucket: str, key: str, put: PutObjectOutputTypeDef) -> S3Object
     )
 
 
-def project_sha256_hex(client: S3Client, target: S3Object) -> str:
+def project_sha256_hex(client: S3Client, target: ObjectRef) -> str:
     """`_announce`'s two steps: head (checksums enabled), then S3's SHA-256 or the pinned, streamed body."""
     head = head_object(client, target)
     digest, _from_checksum = object_sha256(client, target, head)

@@ -18,7 +18,7 @@ from bench.stats import Series
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from notify_webhook.notification import S3Object
+    from notify_webhook.event_shapes import ObjectRef
 
 MIB = 1024 * 1024
 STREAM_KEY = "bench/stream.bin"  # uploaded without a SHA-256 checksum: the project must stream it
@@ -30,7 +30,7 @@ class BenchObjects:
     bucket: str
     data: bytes
     sha256_hex: str
-    targets: dict[str, S3Object]  # key -> what the ObjectCreated event of its upload tells the handler
+    targets: dict[str, ObjectRef]  # key -> what the ObjectCreated event of its upload tells the handler
 
     @property
     def mib(self) -> float:

@@ -117,7 +117,7 @@ def test_happy_path_field_by_field(
     assert request.method == "POST"
     assert request.headers["content-type"] == "application/json"
     payload = request.json()
-    assert set(payload) == {*FIELDS, "secret_token"}
+    assert set(payload) == FIELDS  # no secret_token unless WEBHOOK_BODY_TOKEN is set
     head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="forms/contact/2026/11/22/01ABC.json")
     assert payload["datapack_identifier"] == "forms"
     assert payload["path"] == "/contact/2026/11/22"
@@ -129,7 +129,6 @@ def test_happy_path_field_by_field(
     assert payload["submitter_name"] == "Jane Doe"
     assert payload["submitter_email"] == "jane@example.test"
     assert payload["_updated"] == str(head["LastModified"])
-    assert payload["secret_token"] == SECRET
 
     headers = request.headers
     assert headers["webhook-id"].startswith("msg_")
@@ -316,21 +315,47 @@ def test_secret_never_reaches_logs_metrics_or_the_exception(
     with pytest.raises(NotificationFailed) as raised:
         lambda_handler(s3_event(put("pack/secret.json")), lambda_context)
     assert len(notify_env.requests) == 3
-    assert notify_env.requests[0].json()["secret_token"] == SECRET  # it was sent, as configured
+    assert SECRET.encode() not in notify_env.requests[0].body  # the signing key never travels in a body
     captured = log_output() + caplog.text + str(raised.value) + repr(raised.value)
     assert "webhook delivery failed" in captured
     assert SECRET_KEY_PART not in captured
     assert base64.b64decode(SECRET_KEY_PART).hex() not in captured
 
 
-def test_secret_can_stay_out_of_the_body(
+def test_body_token_is_sent_as_secret_token_when_set(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WEBHOOK_SECRET_IN_BODY", "false")
-    lambda_handler(s3_event(put("pack/nosecret.json")), lambda_context)
+    monkeypatch.setenv("WEBHOOK_BODY_TOKEN", "testing-handbook-token")
+    lambda_handler(s3_event(put("pack/token.json")), lambda_context)
     request = notify_env.requests[0]
-    assert set(request.json()) == FIELDS
+    assert set(request.json()) == {*FIELDS, "secret_token"}
+    assert request.json()["secret_token"] == "testing-handbook-token"
     Webhook(SECRET).verify(request.body, request.headers)
+
+
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ({"WEBHOOK_SECRET_IN_BODY": "true"}, "WEBHOOK_SECRET_IN_BODY is retired.*WEBHOOK_BODY_TOKEN"),
+        ({"WEBHOOK_SECRET_IN_BODY": "false"}, "WEBHOOK_SECRET_IN_BODY is retired.*WEBHOOK_BODY_TOKEN"),
+        ({"WEBHOOK_BODY_TOKEN": SECRET}, "WEBHOOK_BODY_TOKEN must differ from the webhook signing secret"),
+    ],
+    ids=["secret-in-body-true", "secret-in-body-false", "token-equals-secret"],
+)
+def test_body_token_misconfiguration_stops_before_anything_is_sent(
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    problem: str,
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=problem) as raised:
+        lambda_handler(s3_event(put("pack/misconfigured.json")), lambda_context)
+    assert SECRET_KEY_PART not in str(raised.value)
+    assert notify_env.requests == []
 
 
 def test_missing_uploader_details_are_null_with_a_warning(
@@ -356,8 +381,8 @@ def test_test_events_and_other_records_are_ignored(
     assert lambda_handler(s3_event(removed), lambda_context)["ignored"] == 1
     assert notify_env.requests == []
     out = log_output()
-    assert "no S3 records (e.g. s3:TestEvent); nothing to do" in out
-    assert "not an ObjectCreated record; ignored" in out
+    assert "s3:TestEvent; nothing to do" in out
+    assert "not an ObjectCreated notification; ignored" in out
     assert "ObjectRemoved:Delete" in out
 
 
@@ -424,7 +449,7 @@ def test_an_unexpected_fault_in_one_record_does_not_stop_the_others(
     lambda_context: LocalLambdaContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from notify_webhook import app as notify_app  # noqa: PLC0415
+    from notify_webhook import notification  # noqa: PLC0415
     from notify_webhook.notification import build_payload as real_build  # noqa: PLC0415
 
     def build_or_fail(target: Any, *args: Any) -> dict[str, Any]:
@@ -432,7 +457,7 @@ def test_an_unexpected_fault_in_one_record_does_not_stop_the_others(
             raise RuntimeError("unexpected-detail")
         return real_build(target, *args)
 
-    monkeypatch.setattr(notify_app, "build_payload", build_or_fail)
+    monkeypatch.setattr(notification, "build_payload", build_or_fail)
     event = s3_event(put("pack/bad.json"), put("pack/good.json"))
     with pytest.raises(
         NotificationFailed, match=r"1 of 2 .*pack/bad.json: unexpected failure \(RuntimeError\)"

@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
+from notify_webhook.event_shapes import ObjectRef
 from notify_webhook.hashing import (
     DEFAULT_CHUNK_SIZE,
     MIB,
@@ -20,7 +21,7 @@ from notify_webhook.hashing import (
     sha256_hex_from_checksum,
     sha256_of_object,
 )
-from notify_webhook.notification import ObjectReplaced, S3Object, object_sha256
+from notify_webhook.notification import ObjectReplaced, object_sha256
 from tests.conftest import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def test_fast_path_reads_no_body(mocked_s3: S3Client) -> None:
     mocked_s3.put_object(Bucket=ARCHIVE_BUCKET, Key="a/b.txt", Body=b"hello", ChecksumAlgorithm="SHA256")
     head = mocked_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="a/b.txt", ChecksumMode="ENABLED")
     client = FakeClient(0)
-    target = S3Object(ARCHIVE_BUCKET, "a/b.txt", None, "", "")
+    target = ObjectRef(ARCHIVE_BUCKET, "a/b.txt", None, "", "")
     digest, from_checksum = object_sha256(client, target, head)  # type: ignore[arg-type]
     assert (digest, from_checksum) == (hashlib.sha256(b"hello").hexdigest(), True)
     assert client.requests == []
@@ -122,7 +123,7 @@ def test_streamed_hash_matches_hashlib(mocked_s3: S3Client, overlap: bool) -> No
 def test_streamed_path_is_used_without_a_sha256_checksum(mocked_s3: S3Client) -> None:
     mocked_s3.put_object(Bucket=ARCHIVE_BUCKET, Key="k", Body=b"no sha here")
     head = mocked_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="k", ChecksumMode="ENABLED")
-    target = S3Object(ARCHIVE_BUCKET, "k", None, "", "")
+    target = ObjectRef(ARCHIVE_BUCKET, "k", None, "", "")
     assert object_sha256(mocked_s3, target, head) == (hashlib.sha256(b"no sha here").hexdigest(), False)
 
 
@@ -139,7 +140,7 @@ def test_a_replaced_object_is_not_hashed(mocked_s3: S3Client) -> None:
     with pytest.raises(ClientError, match="PreconditionFailed"):
         sha256_of_object(mocked_s3, ARCHIVE_BUCKET, "k", etag=head["ETag"])
     with pytest.raises(ObjectReplaced):
-        object_sha256(mocked_s3, S3Object(ARCHIVE_BUCKET, "k", None, "", ""), head)
+        object_sha256(mocked_s3, ObjectRef(ARCHIVE_BUCKET, "k", None, "", ""), head)
 
 
 @pytest.mark.parametrize("chunk_size", [1024, 64 * 1024, 9 * MIB])

@@ -19,7 +19,7 @@ def test_defaults() -> None:
     assert settings.accepted_uploaders == frozenset({"presigned-url"})
     assert settings.timeout_seconds == 10
     assert settings.max_attempts == 3
-    assert settings.secret_in_body is True
+    assert settings.body_token is None
     assert settings.backoff_base_seconds == 0.5
     assert SECRET not in repr(settings)
 
@@ -31,14 +31,15 @@ def test_every_variable_is_read() -> None:
             "ACCEPTED_UPLOADERS": " presigned-url , archive-submission,,",
             "WEBHOOK_TIMEOUT_SECONDS": "2.5",
             "WEBHOOK_MAX_ATTEMPTS": "5",
-            "WEBHOOK_SECRET_IN_BODY": "False",
+            "WEBHOOK_BODY_TOKEN": "testing-body-token",
             "WEBHOOK_BACKOFF_BASE_SECONDS": "0",
         }
     )
     assert settings.accepted_uploaders == frozenset({"presigned-url", "archive-submission"})
     assert settings.timeout_seconds == 2.5
     assert settings.max_attempts == 5
-    assert settings.secret_in_body is False
+    assert settings.body_token == "testing-body-token"
+    assert "testing-body-token" not in repr(settings)
     assert settings.backoff_base_seconds == 0
 
 
