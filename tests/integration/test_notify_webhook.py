@@ -12,6 +12,7 @@ import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from form_archive_contract.metadata import encode_metadata_value
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
 from notify_webhook.settings import ConfigurationError
@@ -22,6 +23,7 @@ from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET_KEY_PART = SECRET.removeprefix("whsec_")
@@ -269,6 +271,46 @@ def test_one_failure_does_not_stop_the_other_records(
     assert [request.json()["display"] for request in notify_env.requests] == ["first.json", "second.json"]
 
 
+def test_multipart_object_is_hashed_from_its_bytes_not_its_composite_checksum(
+    notify_env: WebhookReceiver,
+    server_s3: S3Client,
+    lambda_context: LocalLambdaContext,
+    log_output: Callable[[], str],
+) -> None:
+    """moto's real multipart upload with SHA-256 checksums answers the hash of the part hashes without a
+    `-N` suffix or a `ChecksumType`; the ETag's `-2` alone must send the function to the body."""
+    key = "pack/multipart.bin"
+    parts_data = [b"a" * (5 * 1024 * 1024), b"tail"]
+    upload = server_s3.create_multipart_upload(
+        Bucket=ARCHIVE_BUCKET, Key=key, ChecksumAlgorithm="SHA256", Metadata=UPLOADER
+    )
+    parts: list[CompletedPartTypeDef] = []
+    for number, data in enumerate(parts_data, start=1):
+        answer = server_s3.upload_part(
+            Bucket=ARCHIVE_BUCKET,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=data,
+            ChecksumAlgorithm="SHA256",
+        )
+        parts.append(
+            {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer["ChecksumSHA256"]}
+        )
+    done = server_s3.complete_multipart_upload(
+        Bucket=ARCHIVE_BUCKET, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+    )
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key=key, ChecksumMode="ENABLED")
+    whole = hashlib.sha256(b"".join(parts_data))
+    assert done["ETag"].strip('"').endswith("-2")
+    assert head.get("ChecksumSHA256") and head["ChecksumSHA256"] != base64.b64encode(whole.digest()).decode()
+
+    record = object_created_record(ARCHIVE_BUCKET, key, etag=done["ETag"], size=sum(map(len, parts_data)))
+    assert lambda_handler(s3_event(record), lambda_context)["delivered"] == 1
+    assert notify_env.requests[0].json()["sha256"] == whole.hexdigest()
+    assert '"sha256_from_checksum":false' in log_output()
+
+
 def test_missing_object_is_skipped_with_a_warning(
     notify_env: WebhookReceiver,
     put: Put,
@@ -356,6 +398,24 @@ def test_body_token_misconfiguration_stops_before_anything_is_sent(
         lambda_handler(s3_event(put("pack/misconfigured.json")), lambda_context)
     assert SECRET_KEY_PART not in str(raised.value)
     assert notify_env.requests == []
+
+
+def test_rfc2047_uploader_metadata_is_sent_as_text(
+    notify_env: WebhookReceiver, put: Put, server_s3: S3Client, lambda_context: LocalLambdaContext
+) -> None:
+    """S3 carries non-ASCII metadata as RFC 2047 encoded-words; the receiver gets the text."""
+    metadata = {
+        "uploaded-by": "presigned-url",
+        "uploader-name": encode_metadata_value("Zoë Ångström-Dvořák"),
+        "uploader-email": "=?utf-8?q?jos=C3=A9=40example=2Etest?=",  # the Q form decodes too
+    }
+    put("pack/unicode-uploader.json", metadata=metadata)
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="pack/unicode-uploader.json")
+    assert head["Metadata"]["uploader-name"].startswith("=?UTF-8?B?")  # as S3 hands it back
+    lambda_handler(s3_event(put("pack/unicode-uploader.json", metadata=metadata)), lambda_context)
+    payload = notify_env.requests[0].json()
+    assert payload["submitter_name"] == "Zoë Ångström-Dvořák"
+    assert payload["submitter_email"] == "josé@example.test"
 
 
 def test_missing_uploader_details_are_null_with_a_warning(

@@ -17,6 +17,7 @@ from notify_webhook.event_shapes import ObjectRef
 from notify_webhook.hashing import (
     DEFAULT_CHUNK_SIZE,
     MIB,
+    checksum_is_full_object,
     hash_stream,
     sha256_hex_from_checksum,
     sha256_of_object,
@@ -96,10 +97,32 @@ def test_checksum_fast_path_converts_base64_to_hex() -> None:
         {"ChecksumSHA256": base64.b64encode(b"x" * 32).decode(), "ChecksumType": "COMPOSITE"},
         {"ChecksumSHA256": "not base64!"},
         {"ChecksumSHA256": base64.b64encode(b"short").decode()},
+        # a multipart object whose store marks neither the checksum (`-N`) nor its type: never trusted
+        {
+            "ChecksumSHA256": base64.b64encode(b"x" * 32).decode(),
+            "ETag": '"0123456789abcdef0123456789abcdef-2"',
+        },
+        {
+            "ChecksumSHA256": base64.b64encode(b"x" * 32).decode(),
+            "ETag": "0123456789abcdef0123456789abcdef-12",
+        },
     ],
 )
 def test_no_usable_full_object_checksum(head: dict[str, Any]) -> None:
     assert sha256_hex_from_checksum(head) is None
+
+
+def test_a_multipart_checksum_counts_only_when_s3_says_full_object() -> None:
+    value = base64.b64encode(hashlib.sha256(b"whole").digest()).decode()
+    multipart = {"ChecksumSHA256": value, "ETag": '"0123456789abcdef0123456789abcdef-3"'}
+    assert not checksum_is_full_object(multipart)
+    assert checksum_is_full_object({**multipart, "ChecksumType": "FULL_OBJECT"})
+    assert (
+        sha256_hex_from_checksum({**multipart, "ChecksumType": "FULL_OBJECT"})
+        == hashlib.sha256(b"whole").hexdigest()
+    )
+    assert checksum_is_full_object({"ChecksumSHA256": value, "ETag": '"0123456789abcdef0123456789abcdef"'})
+    assert checksum_is_full_object({"ChecksumSHA256": value, "ETag": '"a-b-c"'})  # not `-<digits>` at the end
 
 
 def test_fast_path_reads_no_body(mocked_s3: S3Client) -> None:
