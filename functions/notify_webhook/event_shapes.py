@@ -64,12 +64,17 @@ Item = ObjectRef | Ignored | Malformed
 
 
 def is_sqs_batch(event: Any) -> bool:
-    """An SQS event source mapping's batch: every record came from SQS."""
+    """An SQS event source mapping's batch: every record came from SQS with a `messageId` to report."""
     records = event.get("Records") if isinstance(event, dict) else None
     return (
         isinstance(records, list)
         and bool(records)
-        and all(isinstance(record, dict) and record.get("eventSource") == SQS_SOURCE for record in records)
+        and all(
+            isinstance(record, dict)
+            and record.get("eventSource") == SQS_SOURCE
+            and isinstance(record.get("messageId"), str)
+            for record in records
+        )
     )
 
 

@@ -153,6 +153,7 @@ def test_test_event_and_removals_deliver_nothing_and_say_so(
         ),
         ({**fixture("eventbridge_object_created"), "detail": None}, "no detail.object.key"),
         (on_failure_record({"hello": "world"}), "not an S3 notification"),
+        ({"Records": [{"eventSource": "aws:sqs"}]}, "SQS message body is not a string"),  # no messageId
     ],
     ids=[
         "null",
@@ -166,6 +167,7 @@ def test_test_event_and_removals_deliver_nothing_and_say_so(
         "eventbridge-no-key",
         "eventbridge-no-detail",
         "on-failure-of-other",
+        "sqs-without-message-id",
     ],
 )
 def test_unsupported_events_raise_a_clear_error_and_count_a_metric(

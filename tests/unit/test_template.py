@@ -497,6 +497,13 @@ def test_s3_event_has_an_encoded_key() -> None:
     assert "%2F" in key
 
 
+def test_sqs_event_carries_the_s3_event_as_its_body() -> None:
+    event = json.loads((EVENTS / "sqs_s3_put.json").read_text(encoding="utf-8"))
+    (record,) = event["Records"]
+    assert record["eventSource"] == "aws:sqs"
+    assert json.loads(record["body"]) == json.loads((EVENTS / "s3_put.json").read_text(encoding="utf-8"))
+
+
 def test_env_file_overrides_only_declared_variables_with_local_values() -> None:
     """`sam local invoke` silently ignores undeclared names; loopback URLs and fake values only."""
     env = json.loads((EVENTS / "env.json").read_text(encoding="utf-8"))
