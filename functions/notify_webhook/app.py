@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -34,7 +33,7 @@ from .event_shapes import (
     items_of,
     sqs_body_items,
 )
-from .notification import Skip, prepare
+from .notification import Notification, Skip, prepare
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
 from .signing import signature_headers
 
@@ -89,6 +88,13 @@ def _handle_sqs_batch(
 
     def handle_message(record: SQSRecord) -> None:
         _handle_items(_items(record.get("body"), sqs_body=True), settings, context)
+
+    # Imported here: the batch utility pulls in asyncio, which the direct route never needs at cold start.
+    from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(process_partial_response(event, handle_message, processor, context))
@@ -170,19 +176,26 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
             "object has no uploader metadata; sending null",
             extra={"key": target.key, "fields": list(outcome.missing_fields)},
         )
-    body, webhook_id = outcome.body, outcome.webhook_id
-    policy = DeliveryPolicy(
-        timeout_seconds=settings.timeout_seconds,
-        max_attempts=settings.max_attempts,
-        backoff_base_seconds=settings.backoff_base_seconds,
-    )
+    _send(target, outcome, settings, context)
+    return "delivered"
+
+
+def _send(
+    target: ObjectRef, notification: Notification, settings: NotifySettings, context: LambdaContext
+) -> None:
+    """Sign and POST with retries (`delivery`); log the outcome, `RecordFailed` when it was not delivered."""
+    body, webhook_id = notification.body, notification.webhook_id
     try:
         result = deliver(
             get_session(),
             settings.webhook_url,
             body,
             lambda: signature_headers(settings.secret, webhook_id, body),
-            policy,
+            DeliveryPolicy(
+                timeout_seconds=settings.timeout_seconds,
+                max_attempts=settings.max_attempts,
+                backoff_base_seconds=settings.backoff_base_seconds,
+            ),
             lambda: context.get_remaining_time_in_millis() / 1000,
             on_retry=_on_retry(target, webhook_id),
         )
@@ -206,11 +219,10 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
             "webhook_id": webhook_id,
             "status": result.status,
             "attempts": result.attempts,
-            "sha256_from_checksum": outcome.sha256_from_checksum,
+            "sha256_from_checksum": notification.sha256_from_checksum,
             "webhook_host": urlsplit(settings.webhook_url).hostname,
         },
     )
-    return "delivered"
 
 
 def _on_retry(target: ObjectRef, webhook_id: str) -> Callable[[RetryNotice], None]:
