@@ -104,11 +104,17 @@ class NotifyEndpoint:
             thread.join(timeout=30)
 
 
-@pytest.fixture
-def local_env(webhook_receiver: WebhookReceiver) -> dict[str, dict[str, Any]]:
-    """events/env.json, with the archive bucket of the tests and the loopback receiver."""
+# RGW sends keys as they are (`eventSource: ceph:s3`), not URL-encoded as AWS does: a prefix with a space,
+# a plus and a percent sign shows that the notify function does not decode them a second time.
+PREFIXES = ["submissions", "web forms/a+b%41"]
+
+
+@pytest.fixture(params=PREFIXES, ids=["plain", "space-plus-percent"])
+def local_env(webhook_receiver: WebhookReceiver, request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """events/env.json, with the archive bucket of the tests, an archive prefix and the loopback receiver."""
     env = copy.deepcopy(load_env_file(PROJECT_ROOT / "events" / "env.json"))
     env["ArchiveSubmissionFunction"]["ARCHIVE_BUCKET"] = ARCHIVE_BUCKET
+    env["ArchiveSubmissionFunction"]["ARCHIVE_PREFIX"] = request.param
     env["NotifyWebhookFunction"]["WEBHOOK_URL"] = webhook_receiver.url
     return env
 
@@ -176,7 +182,10 @@ def test_the_gateways_own_event_for_an_archived_submission_ends_in_a_verified_we
     assert outcome["delivered"] == 1, outcome
     [request] = webhook_receiver.requests
     payload = request.json()
-    assert payload["datapack_identifier"] == "submissions"
+    prefix = local_env["ArchiveSubmissionFunction"]["ARCHIVE_PREFIX"]
+    assert key.startswith(f"{prefix}/")
+    assert payload["datapack_identifier"] == prefix.split("/")[0]
+    assert payload["path"] == "/" + key.split("/", 1)[1].rsplit("/", 1)[0]
     assert payload["display"] == key.rsplit("/", 1)[1]
     assert payload["sha256"] == hashlib.sha256(SAMPLE).hexdigest()
     assert payload["length"] == len(SAMPLE)
