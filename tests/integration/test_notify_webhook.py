@@ -278,6 +278,7 @@ def test_one_failure_does_not_stop_the_other_records(
     assert [request.json()["display"] for request in notify_env.requests] == ["first.json", "second.json"]
 
 
+@pytest.mark.needs_s3("additional_checksums")
 def test_multipart_object_is_hashed_from_its_bytes_not_its_composite_checksum(
     notify_env: WebhookReceiver,
     server_s3: S3Client,
