@@ -504,7 +504,7 @@ def run(
         visibility = REPLAY_VISIBILITY_SECONDS if replaying else LOOK_VISIBILITY_SECONDS
         batch = 1 if replaying else SQS_BATCH  # one at a time: a message waits hidden only while it runs
         with tqdm(
-            total=total, file=stderr, unit="msg", desc=command, disable=not options.progress, leave=False
+            total=total, file=stderr, unit="msg", desc=command, disable=not options.progress, leave=True
         ) as bar:
             for message in scan(queue, options.limit, visibility, options.wait_seconds, batch):
                 held.append(message)
