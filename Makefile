@@ -23,6 +23,7 @@ help:
 	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
 	@echo "make validate  sam validate --lint      make build  sam build (python3.13 from pyenv)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
+	@echo "make replay ARGS=\"list --stack-name form-archive\"   list (or ARGS=\"replay ...\": replay) parked notifications"
 
 $(STAMP): functions/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -104,3 +105,12 @@ KEEP ?=
 DEMO_ARGS ?=
 demo: $(STAMP)
 	@$(PY) -m tools.demo $(if $(PAYLOAD),--payload "$(PAYLOAD)") $(if $(KEEP),--keep-running) $(DEMO_ARGS)
+
+# `make replay` (issue 15): list or replay the notifications parked on the failure queue.
+#   make replay ARGS="list --stack-name form-archive"      make replay ARGS="replay --stack-name form-archive"
+#   make replay ARGS="replay --local --dry-run"           (python -m tools.replay --help for all options)
+# Progress on stderr, one JSON summary line on stdout.
+.PHONY: replay
+ARGS ?= list
+replay: $(STAMP)
+	@$(PY) -m tools.replay $(ARGS)

@@ -127,10 +127,12 @@ def _s3_record_key(record: Any) -> str | None:
 
 
 def object_keys(event: Any, *, _depth: int = 0) -> tuple[str, ...]:
-    """The object keys an event announces: S3 notifications (also inside SQS or SNS envelopes) and
-    EventBridge `Object Created` events. Empty when there are none (e.g. `s3:TestEvent`)."""
+    """The object keys an event announces: S3 notifications (also inside SQS or SNS envelopes, or another
+    OnFailure record) and EventBridge `Object Created` events. Empty when there are none (`s3:TestEvent`)."""
     if _depth > 3 or not isinstance(event, dict):
         return ()
+    if "requestContext" in event and "requestPayload" in event:  # a record of a record (async re-invoke)
+        return object_keys(event["requestPayload"], _depth=_depth + 1)
     detail = event.get("detail")
     if event.get("source") == "aws.s3" and isinstance(detail, dict):
         obj = detail.get("object")
@@ -459,7 +461,9 @@ def _describe(entry: Mapping[str, Any]) -> str:
     parts = [f"{entry['outcome']:<12}", keys, f"age {age_text}"]
     if attempts is not None:
         parts.append(f"attempts {attempts}")
-    if entry.get("reason"):
+    if entry.get("previous_reason"):
+        parts.append(f"reason: {entry.get('reason')} (parked with: {entry['previous_reason']})")
+    elif entry.get("reason") and entry["outcome"] not in {"replayed"}:
         parts.append(f"reason: {entry['reason']}")
     return "  ".join(parts)
 
@@ -513,7 +517,7 @@ def run(
                     if not replaying:
                         entry["outcome"] = "would-replay" if command == "replay" else "parked"
                     else:
-                        _replay_one(queue, invoker, message, entry, held)
+                        _replay_one(queue, invoker, message, record, entry, held)
                 summary.messages.append(entry)
                 bar.write(_describe(entry), file=stderr)
                 bar.update(1)
@@ -524,11 +528,34 @@ def run(
     return summary
 
 
+COUNT_FIELDS = ("delivered", "skipped", "ignored", "failed")
+
+
+def handled_nothing(result: Any, record: ParkedRecord) -> bool:
+    """The function answered success with zero of everything for a record that names objects: it did
+    not find the event inside (a version that predates OnFailure records answers so). Not a replay."""
+    if not record.keys or not isinstance(result, dict):
+        return False
+    counts = [result.get(name) for name in COUNT_FIELDS]
+    return all(isinstance(count, int) for count in counts) and not any(counts)
+
+
 def _replay_one(
-    queue: FailureQueue, invoker: Invoker | None, message: Parked, entry: dict[str, Any], held: list[Parked]
+    queue: FailureQueue,
+    invoker: Invoker | None,
+    message: Parked,
+    record: ParkedRecord,
+    entry: dict[str, Any],
+    held: list[Parked],
 ) -> None:
     assert invoker is not None, "replay needs an invoker"  # noqa: S101 - a programming error
     outcome = invoker(message.body)
+    if outcome.ok and handled_nothing(outcome.result, record):
+        outcome = Invocation(
+            ok=False,
+            reason="the function answered success but handled no object: does it take OnFailure records?",
+            result=outcome.result,
+        )
     if not outcome.ok:
         entry["previous_reason"] = entry.get("reason")
         entry.update(outcome="failed", reason=outcome.reason)

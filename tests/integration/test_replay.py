@@ -406,3 +406,18 @@ def test_cli_deployed_list_reads_the_stack(
     assert document["function"] == FUNCTION_ARN
     assert document["queue_url"] == url
     assert [item["keys"] for item in document["messages"]] == [["forms/a.json"]]
+
+
+def test_a_success_that_handled_no_object_is_not_a_replay(queue: FailureQueue) -> None:
+    """A function version that does not look inside OnFailure records answers success with zero counts."""
+    kept = park(queue, "forms/a.json")
+
+    def old_function(body: str) -> Invocation:
+        return Invocation(ok=True, result={"delivered": 0, "skipped": 0, "ignored": 0, "failed": 0})
+
+    summary = run("replay", queue, old_function, QUICK)
+    (message,) = summary.messages
+    assert message["outcome"] == "failed"
+    assert "handled no object" in message["reason"]
+    assert summary.exit_code() == EXIT_LEFT
+    assert visible_ids(queue) == {kept}

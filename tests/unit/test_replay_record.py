@@ -125,6 +125,12 @@ def test_object_keys_of_wrapped_events() -> None:
     assert object_keys(sns) == ("k/one.json",)
     assert object_keys(eventbridge) == ("k/2",)
     assert object_keys(ceph) == ("a+b",)  # RGW does not URL-encode keys
+    nested = failure_record(
+        failure_record(inner, RuntimeError("x"), function_arn=FUNCTION_ARN),
+        RuntimeError("y"),
+        function_arn=FUNCTION_ARN,
+    )
+    assert object_keys(nested) == ("k/one.json",)
     assert object_keys({"Event": "s3:TestEvent"}) == ()
     assert object_keys({"Records": [None, 3, {"s3": None}, {"body": "not json"}]}) == ()
     assert object_keys("text") == ()
