@@ -183,3 +183,12 @@ def test_outputs_name_the_topic_and_what_replay_needs(template: dict[str, Any]) 
     assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
     assert outputs[QUEUE_OUTPUT]["Value"] == {"Ref": "NotifyFailureQueue"}
     assert outputs[FUNCTION_OUTPUT]["Value"] == {"Fn::GetAtt": ["NotifyWebhookFunction", "Arn"]}
+
+
+def test_readme_operations_lists_every_alarm(resources: dict[str, Any]) -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Operations\n(.*?)(?=^## )", readme, re.MULTILINE | re.DOTALL)
+    assert match, "README.md has no '## Operations' section"
+    listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", match.group(1), re.MULTILINE))
+    names = {resources[logical_id]["Properties"]["AlarmName"]["Fn::Sub"] for logical_id in ALARMS}
+    assert {name.removeprefix("${AWS::StackName}-") for name in names} == listed
