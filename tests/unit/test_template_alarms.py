@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.local_invoke import PROJECT_ROOT, read_function
 from tools.replay import FUNCTION_OUTPUT, QUEUE_OUTPUT
 from tools.sam_template import load_template
 
@@ -192,3 +196,44 @@ def test_readme_operations_lists_every_alarm(resources: dict[str, Any]) -> None:
     listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", match.group(1), re.MULTILINE))
     names = {resources[logical_id]["Properties"]["AlarmName"]["Fn::Sub"] for logical_id in ALARMS}
     assert {name.removeprefix("${AWS::StackName}-") for name in names} == listed
+
+
+@pytest.mark.parametrize(
+    ("alarm_id", "function_id", "package"),
+    [
+        ("WebhooksFailedAlarm", "NotifyWebhookFunction", "notify_webhook"),
+        ("SubmissionsFailedAlarm", "ArchiveSubmissionFunction", "archive_submission"),
+    ],
+)
+def test_the_functions_emit_what_the_alarms_watch(
+    resources: dict[str, Any], alarm_id: str, function_id: str, package: str
+) -> None:
+    """Imported with the template's environment, as in Lambda, each function's Powertools Metrics write an
+    EMF document whose namespace, metric and dimensions are exactly what the alarm names."""
+    alarm = resources[alarm_id]["Properties"]
+    environment = read_function(function_id, template_path=TEMPLATE_PATH).environment
+    child_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(PROJECT_ROOT / "functions"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **{name: value for name, value in environment.items() if name.startswith("POWERTOOLS_")},
+    }
+    script = (
+        "from aws_lambda_powertools.metrics import MetricUnit\n"
+        f"from {package}.app import metrics\n"
+        f"metrics.add_metric(name={alarm['MetricName']!r}, unit=MetricUnit.Count, value=1)\n"
+        "metrics.flush_metrics()\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], env=child_env, capture_output=True, text=True, timeout=60, check=True
+    )
+    (line,) = [item for item in completed.stdout.splitlines() if '"_aws"' in item]
+    document = json.loads(line)
+    (directive,) = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == alarm["Namespace"]
+    assert [metric["Name"] for metric in directive["Metrics"]] == [alarm["MetricName"]]
+    dimensions = {item["Name"]: item["Value"] for item in alarm["Dimensions"]}
+    assert directive["Dimensions"] == [sorted(dimensions)]
+    assert {name: document[name] for name in dimensions} == dimensions
+    assert document[alarm["MetricName"]] == [1.0]
