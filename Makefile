@@ -1,9 +1,11 @@
-# Everything sets itself up: the first target that needs the virtual environment creates it.
+# Everything sets itself up: the first target that needs a virtual environment creates it. Set-up
+# output goes to stderr, so `make demo 2>/dev/null | jq .` sees nothing but the demo's JSON line.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+.DEFAULT_GOAL := help
 
 .PHONY: help venv test lint format clean test-313 sam validate build invoke
 
@@ -18,18 +20,29 @@ EVENT ?= events/submission.json
 ENV_VARS ?= events/env.json
 
 help:
-	@echo "make test    set up $(VENV) and run the whole test suite"
-	@echo "make lint    ruff + mypy"
+	@echo "make demo      one submission through the whole pipeline (moto + a local receiver; KEEP=1, PAYLOAD=f.json)"
+	@echo "make test      set up $(VENV) and run the whole test suite"
+	@echo ""
+	@echo "make lint      ruff + mypy                       make format   ruff's fixes and formatting"
 	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
-	@echo "make validate  sam validate --lint      make build  sam build (python3.13 from pyenv)"
+	@echo "make validate  sam validate --lint               make build    sam build (python3.13 from pyenv)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
-	@echo "make replay ARGS=\"list --stack-name form-archive\"   list (or ARGS=\"replay ...\": replay) parked notifications"
+	@echo "make replay ARGS=\"list|replay [--stack-name S|--local] [--dry-run] [--max N]\"   parked notifications"
+	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
+	@echo "make clean     remove the virtual environments and caches"
 
-$(STAMP): functions/requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+# One rule for every virtual environment: $(call venv_rule,DIR,REQUIREMENTS,MORE PREREQUISITES,HOW LONG).
+# One line on stderr says what is happening; pip stays quiet and writes to stderr too.
+define venv_rule
+$(1)/.installed: $(2) $(3)
+	@echo "setting up $(1) (pip install -r $(2), $(4), once)" >&2
+	@$$(PYTHON) -m venv $(1) >&2
+	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2) >&2
+	@touch $$@
+endef
+
+$(eval $(call venv_rule,$(VENV),requirements-dev.txt,functions/requirements.txt,about a minute))
 
 venv: $(STAMP)
 
@@ -48,11 +61,7 @@ format: $(STAMP)
 test-313:
 	@py313="$$(tools/find_python.sh 3.13)" && $(MAKE) --no-print-directory test VENV=.venv-313 PYTHON="$$py313"
 
-$(SAM_STAMP): requirements-sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
-	touch $(SAM_STAMP)
+$(eval $(call venv_rule,$(SAM_VENV),requirements-sam.txt,,about a minute))
 
 sam: $(SAM_STAMP)
 
@@ -85,11 +94,7 @@ bench: $(STAMP)
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 .PHONY: scan
-$(CHECKOV_STAMP): requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
-	touch $(CHECKOV_STAMP)
+$(eval $(call venv_rule,$(CHECKOV_VENV),requirements-checkov.txt,,about two minutes))
 
 scan: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet \
@@ -97,7 +102,7 @@ scan: $(CHECKOV_STAMP)
 
 # `make demo` (issue 5): one submission through archive -> S3 event (moto) -> signed webhook, no AWS, no
 # Docker. Progress on stderr, one JSON line on stdout. PAYLOAD=file.json archives your own JSON; KEEP=1
-# keeps moto and the receiver up and prints curl commands (Ctrl-C stops them); DEMO_ARGS for the rest
+# keeps moto and the receiver up and prints curl commands (Ctrl-C or SIGTERM stops them, exit 0); DEMO_ARGS for the rest
 # (python -m tools.demo --help).
 .PHONY: demo
 PAYLOAD ?=

@@ -1,7 +1,7 @@
 #!/usr/bin/env sh
 # Print the absolute path of a working python<VERSION> (default 3.13), or fail with a clear message.
 # Looks on PATH first (pyenv shims included), then in pyenv's versions folder, so it works whether or
-# not PYENV_VERSION selects that version (DESIGN.md: PYENV_VERSION=3.11.7:3.13.0 on the dev machines).
+# not PYENV_VERSION selects that version (docs/design.md; PYENV_VERSION=3.11.7:3.13.0 on the dev machines).
 version="${1:-3.13}"
 pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
 candidates="$(command -v "python$version" 2>/dev/null || true)"

@@ -29,11 +29,12 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.environment import patched_environ
 from tools.lambda_context import LocalLambdaContext
 from tools.sam_template import NOTHING, Resolver, TemplateError, Unresolvable, load_template
 
@@ -223,20 +224,6 @@ def _runtime_variables(spec: FunctionSpec) -> dict[str, str]:
     }
 
 
-@contextlib.contextmanager
-def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
-
-
 def load_handler(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
     """Import `spec.handler` with the function's CodeUri first on sys.path."""
     code_uri = str(spec.code_uri)
@@ -278,7 +265,7 @@ def invoke(
             timeout_seconds=spec.timeout_seconds,
             log_group_name=f"/aws/lambda/{name}",
         )
-    with patched_environ(variables):
+    with patched_environ(set=variables):
         handler = load_handler(spec)
         return handler(event, context)
 

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 SIGNATURE_VERSION = "v1"
@@ -90,3 +91,16 @@ def message_id(bucket: str, key: str, version_or_etag: str, sequencer: str) -> s
     """A duplicated S3 event gives the same id, so receivers can drop repeats."""
     material = "\x00".join((bucket, key, version_or_etag, sequencer)).encode("utf-8")
     return "msg_" + hashlib.sha256(material).hexdigest()[:32]
+
+
+def verify_headers(secret: str, headers: Mapping[str, str], body: bytes | str) -> bool:
+    """`verify_signature` for a request as received: header names in any case; False when one of
+    `webhook-id`, `webhook-timestamp`, `webhook-signature` is missing."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    try:
+        msg_id = lowered["webhook-id"]
+        timestamp = lowered["webhook-timestamp"]
+        signature = lowered["webhook-signature"]
+    except KeyError:
+        return False
+    return verify_signature(secret, msg_id, timestamp, body, signature)

@@ -29,7 +29,7 @@ from tools.local_invoke import PROJECT_ROOT
 
 SUBMISSION_EVENT = PROJECT_ROOT / "events" / "submission.json"
 ENV_VARS = PROJECT_ROOT / "events" / "env.json"
-# The Standard Webhooks published test secret (DESIGN.md), so `standardwebhooks` can verify independently.
+# The Standard Webhooks published test secret (docs/design.md), so `standardwebhooks` can verify it too.
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 PAYLOAD = (
     b'{\r\n  "first_name": "Zo\xc3\xab",\r\n  "comment": "caf\xc3\xa9 \\u00e9 + / %2F",\r\n'
@@ -198,6 +198,17 @@ def test_demo_rejected_payload_fails_without_archiving(tmp_path: Path) -> None:
     assert "400" in document["error"]
 
 
+@pytest.mark.parametrize(
+    "option", [["--max-attempts", "0"], ["--max-attempts", "11"], ["--receiver-fail-first", "-1"]]
+)
+def test_demo_unusable_option_value_exits_2_before_anything_starts(option: list[str]) -> None:
+    completed = run_demo(*option)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stdout == ""
+    assert f"{option[0]} must be" in completed.stderr
+    assert "moto server" not in completed.stderr
+
+
 def test_demo_missing_payload_is_a_usage_error_and_starts_nothing(tmp_path: Path) -> None:
     completed = run_demo("--payload", str(tmp_path / "absent.json"))
     assert completed.returncode == 2
@@ -256,7 +267,7 @@ def test_demo_keep_running_serves_the_printed_commands_until_stopped(
             assert seen["payload"]["secret_token"] == "***", "the receiver never shows the secret"
 
             process.send_signal(stop_signal)
-            assert process.wait(timeout=60) == 130
+            assert process.wait(timeout=60) == 0, "stopping --keep-running is the normal end"
         finally:
             if process.poll() is None:
                 process.kill()
@@ -265,15 +276,14 @@ def test_demo_keep_running_serves_the_printed_commands_until_stopped(
     for url in (listing_url.group(1), last_url.group(1)):
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(url, timeout=5)
-    assert "interrupted" in stderr_path.read_text(encoding="utf-8")
+    assert "every server the demo started is stopped" in stderr_path.read_text(encoding="utf-8")
 
 
-def test_demo_unexpected_failure_still_reports_and_stops_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_unexpected_failure_still_reports_and_stops_the_servers() -> None:
     def odd_queue_message(*_args: Any) -> None:
         raise KeyError("s3")
 
-    monkeypatch.setattr("tools.demo.run_pipeline", odd_queue_message)
-    with demo_session(DemoOptions(), lambda _line: None) as (result, servers):
+    with demo_session(DemoOptions(), lambda _line: None, flow=odd_queue_message) as (result, servers):
         assert servers is not None
         receiver_url = servers.receiver.base_url
     assert not result.ok

@@ -17,7 +17,14 @@ from notify_webhook.app import NotificationFailed, lambda_handler
 from notify_webhook.settings import ConfigurationError
 from notify_webhook.signing import verify_signature
 from tests.conftest import ARCHIVE_BUCKET, REGION
-from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, refused_url, s3_event
+from tests.webhook_receiver import (
+    WEBHOOK_PATH,
+    Reply,
+    WebhookReceiver,
+    object_created_record,
+    refused_url,
+    s3_event,
+)
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -249,7 +256,7 @@ def test_302_is_a_failure_and_not_followed(
     notify_env.script(Reply(status=302, headers={"Location": notify_env.url + "/moved"}))
     with pytest.raises(NotificationFailed, match="redirect"):
         lambda_handler(s3_event(put("pack/moved.json")), lambda_context)
-    assert [request.path for request in notify_env.requests] == ["/hooks/archive"]
+    assert [request.path for request in notify_env.requests] == [WEBHOOK_PATH]
 
 
 def test_refused_connection_raises(

@@ -20,7 +20,7 @@ from notify_webhook.delivery import (
     new_session,
     parse_retry_after,
 )
-from tests.webhook_receiver import Reply, WebhookReceiver, refused_url
+from tests.webhook_receiver import WEBHOOK_PATH, Reply, WebhookReceiver, refused_url
 
 BODY = b'{"sha256":"abc"}'
 POLICY = DeliveryPolicy(timeout_seconds=5, max_attempts=3, backoff_base_seconds=0.5)
@@ -119,7 +119,7 @@ def test_redirects_are_failures_and_never_followed(
     with pytest.raises(DeliveryFailed, match="redirect") as raised:
         run(session, webhook_receiver.url, Clock())
     assert raised.value.attempts == 1
-    assert [request.path for request in webhook_receiver.requests] == ["/hooks/archive"]
+    assert [request.path for request in webhook_receiver.requests] == [WEBHOOK_PATH]
 
 
 def test_retry_after_seconds_is_honoured(

@@ -16,7 +16,7 @@ from notify_webhook.signing import (
     verify_signature,
 )
 
-# The published Standard Webhooks test vector (DESIGN.md).
+# The published Standard Webhooks test vector (docs/design.md).
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
 TIMESTAMP = 1614265330

@@ -1,4 +1,4 @@
-"""template.yaml, samconfig.toml and events/*.json against the contract in DESIGN.md and issue 4."""
+"""template.yaml, samconfig.toml and events/*.json against the contract in docs/design.md."""
 
 from __future__ import annotations
 

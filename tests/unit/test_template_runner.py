@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from tools.environment import patched_environ
 from tools.local_invoke import (
     FunctionSpec,
     LocalInvokeError,
     function_environment,
     invoke,
     main,
-    patched_environ,
     read_function,
 )
 from tools.sam_template import NOTHING, Resolver, Unresolvable, load_template
@@ -191,11 +191,17 @@ def test_invoke_runs_the_handler_with_env_and_context(project: Path, monkeypatch
 
 def test_patched_environ_restores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEPT", "old")
+    monkeypatch.setenv("REMOVED", "there")
     monkeypatch.delenv("ADDED", raising=False)
-    with patched_environ({"KEPT": "new", "ADDED": "x"}):
+    with patched_environ(set={"KEPT": "new", "ADDED": "x"}, unset=["REMOVED", "NEVER_SET"]):
         assert os.environ["KEPT"] == "new"
+        assert os.environ["ADDED"] == "x"
+        assert "REMOVED" not in os.environ
+        assert "NEVER_SET" not in os.environ
     assert os.environ["KEPT"] == "old"
+    assert os.environ["REMOVED"] == "there"
     assert "ADDED" not in os.environ
+    assert "NEVER_SET" not in os.environ
 
 
 def test_unknown_or_non_function_ids_are_refused(project: Path) -> None:

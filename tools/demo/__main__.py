@@ -1,0 +1,7 @@
+"""`python -m tools.demo`."""
+
+import sys
+
+from tools.demo.cli import main
+
+sys.exit(main())

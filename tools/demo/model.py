@@ -1,0 +1,61 @@
+"""What every part of the demo shares: names, options, the result, and how a step fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.local_invoke import DEFAULT_TEMPLATE, PROJECT_ROOT
+from tools.receiver import Delivery
+
+ARCHIVE_FUNCTION = "ArchiveSubmissionFunction"
+NOTIFY_FUNCTION = "NotifyWebhookFunction"
+DEFAULT_EVENT = PROJECT_ROOT / "events" / "submission.json"
+DEFAULT_ENV_VARS = PROJECT_ROOT / "events" / "env.json"
+DEFAULT_BUCKET = "form-archive-local"
+DEFAULT_SECRET = "testing"  # noqa: S105 - the demo's fake secret, as in events/env.json
+REGION = "us-east-1"
+FAKE_CREDENTIAL = "testing"
+ALLOW_HTTP = "WEBHOOK_ALLOW_HTTP"  # the notify function accepts an http:// WEBHOOK_URL only with this
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+Say = Callable[[str], None]
+
+
+class DemoFailed(Exception):
+    """A step of the pipeline did not do what it should; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    payload: Path | None = None
+    keep_running: bool = False
+    event: Path = DEFAULT_EVENT
+    env_vars: Path = DEFAULT_ENV_VARS
+    template: Path = DEFAULT_TEMPLATE
+    receiver_fail_first: int = 0
+    receiver_fail_always: bool = False
+    receiver_secret: str | None = None  # None: the secret the notify function signs with
+    max_attempts: int | None = None  # None: WEBHOOK_MAX_ATTEMPTS from the env-vars file / template
+    log_level: str = "ERROR"
+
+
+@dataclass
+class DemoResult:
+    archived: dict[str, str] | None = None
+    webhook: dict[str, Any] | None = None
+    error: str | None = None
+    notify_result: Any = None
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.archived is not None and self.webhook is not None
+
+    def document(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"archived": self.archived, "webhook": self.webhook}
+        if self.error is not None:
+            document["error"] = self.error
+        return document

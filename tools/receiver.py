@@ -1,0 +1,332 @@
+"""A webhook receiver on 127.0.0.1: verifies Standard Webhooks signatures and prints each delivery.
+
+    python -m tools.receiver --port 8000 --secret testing
+
+With a secret it does what a real receiver should: read the exact body bytes, check the signature with
+the project's own `notify_webhook.signing.verify_headers`, answer 401 when it is wrong and 200 when it
+is right, and print one line per delivery on stdout (the payload's `secret_token` masked; the secret is
+never printed). Stop it with Ctrl-C or SIGTERM (exit 0).
+
+The same class serves `make demo` and the tests: it records every request as received (raw headers and
+body), and answers from a script when one is given (a status, headers, a delay, a dropped connection).
+
+    POST <path>                a delivery (default path /webhook)
+    GET  /deliveries           every delivery received, as JSON
+    GET  /deliveries/last      the last one: headers, payload (secret_token masked), signature_valid, status
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import socket
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+# The functions' CodeUri (template.yaml), where the runner imports the handlers from too.
+_FUNCTIONS = str(Path(__file__).resolve().parent.parent / "functions")
+if _FUNCTIONS not in sys.path:
+    sys.path.insert(0, _FUNCTIONS)
+
+from notify_webhook.signing import verify_headers  # noqa: E402 - needs the path above
+
+WEBHOOK_PATH = "/webhook"
+SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+MASK = "***"
+_LISTINGS = ("/deliveries", "/deliveries/last")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer: a status with headers, after an optional delay, or a dropped connection."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b"ok"
+    delay_seconds: float = 0.0
+    drop_connection: bool = False
+
+
+def json_reply(status: int, document: Any) -> Reply:
+    body = json.dumps(document, indent=2).encode("utf-8") + b"\n"
+    return Reply(status=status, headers={"Content-Type": "application/json"}, body=body)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request exactly as it arrived."""
+
+    method: str
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def payload(self) -> Any:
+        """The JSON body, or None when it is not JSON."""
+        try:
+            return self.json()
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Delivery(RecordedRequest):
+    """A request with the receiver's verdict and answer."""
+
+    number: int
+    signature_valid: bool | None  # None: no secret to check with
+    status: int  # what the receiver answered; 0 for a dropped connection
+
+    def summary(self) -> dict[str, Any]:
+        """What GET /deliveries shows: the payload with `secret_token` masked, never the secret itself."""
+        payload = self.payload()
+        if isinstance(payload, dict) and "secret_token" in payload:
+            payload = {**payload, "secret_token": MASK}
+        return {
+            "number": self.number,
+            "path": self.path,
+            "status": self.status,
+            "signature_valid": self.signature_valid,
+            "headers": {name: self.headers.get(name) for name in SIGNATURE_HEADERS},
+            "payload": payload,
+        }
+
+    def line(self) -> str:
+        """One line for a log: verdict, answer, webhook-id and the masked payload."""
+        verdict = {True: "signature valid", False: "SIGNATURE INVALID", None: "not verified"}
+        summary = self.summary()
+        return (
+            f"delivery {self.number}: {self.method} {self.path} {verdict[self.signature_valid]}, "
+            f"answered {self.status or 'nothing (connection dropped)'}; "
+            f"webhook-id {summary['headers']['webhook-id']}; payload {json.dumps(summary['payload'])}"
+        )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def _send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = RecordedRequest(
+            method=self.command,
+            path=self.path,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
+        )
+        receiver = self.server.receiver
+        reply = receiver.receive(request)
+        if reply.delay_seconds and receiver.stopping.wait(reply.delay_seconds):
+            return
+        if reply.drop_connection:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(reply)
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_GET(self) -> None:
+        path = self.path.rstrip("/")
+        if path not in _LISTINGS:
+            self._answer()
+            return
+        receiver = self.server.receiver
+        if path == "/deliveries":
+            self._send(json_reply(200, [item.summary() for item in receiver.deliveries]))
+        elif receiver.last is None:
+            self._send(json_reply(404, {"error": "nothing delivered yet"}))
+        else:
+            self._send(json_reply(200, receiver.last.summary()))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: deliveries are reported through `on_delivery`, not the access log."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, receiver: WebhookReceiver, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.receiver = receiver
+
+
+class WebhookReceiver:
+    """Records every request and answers it.
+
+    The answer is the next scripted reply (`script`, `fail_first` 503s) when there is one; otherwise 503
+    with `fail_always`; otherwise, with a `secret`, 200 for a valid signature on `path`, 401 for an invalid
+    one and 404 elsewhere; without a secret, 200. `on_delivery` is called for each delivery.
+    """
+
+    def __init__(
+        self,
+        secret: str | None = None,
+        *,
+        port: int = 0,
+        path: str = WEBHOOK_PATH,
+        fail_first: int = 0,
+        fail_always: bool = False,
+        on_delivery: Callable[[Delivery], None] | None = None,
+    ) -> None:
+        self._secret = secret
+        self._path = path
+        self._fail_always = fail_always
+        self._on_delivery = on_delivery
+        self._lock = threading.Lock()
+        self._replies: deque[Reply] = deque(
+            json_reply(503, {"error": "scripted failure"}) for _ in range(fail_first)
+        )
+        self._requests: list[RecordedRequest] = []
+        self._deliveries: list[Delivery] = []
+        self.stopping = threading.Event()
+        self._server = _Server(self, port)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="webhook-receiver", daemon=True
+        )
+        self._started = False
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + self._path
+
+    def start(self) -> None:
+        self._thread.start()
+        self._started = True
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._started:
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+            self._started = False
+        self._server.server_close()
+
+    def script(self, *replies: Reply | int) -> None:
+        """Queue answers; a bare int is a status. Once the script is used up, the default answer applies."""
+        with self._lock:
+            self._replies.extend(Reply(status=item) if isinstance(item, int) else item for item in replies)
+
+    def _default_reply(self, request: RecordedRequest, valid: bool | None) -> Reply:
+        if self._fail_always:
+            return json_reply(503, {"error": "scripted failure"})
+        if valid is None:
+            return Reply()
+        if request.path != self._path:
+            return json_reply(404, {"error": f"deliveries go to {self._path}"})
+        return (
+            json_reply(200, {"received": True}) if valid else json_reply(401, {"error": "invalid signature"})
+        )
+
+    def receive(self, request: RecordedRequest) -> Reply:
+        """Record `request`, decide the answer, report the delivery."""
+        valid = None if self._secret is None else verify_headers(self._secret, request.headers, request.body)
+        with self._lock:
+            self._requests.append(request)
+            reply = self._replies.popleft() if self._replies else self._default_reply(request, valid)
+            delivery = Delivery(
+                **vars(request),
+                number=len(self._deliveries) + 1,
+                signature_valid=valid,
+                status=0 if reply.drop_connection else reply.status,
+            )
+            self._deliveries.append(delivery)
+        if self._on_delivery is not None:
+            self._on_delivery(delivery)
+        return reply
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        with self._lock:
+            return list(self._deliveries)
+
+    @property
+    def last(self) -> Delivery | None:
+        with self._lock:
+            return self._deliveries[-1] if self._deliveries else None
+
+
+def refused_url() -> str:
+    """A loopback URL nobody listens on: the port was just free, so connecting is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _print_line(delivery: Delivery) -> None:
+    print(delivery.line(), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.receiver",
+        description="Receive webhooks on 127.0.0.1, verify their Standard Webhooks signatures and print one "
+        "line per delivery (200 when the signature is valid, 401 when not). Ctrl-C stops it.",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 = any free)"
+    )
+    parser.add_argument("--secret", required=True, help="the secret the notify function signs with")
+    parser.add_argument("--path", default=WEBHOOK_PATH, help=f"where deliveries go (default {WEBHOOK_PATH})")
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be between 0 and 65535")
+    if not args.path.startswith("/"):
+        parser.error("--path must start with /")
+    try:
+        receiver = WebhookReceiver(args.secret, port=args.port, path=args.path, on_delivery=_print_line)
+    except OSError as error:
+        print(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _stop)
+    receiver.start()
+    print(f"receiving webhooks on {receiver.url} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    try:
+        receiver.stopping.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+    print("receiver stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
