@@ -494,9 +494,11 @@ def run(
     *,
     function: str | None = None,
     stderr: TextIO | None = None,
+    report: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Summary:
-    """`list` (invoker unused) or `replay`. Never raises `ReplayError`: it ends up in `summary.error`."""
+    """`list` (invoker unused) or `replay`. Never raises `ReplayError`: it ends up in `summary.error`.
+    One line per message goes to `report`, by default above the progress bar on `stderr`."""
     stderr = stderr or sys.stderr
     replaying = command == "replay" and not options.dry_run
     summary = Summary(command=command, queue_url=queue.url, function=function, dry_run=options.dry_run)
@@ -519,7 +521,10 @@ def run(
                     else:
                         _replay_one(queue, invoker, message, record, entry, held)
                 summary.messages.append(entry)
-                bar.write(_describe(entry), file=stderr)
+                if report is None:
+                    bar.write(_describe(entry), file=stderr)
+                else:
+                    report(_describe(entry))
                 bar.update(1)
     except ReplayError as error:
         summary.error = str(error)

@@ -40,6 +40,7 @@ class DemoOptions:
     receiver_secret: str | None = None  # None: the secret the notify function signs with
     max_attempts: int | None = None  # None: WEBHOOK_MAX_ATTEMPTS from the env-vars file / template
     log_level: str = "ERROR"
+    park_and_replay: bool = False  # the receiver is down, the event is parked, then replayed
 
 
 @dataclass
@@ -49,6 +50,7 @@ class DemoResult:
     error: str | None = None
     notify_result: Any = None
     deliveries: list[Delivery] = field(default_factory=list)
+    replay: dict[str, Any] | None = None  # --park-and-replay: what was parked and replayed
 
     @property
     def ok(self) -> bool:
@@ -56,6 +58,8 @@ class DemoResult:
 
     def document(self) -> dict[str, Any]:
         document: dict[str, Any] = {"archived": self.archived, "webhook": self.webhook}
+        if self.replay is not None:
+            document["replay"] = self.replay
         if self.error is not None:
             document["error"] = self.error
         return document
