@@ -28,6 +28,7 @@ help:
 	@echo "make validate  sam validate --lint               make build    sam build (python3.13 from pyenv)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
 	@echo "make replay ARGS=\"list|replay [--stack-name S|--local] [--dry-run] [--max N]\"   parked notifications"
+	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3; API_PORT, API_ARGS)"
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
 	@echo "make clean     remove the virtual environments and caches"
 
@@ -110,6 +111,15 @@ KEEP ?=
 DEMO_ARGS ?=
 demo: $(STAMP)
 	@$(PY) -m tools.demo $(if $(PAYLOAD),--payload "$(PAYLOAD)") $(if $(KEEP),--keep-running) $(DEMO_ARGS)
+
+# `make api` (issue 14): a Docker-free `sam local start-api` on http://127.0.0.1:$(API_PORT) with moto's S3
+# embedded; prints the API key and the upload page's address (web/upload.html). API_ARGS for the rest
+# (python -m tools.local_api --help), e.g. API_ARGS="--webhook-url http://127.0.0.1:8000/webhook".
+.PHONY: api
+API_PORT ?= 3000
+API_ARGS ?=
+api: $(STAMP)
+	@$(PY) -m tools.local_api --embedded-s3 --port $(API_PORT) $(API_ARGS)
 
 # `make replay` (issue 15): list or replay the notifications parked on the failure queue.
 #   make replay ARGS="list --stack-name form-archive"      make replay ARGS="replay --stack-name form-archive"

@@ -51,3 +51,50 @@ def assert_server_fault(response: dict[str, Any], status_code: int, request_id: 
         "error": "the submission could not be archived",
         "request_id": request_id,
     }
+
+
+def http_api_event(
+    body: str | bytes | None,
+    *,
+    headers: dict[str, str] | None = None,
+    method: str = "POST",
+    path: str = "/submissions",
+    function_url: bool = False,
+) -> dict[str, Any]:
+    """A payload 2.0 event as API Gateway HTTP APIs (or, with `function_url`, Lambda Function URLs) send
+    it, shaped after Powertools' published `apiGatewayProxyV2Event.json` and `lambdaFunctionUrlEvent.json`:
+    lower-case header names, `rawPath`, `requestContext.http`, the body base64-encoded when binary."""
+    is_base64 = isinstance(body, bytes)
+    if isinstance(body, bytes):
+        body = base64.b64encode(body).decode("ascii")
+    all_headers = {"content-type": "application/json"} if headers is None else headers
+    context: dict[str, Any] = {
+        "accountId": "anonymous" if function_url else "123456789012",
+        "apiId": "<urlid>" if function_url else "api-id",
+        "domainName": "example.lambda-url.us-east-1.on.aws"
+        if function_url
+        else "id.execute-api.us-east-1.amazonaws.com",
+        "domainPrefix": "example" if function_url else "id",
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1",
+            "userAgent": "agent",
+        },
+        "requestId": "id",
+        "routeKey": "$default" if function_url else f"{method} {path}",
+        "stage": "$default",
+        "time": "12/Mar/2020:19:03:58 +0000",
+        "timeEpoch": 1583348638390,
+    }
+    return {
+        "version": "2.0",
+        "routeKey": context["routeKey"],
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {name.lower(): value for name, value in all_headers.items()},
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }

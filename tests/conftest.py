@@ -20,6 +20,7 @@ from notify_webhook.app import clear_caches as clear_notify_caches
 from tests.faulty_s3_proxy import FaultyS3Proxy
 from tests.webhook_receiver import WebhookReceiver
 from tools.lambda_context import LocalLambdaContext
+from upload_url.presign import get_presigning_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -50,6 +51,7 @@ def clear_client_caches() -> None:
     """Clients are cached per container; tests switch endpoints, so each starts with fresh ones."""
     get_s3_client.cache_clear()
     clear_notify_caches()
+    get_presigning_client.cache_clear()
 
 
 @pytest.fixture(autouse=True)

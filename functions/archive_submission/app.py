@@ -1,22 +1,28 @@
-"""API Gateway (REST proxy) handler: `POST /submissions` archives one JSON form submission."""
+"""API handler (REST API and HTTP API / Function URL events): `POST /submissions` archives one JSON object."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import (
+    APIGatewayHttpResolver,
+    APIGatewayRestResolver,
+    Response,
+    Router,
+)
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from form_archive_contract.api_events import api_event_format, plain_response
 from form_archive_contract.s3 import error_code, get_s3_client
 
 from .object_key import BucketPathError, build_object_key, idempotent_submission_id, new_submission_id
@@ -37,7 +43,9 @@ logger = Logger()
 # while this function talks to nothing but S3.
 tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
-app = APIGatewayRestResolver()
+# One set of routes for both API event formats: REST API (payload 1.0) events go to the REST resolver,
+# HTTP API and Function URL (payload 2.0) events to the HTTP resolver; `lambda_handler` picks per event.
+app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
 
 
 class ServerMisconfigured(Exception):
@@ -127,7 +135,7 @@ def handle_unexpected(error: Exception) -> Response[str]:
     return _server_fault(500, "unexpected failure", error_type=type(error).__name__)
 
 
-@app.not_found
+@app.exception_handler(NotFoundError)
 def handle_not_found(_error: Exception) -> Response[str]:
     return json_response(404, {"error": "not found; POST /submissions"})
 
@@ -206,54 +214,24 @@ def create_submission() -> Response[str]:
     return json_response(201, {"submission_id": submission_id, "bucket": settings.bucket, "key": key})
 
 
-def _all_strings(values: Iterable[Any]) -> bool:
-    return all(isinstance(value, str) for value in values)
-
-
-def _is_proxy_event(event: Any) -> bool:
-    """API Gateway always sends these fields with these types; anything else is answered with a 400."""
-    if not isinstance(event, dict):
-        return False
-    headers = event.get("headers")
-    multi_headers = event.get("multiValueHeaders")
-    return (
-        isinstance(event.get("httpMethod"), str)
-        and isinstance(event.get("path"), str)
-        and isinstance(event.get("body"), str | None)
-        and isinstance(event.get("isBase64Encoded"), bool | None)
-        and isinstance(event.get("requestContext"), dict | None)
-        and (headers is None or (isinstance(headers, dict) and _all_strings(headers.values())))
-        and (
-            multi_headers is None
-            or (
-                isinstance(multi_headers, dict)
-                and all(
-                    isinstance(values, list) and _all_strings(values) for values in multi_headers.values()
-                )
-            )
-        )
-    )
-
-
-def _proxy_response(status_code: int, body: dict[str, Any]) -> dict[str, Any]:
-    """An API Gateway answer built without the resolver, for events the resolver cannot take."""
-    return {
-        "statusCode": status_code,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
+# Included after every route and handler above is registered: `include_router` copies them.
+rest_resolver = APIGatewayRestResolver()
+http_resolver = APIGatewayHttpResolver()
+for _resolver in (rest_resolver, http_resolver):
+    _resolver.include_router(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if not _is_proxy_event(event):
-        logger.warning("event is not an API Gateway REST proxy request")
-        return _proxy_response(400, {"error": "not an API Gateway REST proxy request"})
+    event_format = api_event_format(event)
+    if event_format is None:
+        logger.warning("event is not an API Gateway proxy request (REST or payload 2.0)")
+        return plain_response(400, {"error": "not an API Gateway proxy request"})
+    resolver = http_resolver if event_format == "http" else rest_resolver
     try:
-        return app.resolve(event, context)
+        return resolver.resolve(event, context)
     except Exception as error:  # a fault outside any route (e.g. an unparsable event): answer, never raise
         logger.error("unexpected failure", extra={"error_type": type(error).__name__})  # noqa: TRY400
-        return _proxy_response(500, _counted_fault_body(context.aws_request_id))
+        return plain_response(500, _counted_fault_body(context.aws_request_id))

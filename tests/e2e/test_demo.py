@@ -88,7 +88,11 @@ def test_demo_default_run_archives_and_delivers() -> None:
     completed = run_demo()
     assert completed.returncode == 0, completed.stderr
     document = final_line(completed.stdout)
-    assert set(document) == {"archived", "webhook"}
+    assert set(document) == {
+        "archived",
+        "webhook",
+        "uploaded",
+    }  # the upload flow: tests/e2e/test_demo_upload.py
     assert set(document["archived"]) == {"bucket", "key", "submission_id"}
     assert set(document["webhook"]) == {
         "status",
@@ -134,7 +138,7 @@ def test_demo_payload_object_holds_the_exact_bytes(tmp_path: Path, whsec_env_var
     assert document["webhook"]["signature_valid"] is True
     assert document["webhook"]["status"] == 200
     assert_key_layout(document)
-    (delivery,) = deliveries
+    delivery, _upload_delivery = deliveries  # the submission's, then the upload flow's
     sent = json.loads(delivery.body)
     assert sent["sha256"] == hashlib.sha256(PAYLOAD).hexdigest()
     assert sent["length"] == len(PAYLOAD)
@@ -149,9 +153,11 @@ def test_demo_receiver_failing_twice_then_succeeding_is_retried_in_process() -> 
         assert servers is not None
         deliveries = servers.receiver.deliveries
     assert result.ok, (result.error, lines)
-    assert [item.status for item in deliveries] == [503, 503, 200]
+    # The submission: two scripted 503s, then 200; then the upload flow's announcement, delivered at once.
+    assert [item.status for item in deliveries] == [503, 503, 200, 200]
     assert all(item.signature_valid for item in deliveries)
-    assert len({item.headers["webhook-id"] for item in deliveries}) == 1, "one message, retried"
+    submission = deliveries[:3]
+    assert len({item.headers["webhook-id"] for item in submission}) == 1, "one message, retried"
     assert result.webhook is not None
     assert result.webhook["status"] == 200
 
@@ -263,7 +269,7 @@ def test_demo_keep_running_serves_the_printed_commands_until_stopped(
             seen = json.loads(last)
             assert seen["signature_valid"] is True
             assert seen["status"] == 200
-            assert seen["payload"]["sha256"] == document["webhook"]["sha256"]
+            assert seen["payload"]["sha256"] == document["uploaded"]["sha256"]  # the last: the upload
             assert seen["payload"]["secret_token"] == "***", "the receiver never shows the secret"
 
             process.send_signal(stop_signal)

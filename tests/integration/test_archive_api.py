@@ -273,7 +273,7 @@ def test_a_fault_outside_any_route_is_a_500_too(
     def resolver_fails(*_args: Any) -> None:
         raise ValueError("resolver-detail")
 
-    monkeypatch.setattr("archive_submission.app.app.resolve", resolver_fails)
+    monkeypatch.setattr("archive_submission.app.rest_resolver.resolve", resolver_fails)
     context = LocalLambdaContext(function_name="archive-test")
     response = lambda_handler(api_event(SAMPLE_TEXT), context)
     assert_server_fault(response, 500, context.aws_request_id)

@@ -19,6 +19,7 @@ EVENTS = PROJECT_ROOT / "events"
 FUNCTIONS = {
     "ArchiveSubmissionFunction": "archive_submission",
     "NotifyWebhookFunction": "notify_webhook",
+    "UploadUrlFunction": "upload_url",
 }
 # Lambda sets these itself; a function may read them without the template declaring them.
 RUNTIME_PREFIXES = ("AWS_", "LAMBDA_", "_X_AMZN")
@@ -124,6 +125,9 @@ def test_env_scanner_finds_the_documented_variables() -> None:
         "WEBHOOK_MAX_ATTEMPTS",
         "WEBHOOK_SECRET_IN_BODY",
     } <= _environment_reads("notify_webhook")
+    assert {"ARCHIVE_BUCKET", "ARCHIVE_PREFIX", "MAX_UPLOAD_BYTES", "UPLOAD_URL_EXPIRES_SECONDS"} <= (
+        _environment_reads("upload_url")
+    )
 
 
 @pytest.mark.parametrize(("logical_id", "package"), FUNCTIONS.items())
@@ -376,3 +380,112 @@ def test_events_are_valid_json() -> None:
     assert {"submission.json", "submission_bad.json", "s3_put.json", "env.json"} <= set(names)
     for path in EVENTS.glob("*.json"):
         assert isinstance(json.loads(path.read_text(encoding="utf-8")), dict), path.name
+
+
+# ------------------------------------------------------------------ browser uploads
+
+
+def _upload_statements(resources: dict[str, Any], logical_id: str) -> list[Any]:
+    return [
+        statement
+        for policy in properties(resources, logical_id)["Policies"]
+        for statement in policy["Statement"]
+    ]
+
+
+@pytest.mark.parametrize("logical_id", ["UploadUrlFunction", "BrowserUploadUrlFunction"])
+def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical_id: str) -> None:
+    statements = _upload_statements(resources, logical_id)
+    allow, deny = statements
+    assert allow == {
+        "Effect": "Allow",
+        "Action": "s3:PutObject",
+        "Resource": {"Fn::Sub": "${ArchiveBucket.Arn}/*"},
+    }
+    # Not into the archive folder: archived submissions cannot be overwritten through an upload URL.
+    condition, denied, absent = deny["Fn::If"]
+    assert condition == "HasArchivePrefix"
+    assert denied == {
+        "Effect": "Deny",
+        "Action": "s3:PutObject",
+        "Resource": {"Fn::Sub": "${ArchiveBucket.Arn}/${ArchivePrefix}/*"},
+    }
+    assert absent == {"Ref": "AWS::NoValue"}
+    actions = json.dumps(statements)
+    assert "GetObject" not in actions and "ListBucket" not in actions and "s3:*" not in actions
+
+
+@pytest.mark.parametrize("logical_id", ["UploadUrlFunction", "BrowserUploadUrlFunction"])
+def test_upload_function_settings(resources: dict[str, Any], logical_id: str) -> None:
+    function = properties(resources, logical_id)
+    assert function["Handler"] == "upload_url.app.lambda_handler"
+    assert function["CodeUri"] == "functions/"
+    variables = function["Environment"]["Variables"]
+    assert variables["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+    assert variables["ARCHIVE_PREFIX"] == {"Ref": "ArchivePrefix"}
+    assert variables["MAX_UPLOAD_BYTES"] == {"Ref": "MaxUploadBytes"}
+    assert variables["UPLOAD_URL_EXPIRES_SECONDS"] == {"Ref": "UploadUrlExpiresSeconds"}
+
+
+def test_upload_limits_match_the_code(template: dict[str, Any]) -> None:
+    from upload_url import settings  # noqa: PLC0415 - only this test needs the package
+
+    parameters = template["Parameters"]
+    assert parameters["MaxUploadBytes"]["Default"] == settings.DEFAULT_MAX_UPLOAD_BYTES
+    assert parameters["MaxUploadBytes"]["MaxValue"] == settings.S3_SINGLE_PUT_LIMIT
+    assert parameters["UploadUrlExpiresSeconds"]["Default"] == settings.DEFAULT_EXPIRES_SECONDS
+    assert parameters["UploadUrlExpiresSeconds"]["MaxValue"] == settings.MAX_EXPIRES_SECONDS
+
+
+def test_post_uploads_is_on_the_rest_api_with_the_api_key(resources: dict[str, Any]) -> None:
+    event = properties(resources, "UploadUrlFunction")["Events"]["PostUpload"]
+    assert event["Type"] == "Api"
+    assert event["Properties"] == {
+        "RestApiId": {"Ref": "FormArchiveApi"},
+        "Path": "/uploads",
+        "Method": "POST",
+        "Auth": {"ApiKeyRequired": True},
+    }
+
+
+def test_browser_authorizer_is_optional_and_jwt_checked(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    parameters = template["Parameters"]
+    assert parameters["BrowserJwtIssuer"]["Default"] == ""
+    assert parameters["BrowserJwtAudience"]["Default"] == ""
+    assert template["Conditions"]["HasBrowserAuthorizer"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "BrowserJwtIssuer"}, ""]}]
+    }
+    # Every resource of the browser path exists only with an issuer; empty = API key only.
+    browser = {"BrowserUploadApi", "BrowserUploadUrlFunction", "BrowserUploadApiServerErrorsAlarm"}
+    assert {
+        name for name, item in resources.items() if item.get("Condition") == "HasBrowserAuthorizer"
+    } == browser
+    assert template["Outputs"]["BrowserUploadsUrl"]["Condition"] == "HasBrowserAuthorizer"
+    api = properties(resources, "BrowserUploadApi")
+    assert resources["BrowserUploadApi"]["Type"] == "AWS::Serverless::HttpApi"
+    auth = api["Auth"]
+    assert auth["DefaultAuthorizer"] == "BrowserJwt"
+    jwt = auth["Authorizers"]["BrowserJwt"]
+    assert jwt["IdentitySource"] == "$request.header.Authorization"
+    assert jwt["JwtConfiguration"] == {
+        "issuer": {"Ref": "BrowserJwtIssuer"},
+        "audience": {"Ref": "BrowserJwtAudience"},
+    }
+    cors = api["CorsConfiguration"]["Fn::If"]
+    assert cors[0] == "HasAllowedOrigins"
+    assert cors[1]["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+    event = properties(resources, "BrowserUploadUrlFunction")["Events"]["PostUpload"]
+    assert event["Type"] == "HttpApi"
+    assert event["Properties"] == {"ApiId": {"Ref": "BrowserUploadApi"}, "Path": "/uploads", "Method": "POST"}
+    # An issuer without an audience would accept any token the issuer signs: a rule refuses it.
+    rule = template["Rules"]["BrowserJwtAudienceWithIssuer"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "BrowserJwtIssuer"}, ""]}]}
+
+
+def test_browser_function_matches_the_api_key_function(resources: dict[str, Any]) -> None:
+    api_key = properties(resources, "UploadUrlFunction")
+    browser = properties(resources, "BrowserUploadUrlFunction")
+    for name in ("CodeUri", "Handler", "Timeout", "Environment", "Policies", "LoggingConfig"):
+        assert browser[name] == api_key[name], name

@@ -40,6 +40,8 @@ ALARMS: dict[str, tuple[str, str, dict[str, Any], int]] = {
         1,
     ),
     "SubmissionsFailedAlarm": ("FormArchive", "SubmissionsFailed", {"service": "archive-submission"}, 1),
+    "UploadUrlsFailedAlarm": ("FormArchive", "UploadUrlsFailed", {"service": "upload-url"}, 1),
+    "BrowserUploadApiServerErrorsAlarm": ("AWS/ApiGateway", "5xx", {"ApiId": {"Ref": "BrowserUploadApi"}}, 1),
     "ApiServerErrorsAlarm": (
         "AWS/ApiGateway",
         "5XXError",
@@ -101,11 +103,22 @@ def test_custom_metric_alarms_match_what_powertools_emits(
     for alarm_id, function_id in (
         ("WebhooksFailedAlarm", "NotifyWebhookFunction"),
         ("SubmissionsFailedAlarm", "ArchiveSubmissionFunction"),
+        ("UploadUrlsFailedAlarm", "UploadUrlFunction"),
+        ("UploadUrlsFailedAlarm", "BrowserUploadUrlFunction"),
     ):
         alarm = resources[alarm_id]["Properties"]
         service = resources[function_id]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
         assert alarm["Namespace"] == namespace
         assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
+
+
+def test_the_browser_api_alarm_exists_only_with_the_browser_api(resources: dict[str, Any]) -> None:
+    assert (
+        resources["BrowserUploadApiServerErrorsAlarm"]["Condition"]
+        == resources["BrowserUploadApi"]["Condition"]
+    )
+    unconditional = {name for name in ALARMS if "Condition" not in resources[name]}
+    assert unconditional == set(ALARMS) - {"BrowserUploadApiServerErrorsAlarm"}
 
 
 def test_api_alarm_names_the_api_it_watches(resources: dict[str, Any]) -> None:
@@ -203,6 +216,7 @@ def test_readme_operations_lists_every_alarm(resources: dict[str, Any]) -> None:
     [
         ("WebhooksFailedAlarm", "NotifyWebhookFunction", "notify_webhook"),
         ("SubmissionsFailedAlarm", "ArchiveSubmissionFunction", "archive_submission"),
+        ("UploadUrlsFailedAlarm", "UploadUrlFunction", "upload_url"),
     ],
 )
 def test_the_functions_emit_what_the_alarms_watch(

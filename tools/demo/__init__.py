@@ -10,10 +10,14 @@
 3. Runs a flow (steps.py, the default): ArchiveSubmissionFunction with events/submission.json (or a proxy
    event around --payload) through `tools.local_invoke.invoke`, the Docker-free runner; reads the S3
    event from the queue (skipping `s3:TestEvent`); runs NotifyWebhookFunction with it through the same
-   runner, its WEBHOOK_URL pointed at the receiver, which verifies the signature.
+   runner, its WEBHOOK_URL pointed at the receiver, which verifies the signature. Then the upload flow
+   (upload.py): UploadUrlFunction answers `POST /uploads` for a generated file, the file is PUT with the
+   presigned answer, and its S3 event is announced the same way (`run_both` runs the two).
 4. Progress lines go to stderr; stdout gets exactly one JSON line (output.py):
    {"archived": {"bucket", "key", "submission_id"},
-    "webhook": {"status", "sha256", "signature_valid", "datapack_identifier", "path", "display"}}
+    "webhook": {"status", "sha256", "signature_valid", "datapack_identifier", "path", "display"},
+    "uploaded": {"bucket", "key", "size", "sha256", "webhook": {"status", "signature_valid", "sha256",
+                 "submitter_name"}}}
    plus "error" when something failed.
 
 A new flow is a module with a function `(options, servers, say, result) -> None` (see `session.Flow`),
@@ -28,6 +32,7 @@ from tools.demo.model import DemoFailed, DemoOptions, DemoResult
 from tools.demo.servers import DemoServers
 from tools.demo.session import Flow, demo_session
 from tools.demo.steps import run_pipeline
+from tools.demo.upload import run_both, run_upload
 
 __all__ = [
     "DemoFailed",
@@ -36,5 +41,7 @@ __all__ = [
     "DemoServers",
     "Flow",
     "demo_session",
+    "run_both",
     "run_pipeline",
+    "run_upload",
 ]

@@ -24,7 +24,6 @@ from tools.demo.output import curl_commands, emit, stderr_say
 from tools.demo.park_and_replay import STEPS as PARK_AND_REPLAY_STEPS
 from tools.demo.park_and_replay import park_and_replay
 from tools.demo.session import demo_session
-from tools.demo.steps import run_pipeline
 from tools.local_invoke import DEFAULT_TEMPLATE
 
 
@@ -117,21 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Anything the handlers print (Powertools logs bind to stdout at import) goes to stderr, so
         # stdout carries the one JSON line only.
-        flow, steps, done = (
-            (
-                park_and_replay,
-                PARK_AND_REPLAY_STEPS,
-                "OK: archived, parked while the receiver was down, replayed",
-            )
+        session = (
+            demo_session(options, say, flow=park_and_replay, steps=PARK_AND_REPLAY_STEPS)
             if options.park_and_replay
-            else (run_pipeline, 4, "OK: archived, delivered, signature verified")
+            else demo_session(options, say)
         )
-        with (
-            contextlib.redirect_stdout(sys.stderr),
-            demo_session(options, say, flow=flow, steps=steps) as (result, servers),
-        ):
-            if result.ok:
-                say(done)
+        with contextlib.redirect_stdout(sys.stderr), session as (result, servers):
+            if result.ok and options.park_and_replay:
+                say("OK: archived, parked while the receiver was down, replayed")
+            elif result.ok:
+                uploaded = "; file uploaded (S3 checksum verified) and announced" if result.uploaded else ""
+                say(f"OK: archived, delivered, signature verified{uploaded}")
             else:
                 say(f"FAILED: {result.error}")
             emit(result.document(), stdout)

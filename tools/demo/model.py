@@ -47,6 +47,7 @@ class DemoOptions:
 class DemoResult:
     archived: dict[str, str] | None = None
     webhook: dict[str, Any] | None = None
+    uploaded: dict[str, Any] | None = None  # the upload flow's outcome (tools.demo.upload)
     error: str | None = None
     notify_result: Any = None
     deliveries: list[Delivery] = field(default_factory=list)
@@ -57,7 +58,11 @@ class DemoResult:
         return self.error is None and self.archived is not None and self.webhook is not None
 
     def document(self) -> dict[str, Any]:
-        document: dict[str, Any] = {"archived": self.archived, "webhook": self.webhook}
+        document: dict[str, Any] = {
+            "archived": self.archived,
+            "webhook": self.webhook,
+            "uploaded": self.uploaded,
+        }
         if self.replay is not None:
             document["replay"] = self.replay
         if self.error is not None:

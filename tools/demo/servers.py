@@ -82,6 +82,9 @@ def clear_handler_caches() -> None:
     notify_app = sys.modules.get("notify_webhook.app")
     if notify_app is not None:
         notify_app.clear_caches()
+    presign = sys.modules.get("upload_url.presign")
+    if presign is not None:
+        presign.get_presigning_client.cache_clear()
 
 
 def start_moto() -> tuple[ThreadedMotoServer, str]:

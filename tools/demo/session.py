@@ -17,7 +17,8 @@ from tools.demo.servers import (
     run_environment,
     start_moto,
 )
-from tools.demo.steps import read_env_vars, run_pipeline, signing_secret, submission_event
+from tools.demo.steps import read_env_vars, signing_secret, submission_event
+from tools.demo.upload import run_both
 from tools.environment import patched_environ
 from tools.local_invoke import LocalInvokeError
 from tools.receiver import WebhookReceiver
@@ -48,7 +49,7 @@ def _run_flow(flow: Flow, options: DemoOptions, servers: DemoServers, say: Say, 
 
 @contextlib.contextmanager
 def demo_session(
-    options: DemoOptions, say: Say = stderr_say, *, flow: Flow = run_pipeline, steps: int = 4
+    options: DemoOptions, say: Say = stderr_say, *, flow: Flow = run_both, steps: int = 4
 ) -> Iterator[tuple[DemoResult, DemoServers | None]]:
     """Run the demo; while the `with` block lasts the servers stay up (tests read the bucket through
     `servers.endpoint`, `--keep-running` waits there). Everything started is stopped on the way out.

@@ -1,0 +1,141 @@
+"""`POST /uploads`: validate the request and answer a presigned S3 PUT for exactly that file.
+
+Answers API Gateway REST API events and HTTP API / Function URL (payload 2.0) events alike: one set of
+routes (a Powertools `Router`) included in both resolvers, chosen per event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.api_gateway import (
+    APIGatewayHttpResolver,
+    APIGatewayRestResolver,
+    Response,
+    Router,
+)
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError
+
+from form_archive_contract.api_events import api_event_format, plain_response
+
+from .presign import get_presigning_client, presign_put
+from .settings import ServerMisconfigured, load_settings
+from .upload_plan import build_upload_plan
+from .upload_request import RequestRejected, is_json_content_type, parse_upload_request, request_body_bytes
+
+logger = Logger()
+tracer = Tracer(patch_modules=("botocore",))
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
+app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
+
+
+def json_response(
+    status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=status_code, content_type="application/json", body=json.dumps(body), headers=headers
+    )
+
+
+def _fault_body(request_id: str) -> dict[str, Any]:
+    metrics.add_metric(name="UploadUrlsFailed", unit=MetricUnit.Count, value=1)
+    return {"error": "the upload could not be prepared", "request_id": request_id}
+
+
+def _server_fault(log_message: str, **details: str) -> Response[str]:
+    logger.error(log_message, extra=details)
+    request_id = str(getattr(app.lambda_context, "aws_request_id", "unknown"))
+    return json_response(500, _fault_body(request_id))
+
+
+@app.exception_handler(RequestRejected)
+def handle_rejected(error: RequestRejected) -> Response[str]:
+    metrics.add_metric(name="UploadRequestsRejected", unit=MetricUnit.Count, value=1)
+    logger.info("upload request rejected", extra={"status_code": error.status_code, "reason": error.message})
+    return json_response(error.status_code, {"error": error.message})
+
+
+@app.exception_handler(ServerMisconfigured)
+def handle_misconfigured(error: ServerMisconfigured) -> Response[str]:
+    return _server_fault("function misconfigured", problem=str(error))
+
+
+@app.exception_handler(BotoCoreError)
+def handle_presign_failure(error: BotoCoreError) -> Response[str]:
+    """Presigning makes no request; this is e.g. missing credentials or an unknown region."""
+    return _server_fault("cannot presign", error_type=type(error).__name__)
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(error: Exception) -> Response[str]:
+    return _server_fault("unexpected failure", error_type=type(error).__name__)
+
+
+@app.exception_handler(NotFoundError)
+def handle_not_found(_error: NotFoundError) -> Response[str]:
+    return json_response(404, {"error": "not found; POST /uploads"})
+
+
+@app.route("/uploads", method=["GET", "PUT", "PATCH", "DELETE"])
+def method_not_allowed() -> Response[str]:
+    return json_response(405, {"error": "method not allowed; use POST"}, headers={"Allow": "POST"})
+
+
+@app.post("/uploads")
+def create_upload() -> Response[str]:
+    settings = load_settings(os.environ)
+    event = app.current_event
+    content_type = event.headers.get("Content-Type")  # case-insensitive in both formats
+    if not is_json_content_type(content_type):
+        raise RequestRejected(415, "Content-Type must be application/json")
+    raw = request_body_bytes(event.body, bool(event.is_base64_encoded))
+    request = parse_upload_request(
+        raw, max_upload_bytes=settings.max_upload_bytes, reserved_identifier=settings.reserved_identifier
+    )
+    plan = build_upload_plan(settings.bucket, request)
+    issued_at = datetime.now(UTC)
+    url = presign_put(get_presigning_client(), plan, settings.expires_seconds)
+    expires_at = issued_at + timedelta(seconds=settings.expires_seconds)
+    metrics.add_metric(name="UploadUrlsIssued", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "upload URL issued", extra={"key": plan.key, "bytes": request.size, "sha256": bool(request.sha256)}
+    )
+    answer = {
+        "bucket": settings.bucket,
+        "key": plan.key,
+        "expires_at": expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "max_bytes": request.size,
+        "upload": {"method": "PUT", "url": url, "headers": plan.headers},
+    }
+    return json_response(201, answer)
+
+
+# Included after every route and handler above is registered: `include_router` copies them.
+rest_resolver = APIGatewayRestResolver()
+http_resolver = APIGatewayHttpResolver()
+for _resolver in (rest_resolver, http_resolver):
+    _resolver.include_router(app)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event_format = api_event_format(event)
+    if event_format is None:
+        logger.warning("event is not an API Gateway proxy request (REST or payload 2.0)")
+        return plain_response(400, {"error": "not an API Gateway proxy request"})
+    resolver = http_resolver if event_format == "http" else rest_resolver
+    try:
+        return resolver.resolve(event, context)
+    except Exception as error:  # a fault outside any route: answer, never raise
+        logger.error("unexpected failure", extra={"error_type": type(error).__name__})  # noqa: TRY400
+        return plain_response(500, _fault_body(context.aws_request_id))

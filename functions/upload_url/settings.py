@@ -1,0 +1,56 @@
+"""The function's environment, read per invocation: a misconfiguration names the variable, never a value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# S3's limit for one PUT.
+S3_SINGLE_PUT_LIMIT = 5 * 1024**3
+DEFAULT_MAX_UPLOAD_BYTES = S3_SINGLE_PUT_LIMIT
+DEFAULT_EXPIRES_SECONDS = 900
+# SigV4 presigned URLs live at most 7 days (and never longer than the signing credentials).
+MAX_EXPIRES_SECONDS = 604_800
+DEFAULT_ARCHIVE_PREFIX = "submissions"
+
+
+class ServerMisconfigured(Exception):
+    """The function's environment is wrong."""
+
+
+@dataclass(frozen=True)
+class UploadSettings:
+    bucket: str
+    max_upload_bytes: int
+    expires_seconds: int
+    # The first folder of ARCHIVE_PREFIX: archived submissions live there, uploads may not.
+    reserved_identifier: str | None
+
+
+def _bounded_int(environ: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    raw = environ.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ServerMisconfigured(f"{name} is not an integer") from None
+    if not 1 <= value <= maximum:
+        raise ServerMisconfigured(f"{name} must be 1-{maximum}")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] = os.environ) -> UploadSettings:
+    bucket = environ.get("ARCHIVE_BUCKET", "").strip()
+    if not bucket:
+        raise ServerMisconfigured("ARCHIVE_BUCKET is not set")
+    prefix = environ.get("ARCHIVE_PREFIX", DEFAULT_ARCHIVE_PREFIX).strip("/")
+    return UploadSettings(
+        bucket=bucket,
+        max_upload_bytes=_bounded_int(
+            environ, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, S3_SINGLE_PUT_LIMIT
+        ),
+        expires_seconds=_bounded_int(
+            environ, "UPLOAD_URL_EXPIRES_SECONDS", DEFAULT_EXPIRES_SECONDS, MAX_EXPIRES_SECONDS
+        ),
+        reserved_identifier=prefix.split("/", 1)[0] or None,
+    )
