@@ -90,6 +90,14 @@ BENCH_ARGS ?= --object-mib 256
 bench: $(STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+# Remote mode (issue 17): hashing through a proxy that caps each connection (32 MiB/s, 20 ms to the first
+# byte, as S3 looks from a Lambda function) in front of Ceph RGW (tools/rgw.sh; root and apt on first use).
+# Writes bench/results-remote.json. Without RGW: make bench-remote REMOTE_ARGS="--remote moto --object-mib 32"
+.PHONY: bench-remote
+REMOTE_ARGS ?= --remote rgw --object-mib 256 --rounds 3
+bench-remote: $(STAMP)
+	$(PY) -m bench.run $(REMOTE_ARGS)
+
 # Template security scan (issue 7): checkov in its own venv; deliberate skips live in template.yaml's
 # Metadata (checkov: skip) with their reasons, repeated in README's security section.
 CHECKOV_VENV ?= .venv-checkov

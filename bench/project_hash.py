@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.notification import S3Object, head_object, object_sha256, strip_etag
+from notify_webhook.ranged_hash import RangedReads
+from notify_webhook.settings import hash_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -28,8 +31,9 @@ def event_target(bucket: str, key: str, put: PutObjectOutputTypeDef) -> S3Object
     )
 
 
-def project_sha256_hex(client: S3Client, target: S3Object) -> str:
-    """`_announce`'s two steps: head (checksums enabled), then S3's SHA-256 or the pinned, streamed body."""
+def project_sha256_hex(client: S3Client, target: S3Object, reads: RangedReads | None = None) -> str:
+    """`_announce`'s two steps: head (checksums enabled), then S3's SHA-256 or the pinned body (one stream,
+    or parallel ranges for a large object). `reads` defaults to the function's, from the environment."""
     head = head_object(client, target)
-    digest, _from_checksum = object_sha256(client, target, head)
+    digest, _from_checksum = object_sha256(client, target, head, reads or hash_settings(os.environ))
     return digest

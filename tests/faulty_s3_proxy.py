@@ -72,7 +72,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         for name, value in response.getheaders():
             if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
+        # A HEAD answer has no body but announces the object's length, as S3's own does.
+        length = response.getheader("Content-Length") if self.command == "HEAD" else None
+        self.send_header("Content-Length", length or str(len(payload)))
         self.end_headers()
         if self.command == "HEAD":
             return

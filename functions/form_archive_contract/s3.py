@@ -25,6 +25,10 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
+# Connections the client may keep open at once: the notify function reads a large object as up to this
+# many parallel ranged GETs (HASH_CONNECTIONS); botocore's default pool of 10 would queue the rest.
+MAX_POOL_CONNECTIONS = 16
+
 # Standard retries (3 attempts in all), a short connect timeout and a read timeout that tolerates a slow
 # first byte. Response checksums are not validated by botocore: the notify function hashes bodies itself,
 # and a second hash in the reading thread would double the CPU.
@@ -33,6 +37,7 @@ CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
     response_checksum_validation="when_required",
+    max_pool_connections=MAX_POOL_CONNECTIONS,
 )
 
 

@@ -121,7 +121,7 @@ def _announce(target: S3Object, settings: NotifySettings, context: LambdaContext
     if not target.version_id and target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
         return _skip("object was replaced since the event; its own event announces it", target)
     try:
-        sha256, from_checksum = object_sha256(client, target, head)
+        sha256, from_checksum = object_sha256(client, target, head, settings.hashing)
     except ObjectGone:
         return _skip("object disappeared while it was read; skipped", target, warning=True)
     except ObjectReplaced:

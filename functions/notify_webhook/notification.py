@@ -11,8 +11,9 @@ from botocore.exceptions import ClientError
 from form_archive_contract.metadata import UPLOADER_EMAIL, UPLOADER_NAME
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
-from .hashing import sha256_hex_from_checksum, sha256_of_object
+from .hashing import sha256_hex_from_checksum
 from .object_key_parts import split_key
+from .ranged_hash import RangedReads, sha256_of_body
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -53,18 +54,26 @@ def head_object(client: S3Client, target: S3Object) -> HeadObjectOutputTypeDef:
         raise
 
 
-def object_sha256(client: S3Client, target: S3Object, head: HeadObjectOutputTypeDef) -> tuple[str, bool]:
-    """(hex SHA-256, whether S3's checksum was used). The body read is pinned to what was headed."""
+def object_sha256(
+    client: S3Client,
+    target: S3Object,
+    head: HeadObjectOutputTypeDef,
+    reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
+) -> tuple[str, bool]:
+    """(hex SHA-256, whether S3's checksum was used). The body read (one stream, or parallel ranges for a
+    large object) is pinned to what was headed."""
     from_checksum = sha256_hex_from_checksum(head)
     if from_checksum is not None:
         return from_checksum, True
     try:
-        digest = sha256_of_object(
+        digest = sha256_of_body(
             client,
             target.bucket,
             target.key,
+            head.get("ContentLength"),
             version_id=head.get("VersionId") or target.version_id,
             etag=head.get("ETag"),
+            reads=reads,
         )
     except ClientError as error:
         code = error_code(error)

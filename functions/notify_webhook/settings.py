@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from form_archive_contract.metadata import DEFAULT_ACCEPTED_UPLOADERS
+from form_archive_contract.s3 import MAX_POOL_CONNECTIONS
 
+from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RangedReads
 from .signing import InvalidSecret, signing_key
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -36,6 +38,7 @@ class NotifySettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     secret_in_body: bool = True
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
+    hashing: RangedReads = RangedReads()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
 def _value(environ: Mapping[str, str], name: str) -> str | None:
@@ -148,6 +151,30 @@ def _secret(environ: Mapping[str, str]) -> str:
     return secret
 
 
+def _bounded_int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = _value(environ, name)
+    if raw is None:
+        return default
+    try:
+        number = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer") from None
+    if not low <= number <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}")
+    return number
+
+
+def hash_settings(environ: Mapping[str, str]) -> RangedReads:
+    """`HASH_CONNECTIONS` (1 reads every body as one stream) and `HASH_PART_BYTES` (bytes per ranged GET)."""
+    defaults = RangedReads()
+    return RangedReads(
+        connections=_bounded_int(environ, "HASH_CONNECTIONS", defaults.connections, 1, MAX_POOL_CONNECTIONS),
+        part_bytes=_bounded_int(
+            environ, "HASH_PART_BYTES", defaults.part_bytes, MIN_PART_BYTES, MAX_PART_BYTES
+        ),
+    )
+
+
 def load_settings(environ: Mapping[str, str]) -> NotifySettings:
     """Cheap enough to run per invocation; the SSM read behind the secret is cached."""
     return NotifySettings(
@@ -160,6 +187,7 @@ def load_settings(environ: Mapping[str, str]) -> NotifySettings:
         backoff_base_seconds=_number(
             environ, "WEBHOOK_BACKOFF_BASE_SECONDS", DEFAULT_BACKOFF_BASE_SECONDS, allow_zero=True
         ),
+        hashing=hash_settings(environ),
     )
 
 

@@ -1,0 +1,167 @@
+"""A TCP proxy that makes a loopback store look like S3 seen from a Lambda function: every connection is
+capped at `rate` MiB/s and every answer's first byte comes `first_byte_ms` after its request.
+
+`python -m bench.throttle --upstream http://127.0.0.1:PORT --rate-mib 32 --first-byte-ms 20` listens on
+127.0.0.1 and a free port, prints its endpoint URL on one line, and runs until its standard input closes.
+It runs in its own process, so its CPU is not counted as the client's. The parent side is
+`throttle_proxy()`, a context manager that always stops the child.
+
+The proxy works on bytes, not on HTTP: a request is "client bytes after the answer began", which is
+exact for the one-request-at-a-time keep-alive connections botocore and urllib3 use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+READY_PREFIX = "PROXY_ENDPOINT "
+MIB = 1024 * 1024
+CHUNK = 128 * 1024  # 4 ms at 32 MiB/s: pacing stays smooth, syscalls stay few
+
+
+@dataclass(frozen=True)
+class Limits:
+    rate_bytes_s: float
+    first_byte_s: float
+
+
+class _Pacer:
+    """Shared by a connection's two directions: a request (client bytes) arms the first-byte delay, and
+    the answer is paced from then on at the connection's rate."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._request_at: float | None = None
+        self._start = 0.0
+        self._sent = 0
+
+    def request_seen(self) -> None:
+        with self._lock:
+            if self._request_at is None:
+                self._request_at = time.monotonic()
+
+    def before_send(self, size: int) -> float:
+        """Seconds to wait before `size` answer bytes may go out."""
+        with self._lock:
+            if self._request_at is not None:  # the first bytes of a new answer
+                self._start, self._sent = self._request_at + self.limits.first_byte_s, 0
+                self._request_at = None
+            due = self._start + self._sent / self.limits.rate_bytes_s
+            self._sent += size
+        return due - time.monotonic()
+
+
+def _pipe_requests(client: socket.socket, upstream: socket.socket, pacer: _Pacer) -> None:
+    with contextlib.suppress(OSError):
+        while data := client.recv(CHUNK):
+            pacer.request_seen()
+            upstream.sendall(data)
+    with contextlib.suppress(OSError):
+        upstream.shutdown(socket.SHUT_WR)
+
+
+def _pipe_answers(upstream: socket.socket, client: socket.socket, pacer: _Pacer) -> None:
+    with contextlib.suppress(OSError):
+        while data := upstream.recv(CHUNK):
+            wait = pacer.before_send(len(data))
+            if wait > 0:
+                time.sleep(wait)
+            client.sendall(data)
+    with contextlib.suppress(OSError):
+        client.shutdown(socket.SHUT_WR)
+
+
+def _connection(client: socket.socket, upstream_address: tuple[str, int], limits: Limits) -> None:
+    with client, socket.create_connection(upstream_address) as upstream:
+        for sock in (client, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pacer = _Pacer(limits)
+        requests = threading.Thread(target=_pipe_requests, args=(client, upstream, pacer), daemon=True)
+        requests.start()
+        _pipe_answers(upstream, client, pacer)
+        requests.join()
+
+
+def serve(upstream: str, limits: Limits) -> None:
+    parts = urlsplit(upstream)
+    address = (parts.hostname or "127.0.0.1", parts.port or 80)
+    listener = socket.create_server(("127.0.0.1", 0))
+    host, port = listener.getsockname()[:2]
+    print(f"{READY_PREFIX}http://{host}:{port}", flush=True)
+
+    def accept() -> None:
+        while True:
+            client, _ = listener.accept()
+            threading.Thread(target=_connection, args=(client, address, limits), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.stdin.read()  # until the parent closes the pipe or exits
+    listener.close()
+
+
+@contextlib.contextmanager
+def throttle_proxy(upstream: str, rate_mib_s: float, first_byte_ms: float) -> Iterator[str]:
+    """Yield the endpoint URL of a throttling proxy process in front of `upstream`; stop it on any exit."""
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.throttle",
+            "--upstream",
+            upstream,
+            "--rate-mib",
+            str(rate_mib_s),
+            "--first-byte-ms",
+            str(first_byte_ms),
+        ],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith(READY_PREFIX):
+            raise RuntimeError(f"throttling proxy did not start (exit code {process.poll()}, said {line!r})")
+        yield line[len(READY_PREFIX) :].strip()
+    finally:
+        with contextlib.suppress(OSError):
+            if process.stdin is not None:
+                process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.throttle", description=__doc__.splitlines()[0])
+    parser.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT of the store")
+    parser.add_argument("--rate-mib", type=float, default=32.0, help="MiB/s per connection (default 32)")
+    parser.add_argument("--first-byte-ms", type=float, default=20.0, help="delay to each first byte (20)")
+    args = parser.parse_args(argv)
+    if args.rate_mib <= 0 or args.first_byte_ms < 0:
+        parser.error("--rate-mib must be positive and --first-byte-ms non-negative")
+    serve(args.upstream, Limits(args.rate_mib * MIB, args.first_byte_ms / 1000))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""A multipart object hashed through parallel ranged GETs against moto's server, end to end through the
+handler (correctness only: moto reads the whole object for every range, so nothing here is about speed)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from form_archive_contract.s3 import get_s3_client
+from notify_webhook.app import NotificationFailed, lambda_handler
+from notify_webhook.ranged_hash import RANGE_ATTEMPTS
+from tests.conftest import ARCHIVE_BUCKET
+from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
+from tools.lambda_context import LocalLambdaContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+MIB = 1024 * 1024
+KEY = "pack/big/upload.bin"
+UPLOADER = {
+    "uploaded-by": "presigned-url",
+    "uploader-name": "Jane Doe",
+    "uploader-email": "jane@example.test",
+}
+
+
+@pytest.fixture
+def receiver(webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> WebhookReceiver:
+    monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
+    monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
+    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", "testing")
+    monkeypatch.setenv("WEBHOOK_BACKOFF_BASE_SECONDS", "0.001")
+    monkeypatch.setenv("HASH_CONNECTIONS", "4")
+    monkeypatch.setenv("HASH_PART_BYTES", str(MIB))
+    for name in ("WEBHOOK_SECRET_PARAMETER", "ACCEPTED_UPLOADERS", "WEBHOOK_MAX_ATTEMPTS"):
+        monkeypatch.delenv(name, raising=False)
+    return webhook_receiver
+
+
+def multipart_upload(client: S3Client, body: bytes, part_size: int = 5 * MIB) -> dict[str, Any]:
+    """Stored as S3 multipart does (ETag `...-N`, no full-object SHA-256), in a versioned bucket."""
+    client.put_bucket_versioning(Bucket=ARCHIVE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    upload_id = client.create_multipart_upload(Bucket=ARCHIVE_BUCKET, Key=KEY, Metadata=UPLOADER)["UploadId"]
+    parts: list[CompletedPartTypeDef] = []
+    for number, first in enumerate(range(0, len(body), part_size), start=1):
+        answer = client.upload_part(
+            Bucket=ARCHIVE_BUCKET,
+            Key=KEY,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body[first : first + part_size],
+        )
+        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+    done = client.complete_multipart_upload(
+        Bucket=ARCHIVE_BUCKET, Key=KEY, UploadId=upload_id, MultipartUpload={"Parts": parts}
+    )
+    return s3_event(
+        object_created_record(
+            ARCHIVE_BUCKET,
+            KEY,
+            etag=done["ETag"],
+            version_id=done.get("VersionId"),
+            size=len(body),
+            event_name="ObjectCreated:CompleteMultipartUpload",
+        )
+    )
+
+
+def record_get_requests(requests: list[dict[str, Any]]) -> Callable[[], None]:
+    """Every GetObject the handler's own cached client sends, as its parameters; returns the unhook."""
+    client = get_s3_client()
+
+    def remember(params: dict[str, Any], **_kwargs: Any) -> None:
+        requests.append(dict(params))
+
+    event = "provide-client-params.s3.GetObject"
+    client.meta.events.register(event, remember, unique_id="ranges-seen")
+    return lambda: client.meta.events.unregister(event, unique_id="ranges-seen")
+
+
+def test_a_multipart_object_is_hashed_through_pinned_ranges(
+    server_s3: S3Client, receiver: WebhookReceiver
+) -> None:
+    body = os.urandom(11 * MIB + 4321)  # parts of 5, 5 and 1 MiB+; eleven full ranges and a short one
+    event = multipart_upload(server_s3, body)
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key=KEY, ChecksumMode="ENABLED")
+    assert head["ETag"].endswith('-3"') and head.get("ChecksumSHA256") is None
+    seen: list[dict[str, Any]] = []
+    unhook = record_get_requests(seen)
+    try:
+        assert lambda_handler(event, LocalLambdaContext())["delivered"] == 1
+    finally:
+        unhook()
+
+    [request] = receiver.requests
+    assert request.json()["sha256"] == hashlib.sha256(body).hexdigest()
+    assert request.json()["length"] == len(body)
+    ranges = sorted(int(params["Range"].split("=")[1].split("-")[0]) for params in seen)
+    assert ranges == list(range(0, len(body), MIB))
+    for params in seen:
+        assert params["VersionId"] == head["VersionId"]
+        assert params["IfMatch"] == head["ETag"]
+
+
+def test_a_range_cut_short_is_fetched_again_and_the_hash_is_right(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client, receiver: WebhookReceiver
+) -> None:
+    body = os.urandom(6 * MIB)
+    event = multipart_upload(server_s3, body)
+    faulty_s3.inject(Fault("GET", f"/{KEY}", truncate_after=1000, times=2))
+    assert lambda_handler(event, LocalLambdaContext())["delivered"] == 1
+    assert receiver.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
+    gets = [seen for seen in faulty_s3.seen if seen[0] == "GET"]
+    assert len(gets) == 6 + 2  # six ranges, two of which were cut and asked again
+
+
+def test_a_range_that_never_arrives_sends_no_webhook(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client, receiver: WebhookReceiver
+) -> None:
+    body = os.urandom(3 * MIB)
+    event = multipart_upload(server_s3, body)
+    faulty_s3.inject(Fault("GET", f"/{KEY}", truncate_after=1000))
+    with pytest.raises(NotificationFailed, match="S3 unreachable"):
+        lambda_handler(event, LocalLambdaContext())
+    assert receiver.requests == []
+    gets = [seen for seen in faulty_s3.seen if seen[0] == "GET"]
+    assert RANGE_ATTEMPTS <= len(gets) <= 3 * RANGE_ATTEMPTS
