@@ -6,7 +6,8 @@ import os
 from typing import TYPE_CHECKING
 
 from form_archive_contract.s3 import get_s3_client
-from notify_webhook.notification import S3Object, head_object, object_sha256, strip_etag
+from notify_webhook.event_shapes import ObjectRef
+from notify_webhook.notification import head_object, object_sha256, strip_etag
 from notify_webhook.ranged_hash import RangedReads
 from notify_webhook.settings import hash_settings
 
@@ -20,9 +21,9 @@ def project_client() -> S3Client:
     return get_s3_client()
 
 
-def event_target(bucket: str, key: str, put: PutObjectOutputTypeDef) -> S3Object:
+def event_target(bucket: str, key: str, put: PutObjectOutputTypeDef) -> ObjectRef:
     """What the handler builds from the ObjectCreated record of this upload."""
-    return S3Object(
+    return ObjectRef(
         bucket=bucket,
         key=key,
         version_id=put.get("VersionId") or None,
@@ -31,8 +32,8 @@ def event_target(bucket: str, key: str, put: PutObjectOutputTypeDef) -> S3Object
     )
 
 
-def project_sha256_hex(client: S3Client, target: S3Object, reads: RangedReads | None = None) -> str:
-    """`_announce`'s two steps: head (checksums enabled), then S3's SHA-256 or the pinned body (one stream,
+def project_sha256_hex(client: S3Client, target: ObjectRef, reads: RangedReads | None = None) -> str:
+    """The handler's two steps: head (checksums enabled), then S3's SHA-256 or the pinned body (one stream,
     or parallel ranges for a large object). `reads` defaults to the function's, from the environment."""
     head = head_object(client, target)
     digest, _from_checksum = object_sha256(client, target, head, reads or hash_settings(os.environ))

@@ -35,7 +35,7 @@ from form_archive_contract.s3 import get_s3_client
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from notify_webhook.notification import S3Object
+    from notify_webhook.event_shapes import ObjectRef
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -100,7 +100,7 @@ class RemoteObject:
     bucket: str
     size: int
     sha256_hex: str
-    target: S3Object
+    target: ObjectRef
 
 
 def upload_remote_object(bucket: str, size: int) -> RemoteObject:

@@ -19,7 +19,7 @@ from notify_webhook.ranged_hash import RangedReads
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from notify_webhook.notification import S3Object
+    from notify_webhook.event_shapes import ObjectRef
 
 MIB = 1024 * 1024
 STREAM_KEY = "bench/stream.bin"  # uploaded without a SHA-256 checksum: the project must stream it
@@ -31,7 +31,7 @@ class BenchObjects:
     bucket: str
     data: bytes
     sha256_hex: str
-    targets: dict[str, S3Object]  # key -> what the ObjectCreated event of its upload tells the handler
+    targets: dict[str, ObjectRef]  # key -> what the ObjectCreated event of its upload tells the handler
 
     @property
     def mib(self) -> float:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import queue
+import re
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +23,7 @@ MAX_CHUNK_SIZE = 8 * MIB
 # Chunks waiting for the hashing thread: enough to absorb jitter, small enough to bound memory.
 QUEUE_DEPTH = 3
 _SHA256_DIGEST_SIZE = 32
+_MULTIPART_ETAG = re.compile(r'-\d+"?$')
 
 
 class Readable(Protocol):
@@ -34,11 +36,9 @@ def sha256_hex_from_checksum(head: Mapping[str, Any]) -> str | None:
     Only a full-object checksum counts: a multipart upload's composite checksum (`...=-3`,
     `ChecksumType: COMPOSITE`) is a hash of part hashes, not of the object's bytes.
     """
-    value = head.get("ChecksumSHA256")
-    if not isinstance(value, str) or not value or "-" in value:
+    if not checksum_is_full_object(head):
         return None
-    if head.get("ChecksumType") not in (None, "FULL_OBJECT"):
-        return None
+    value = str(head.get("ChecksumSHA256"))
     try:
         digest = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
@@ -46,6 +46,21 @@ def sha256_hex_from_checksum(head: Mapping[str, Any]) -> str | None:
     if len(digest) != _SHA256_DIGEST_SIZE:
         return None
     return digest.hex()
+
+
+def checksum_is_full_object(head: Mapping[str, Any]) -> bool:
+    """Whether S3's SHA-256 checksum is the hash of the object's bytes rather than of its parts.
+
+    A multipart object (ETag ending `-N`) counts only when S3 says `ChecksumType: FULL_OBJECT`: some
+    S3-compatible stores (moto among them) answer a composite checksum without `-N` or a `ChecksumType`.
+    """
+    value = head.get("ChecksumSHA256")
+    if not isinstance(value, str) or not value or "-" in value:
+        return False
+    checksum_type = head.get("ChecksumType")
+    if checksum_type not in (None, "FULL_OBJECT"):
+        return False
+    return checksum_type == "FULL_OBJECT" or not _MULTIPART_ETAG.search(str(head.get("ETag") or ""))
 
 
 def _check_chunk_size(chunk_size: int) -> None:

@@ -1,23 +1,26 @@
-"""The notification for one object: the head that filters it, the hash, the exact JSON body sent."""
+"""One object in, "a notification to send" or "a reason to skip" out: head, filter, hash, the exact body."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from form_archive_contract.metadata import UPLOADER_EMAIL, UPLOADER_NAME
+from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, decode_metadata_value
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
 from .hashing import sha256_hex_from_checksum
 from .object_key_parts import split_key
 from .ranged_hash import RangedReads, sha256_of_body
+from .signing import message_id
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
+
+    from .event_shapes import ObjectRef
 
 
 class ObjectGone(Exception):
@@ -28,20 +31,65 @@ class ObjectReplaced(Exception):
     """The key now holds other bytes than the event announced; the newer write brings its own event."""
 
 
+@dataclass(frozen=True)
+class Skip:
+    """Why this object is not announced; `warning` when it points at something an operator should see."""
+
+    reason: str
+    warning: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Everything delivery needs: the exact bytes to sign and send, and the id receivers deduplicate on."""
+
+    body: bytes = field(repr=False)
+    webhook_id: str
+    sha256_from_checksum: bool
+    missing_fields: tuple[str, ...]
+
+
+def prepare(
+    client: S3Client,
+    target: ObjectRef,
+    accepted_uploaders: frozenset[str],
+    body_token: str | None,
+    reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
+) -> Notification | Skip:
+    """Head the object, filter it, hash it and build the body. S3 faults other than "gone" and "replaced"
+    propagate as botocore errors."""
+    try:
+        head = head_object(client, target)
+    except ObjectGone:
+        return Skip("object no longer exists; skipped", warning=True)
+    uploaded_by = (head.get("Metadata") or {}).get(UPLOADED_BY)
+    if uploaded_by not in accepted_uploaders:
+        return Skip("uploader not accepted; skipped", details={"uploaded_by": uploaded_by})
+    if not target.version_id and target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
+        return Skip("object was replaced since the event; its own event announces it")
+    try:
+        sha256, from_checksum = object_sha256(client, target, head, reads)
+    except ObjectGone:
+        return Skip("object disappeared while it was read; skipped", warning=True)
+    except ObjectReplaced:
+        return Skip("object was replaced while it was read; its own event announces it")
+    payload = build_payload(target, head, sha256, body_token)
+    return Notification(
+        body=encode_body(payload),
+        webhook_id=message_id(
+            target.bucket, target.key, target.version_id or target.event_etag, target.sequencer
+        ),
+        sha256_from_checksum=from_checksum,
+        missing_fields=tuple(name for name in ("submitter_name", "submitter_email") if payload[name] is None),
+    )
+
+
 def strip_etag(etag: str | None) -> str:
     return (etag or "").strip('"')
 
 
-@dataclass(frozen=True)
-class S3Object:
-    bucket: str
-    key: str
-    version_id: str | None
-    event_etag: str
-    sequencer: str
-
-
-def head_object(client: S3Client, target: S3Object) -> HeadObjectOutputTypeDef:
+def head_object(client: S3Client, target: ObjectRef) -> HeadObjectOutputTypeDef:
     """Head with checksums; a 404 becomes `ObjectGone`, other S3 errors propagate."""
     request: dict[str, str] = {"Bucket": target.bucket, "Key": target.key, "ChecksumMode": "ENABLED"}
     if target.version_id:
@@ -56,7 +104,7 @@ def head_object(client: S3Client, target: S3Object) -> HeadObjectOutputTypeDef:
 
 def object_sha256(
     client: S3Client,
-    target: S3Object,
+    target: ObjectRef,
     head: HeadObjectOutputTypeDef,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
 ) -> tuple[str, bool]:
@@ -86,9 +134,10 @@ def object_sha256(
 
 
 def build_payload(
-    target: S3Object, head: HeadObjectOutputTypeDef, sha256: str, secret: str | None
+    target: ObjectRef, head: HeadObjectOutputTypeDef, sha256: str, body_token: str | None
 ) -> dict[str, Any]:
-    """Exactly the fields receivers expect; `secret_token` only when the secret goes in the body."""
+    """Exactly the fields receivers expect; `secret_token` (the body token, never the signing secret) only
+    when one is configured. Uploader metadata is decoded from RFC 2047, as S3 returns non-ASCII text."""
     parts = split_key(target.key)
     metadata = head.get("Metadata") or {}
     payload: dict[str, Any] = {
@@ -99,12 +148,12 @@ def build_payload(
         "length": head.get("ContentLength"),
         "etag": target.event_etag or strip_etag(head.get("ETag")),
         "sha256": sha256,
-        "submitter_name": metadata.get(UPLOADER_NAME),
-        "submitter_email": metadata.get(UPLOADER_EMAIL),
+        "submitter_name": decode_metadata_value(metadata.get(UPLOADER_NAME)),
+        "submitter_email": decode_metadata_value(metadata.get(UPLOADER_EMAIL)),
         "_updated": str(head.get("LastModified")),
     }
-    if secret is not None:
-        payload["secret_token"] = secret
+    if body_token is not None:
+        payload["secret_token"] = body_token
     return payload
 
 

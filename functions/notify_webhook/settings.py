@@ -36,7 +36,7 @@ class NotifySettings:
     accepted_uploaders: frozenset[str]
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    secret_in_body: bool = True
+    body_token: str | None = field(default=None, repr=False)
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     hashing: RangedReads = RangedReads()  # noqa: RUF009 - frozen, so one shared default is safe
 
@@ -120,7 +120,7 @@ def _uploaders(environ: Mapping[str, str]) -> frozenset[str]:
     return names
 
 
-def _read_secret_parameter(name: str) -> str:
+def _read_parameter(variable: str, name: str) -> str:
     """SSM SecureString through Powertools parameters: decrypted, cached per container."""
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only when configured
 
@@ -128,27 +128,57 @@ def _read_secret_parameter(name: str) -> str:
         value = parameters.get_parameter(name, decrypt=True, max_age=SECRET_CACHE_SECONDS)
     except parameters.exceptions.GetParameterError:
         raise ConfigurationError(
-            "WEBHOOK_SECRET_PARAMETER: the parameter could not be read (check its name and permissions)"
+            f"{variable}: the parameter could not be read (check its name and permissions)"
         ) from None
-    return value
+    return value.strip()
+
+
+def _value_or_parameter(
+    environ: Mapping[str, str], variable: str, parameter_variable: str
+) -> tuple[str, str] | None:
+    """(the variable the value came from, the value), read directly or from the SSM parameter named."""
+    value = _value(environ, variable)
+    parameter = _value(environ, parameter_variable)
+    if value is not None and parameter is not None:
+        raise ConfigurationError(f"set {variable} or {parameter_variable}, not both")
+    if value is not None:
+        return variable, value
+    if parameter is not None:
+        return parameter_variable, _read_parameter(parameter_variable, parameter)
+    return None
 
 
 def _secret(environ: Mapping[str, str]) -> str:
-    token = _value(environ, "WEBHOOK_SECRET_TOKEN")
-    parameter = _value(environ, "WEBHOOK_SECRET_PARAMETER")
-    if token is not None and parameter is not None:
-        raise ConfigurationError("set WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER, not both")
-    if token is not None:
-        source, secret = "WEBHOOK_SECRET_TOKEN", token
-    elif parameter is not None:
-        source, secret = "WEBHOOK_SECRET_PARAMETER", _read_secret_parameter(parameter).strip()
-    else:
+    found = _value_or_parameter(environ, "WEBHOOK_SECRET_TOKEN", "WEBHOOK_SECRET_PARAMETER")
+    if found is None:
         raise ConfigurationError("WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER must be set")
+    source, secret = found
+    if not secret:
+        raise ConfigurationError(f"{source}: the webhook secret is empty")
     try:
         signing_key(secret)
     except InvalidSecret as error:
         raise ConfigurationError(f"{source}: {error}") from None
     return secret
+
+
+def _body_token(environ: Mapping[str, str], secret: str) -> str | None:
+    """The separate value sent as `secret_token` for receivers that compare one; never the signing secret."""
+    if "WEBHOOK_SECRET_IN_BODY" in environ:
+        raise ConfigurationError(
+            "WEBHOOK_SECRET_IN_BODY is retired: the signing secret never travels in the body; receivers "
+            "verify the signature, or set WEBHOOK_BODY_TOKEN (or WEBHOOK_BODY_TOKEN_PARAMETER) to a separate "
+            "value sent as secret_token"
+        )
+    found = _value_or_parameter(environ, "WEBHOOK_BODY_TOKEN", "WEBHOOK_BODY_TOKEN_PARAMETER")
+    if found is None or not found[1]:
+        return None
+    source, token = found
+    if token == secret:
+        raise ConfigurationError(
+            f"{source} must differ from the webhook signing secret (a body would let anyone forge deliveries)"
+        )
+    return token
 
 
 def _bounded_int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -176,14 +206,15 @@ def hash_settings(environ: Mapping[str, str]) -> RangedReads:
 
 
 def load_settings(environ: Mapping[str, str]) -> NotifySettings:
-    """Cheap enough to run per invocation; the SSM read behind the secret is cached."""
+    """Cheap enough to run per invocation; the SSM reads behind the secret and the body token are cached."""
+    secret = _secret(environ)
     return NotifySettings(
         webhook_url=_webhook_url(environ, allow_http=_flag(environ, "WEBHOOK_ALLOW_HTTP", default=False)),
-        secret=_secret(environ),
+        secret=secret,
         accepted_uploaders=_uploaders(environ),
         timeout_seconds=_number(environ, "WEBHOOK_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
         max_attempts=_attempts(environ),
-        secret_in_body=_flag(environ, "WEBHOOK_SECRET_IN_BODY", default=True),
+        body_token=_body_token(environ, secret),
         backoff_base_seconds=_number(
             environ, "WEBHOOK_BACKOFF_BASE_SECONDS", DEFAULT_BACKOFF_BASE_SECONDS, allow_zero=True
         ),

@@ -24,7 +24,9 @@ def signing_key(secret: str) -> bytes:
         raise InvalidSecret("the webhook secret is empty")
     if secret.startswith(SECRET_PREFIX):
         try:
-            key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+            encoded = secret[len(SECRET_PREFIX) :]
+            # Padding is optional, as in the npm and PyPI Standard Webhooks libraries.
+            key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
         except (binascii.Error, ValueError):
             raise InvalidSecret("a 'whsec_' webhook secret must be base64 after the prefix") from None
         if not key:

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from form_archive_contract.metadata import encode_metadata_value
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
 from notify_webhook.settings import ConfigurationError
@@ -29,6 +30,7 @@ from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET_KEY_PART = SECRET.removeprefix("whsec_")
@@ -124,7 +126,7 @@ def test_happy_path_field_by_field(
     assert request.method == "POST"
     assert request.headers["content-type"] == "application/json"
     payload = request.json()
-    assert set(payload) == {*FIELDS, "secret_token"}
+    assert set(payload) == FIELDS  # no secret_token unless WEBHOOK_BODY_TOKEN is set
     head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="forms/contact/2026/11/22/01ABC.json")
     assert payload["datapack_identifier"] == "forms"
     assert payload["path"] == "/contact/2026/11/22"
@@ -136,7 +138,6 @@ def test_happy_path_field_by_field(
     assert payload["submitter_name"] == "Jane Doe"
     assert payload["submitter_email"] == "jane@example.test"
     assert payload["_updated"] == str(head["LastModified"])
-    assert payload["secret_token"] == SECRET
 
     headers = request.headers
     assert headers["webhook-id"].startswith("msg_")
@@ -277,6 +278,46 @@ def test_one_failure_does_not_stop_the_other_records(
     assert [request.json()["display"] for request in notify_env.requests] == ["first.json", "second.json"]
 
 
+def test_multipart_object_is_hashed_from_its_bytes_not_its_composite_checksum(
+    notify_env: WebhookReceiver,
+    server_s3: S3Client,
+    lambda_context: LocalLambdaContext,
+    log_output: Callable[[], str],
+) -> None:
+    """moto's real multipart upload with SHA-256 checksums answers the hash of the part hashes without a
+    `-N` suffix or a `ChecksumType`; the ETag's `-2` alone must send the function to the body."""
+    key = "pack/multipart.bin"
+    parts_data = [b"a" * (5 * 1024 * 1024), b"tail"]
+    upload = server_s3.create_multipart_upload(
+        Bucket=ARCHIVE_BUCKET, Key=key, ChecksumAlgorithm="SHA256", Metadata=UPLOADER
+    )
+    parts: list[CompletedPartTypeDef] = []
+    for number, data in enumerate(parts_data, start=1):
+        answer = server_s3.upload_part(
+            Bucket=ARCHIVE_BUCKET,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=data,
+            ChecksumAlgorithm="SHA256",
+        )
+        parts.append(
+            {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer["ChecksumSHA256"]}
+        )
+    done = server_s3.complete_multipart_upload(
+        Bucket=ARCHIVE_BUCKET, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+    )
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key=key, ChecksumMode="ENABLED")
+    whole = hashlib.sha256(b"".join(parts_data))
+    assert done["ETag"].strip('"').endswith("-2")
+    assert head.get("ChecksumSHA256") and head["ChecksumSHA256"] != base64.b64encode(whole.digest()).decode()
+
+    record = object_created_record(ARCHIVE_BUCKET, key, etag=done["ETag"], size=sum(map(len, parts_data)))
+    assert lambda_handler(s3_event(record), lambda_context)["delivered"] == 1
+    assert notify_env.requests[0].json()["sha256"] == whole.hexdigest()
+    assert '"sha256_from_checksum":false' in log_output()
+
+
 def test_missing_object_is_skipped_with_a_warning(
     notify_env: WebhookReceiver,
     put: Put,
@@ -323,21 +364,65 @@ def test_secret_never_reaches_logs_metrics_or_the_exception(
     with pytest.raises(NotificationFailed) as raised:
         lambda_handler(s3_event(put("pack/secret.json")), lambda_context)
     assert len(notify_env.requests) == 3
-    assert notify_env.requests[0].json()["secret_token"] == SECRET  # it was sent, as configured
+    assert SECRET.encode() not in notify_env.requests[0].body  # the signing key never travels in a body
     captured = log_output() + caplog.text + str(raised.value) + repr(raised.value)
     assert "webhook delivery failed" in captured
     assert SECRET_KEY_PART not in captured
     assert base64.b64decode(SECRET_KEY_PART).hex() not in captured
 
 
-def test_secret_can_stay_out_of_the_body(
+def test_body_token_is_sent_as_secret_token_when_set(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WEBHOOK_SECRET_IN_BODY", "false")
-    lambda_handler(s3_event(put("pack/nosecret.json")), lambda_context)
+    monkeypatch.setenv("WEBHOOK_BODY_TOKEN", "testing-handbook-token")
+    lambda_handler(s3_event(put("pack/token.json")), lambda_context)
     request = notify_env.requests[0]
-    assert set(request.json()) == FIELDS
+    assert set(request.json()) == {*FIELDS, "secret_token"}
+    assert request.json()["secret_token"] == "testing-handbook-token"
     Webhook(SECRET).verify(request.body, request.headers)
+
+
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ({"WEBHOOK_SECRET_IN_BODY": "true"}, "WEBHOOK_SECRET_IN_BODY is retired.*WEBHOOK_BODY_TOKEN"),
+        ({"WEBHOOK_SECRET_IN_BODY": "false"}, "WEBHOOK_SECRET_IN_BODY is retired.*WEBHOOK_BODY_TOKEN"),
+        ({"WEBHOOK_BODY_TOKEN": SECRET}, "WEBHOOK_BODY_TOKEN must differ from the webhook signing secret"),
+    ],
+    ids=["secret-in-body-true", "secret-in-body-false", "token-equals-secret"],
+)
+def test_body_token_misconfiguration_stops_before_anything_is_sent(
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    problem: str,
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=problem) as raised:
+        lambda_handler(s3_event(put("pack/misconfigured.json")), lambda_context)
+    assert SECRET_KEY_PART not in str(raised.value)
+    assert notify_env.requests == []
+
+
+def test_rfc2047_uploader_metadata_is_sent_as_text(
+    notify_env: WebhookReceiver, put: Put, server_s3: S3Client, lambda_context: LocalLambdaContext
+) -> None:
+    """S3 carries non-ASCII metadata as RFC 2047 encoded-words; the receiver gets the text."""
+    metadata = {
+        "uploaded-by": "presigned-url",
+        "uploader-name": encode_metadata_value("Zoë Ångström-Dvořák"),
+        "uploader-email": "=?utf-8?q?jos=C3=A9=40example=2Etest?=",  # the Q form decodes too
+    }
+    put("pack/unicode-uploader.json", metadata=metadata)
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="pack/unicode-uploader.json")
+    assert head["Metadata"]["uploader-name"].startswith("=?UTF-8?B?")  # as S3 hands it back
+    lambda_handler(s3_event(put("pack/unicode-uploader.json", metadata=metadata)), lambda_context)
+    payload = notify_env.requests[0].json()
+    assert payload["submitter_name"] == "Zoë Ångström-Dvořák"
+    assert payload["submitter_email"] == "josé@example.test"
 
 
 def test_missing_uploader_details_are_null_with_a_warning(
@@ -363,8 +448,8 @@ def test_test_events_and_other_records_are_ignored(
     assert lambda_handler(s3_event(removed), lambda_context)["ignored"] == 1
     assert notify_env.requests == []
     out = log_output()
-    assert "no S3 records (e.g. s3:TestEvent); nothing to do" in out
-    assert "not an ObjectCreated record; ignored" in out
+    assert "s3:TestEvent; nothing to do" in out
+    assert "not an ObjectCreated notification; ignored" in out
     assert "ObjectRemoved:Delete" in out
 
 
@@ -431,7 +516,7 @@ def test_an_unexpected_fault_in_one_record_does_not_stop_the_others(
     lambda_context: LocalLambdaContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from notify_webhook import app as notify_app  # noqa: PLC0415
+    from notify_webhook import notification  # noqa: PLC0415
     from notify_webhook.notification import build_payload as real_build  # noqa: PLC0415
 
     def build_or_fail(target: Any, *args: Any) -> dict[str, Any]:
@@ -439,7 +524,7 @@ def test_an_unexpected_fault_in_one_record_does_not_stop_the_others(
             raise RuntimeError("unexpected-detail")
         return real_build(target, *args)
 
-    monkeypatch.setattr(notify_app, "build_payload", build_or_fail)
+    monkeypatch.setattr(notification, "build_payload", build_or_fail)
     event = s3_event(put("pack/bad.json"), put("pack/good.json"))
     with pytest.raises(
         NotificationFailed, match=r"1 of 2 .*pack/bad.json: unexpected failure \(RuntimeError\)"

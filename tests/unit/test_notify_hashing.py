@@ -13,14 +13,16 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
+from notify_webhook.event_shapes import ObjectRef
 from notify_webhook.hashing import (
     DEFAULT_CHUNK_SIZE,
     MIB,
+    checksum_is_full_object,
     hash_stream,
     sha256_hex_from_checksum,
     sha256_of_object,
 )
-from notify_webhook.notification import ObjectReplaced, S3Object, object_sha256
+from notify_webhook.notification import ObjectReplaced, object_sha256
 from tests.conftest import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
@@ -95,17 +97,39 @@ def test_checksum_fast_path_converts_base64_to_hex() -> None:
         {"ChecksumSHA256": base64.b64encode(b"x" * 32).decode(), "ChecksumType": "COMPOSITE"},
         {"ChecksumSHA256": "not base64!"},
         {"ChecksumSHA256": base64.b64encode(b"short").decode()},
+        # a multipart object whose store marks neither the checksum (`-N`) nor its type: never trusted
+        {
+            "ChecksumSHA256": base64.b64encode(b"x" * 32).decode(),
+            "ETag": '"0123456789abcdef0123456789abcdef-2"',
+        },
+        {
+            "ChecksumSHA256": base64.b64encode(b"x" * 32).decode(),
+            "ETag": "0123456789abcdef0123456789abcdef-12",
+        },
     ],
 )
 def test_no_usable_full_object_checksum(head: dict[str, Any]) -> None:
     assert sha256_hex_from_checksum(head) is None
 
 
+def test_a_multipart_checksum_counts_only_when_s3_says_full_object() -> None:
+    value = base64.b64encode(hashlib.sha256(b"whole").digest()).decode()
+    multipart = {"ChecksumSHA256": value, "ETag": '"0123456789abcdef0123456789abcdef-3"'}
+    assert not checksum_is_full_object(multipart)
+    assert checksum_is_full_object({**multipart, "ChecksumType": "FULL_OBJECT"})
+    assert (
+        sha256_hex_from_checksum({**multipart, "ChecksumType": "FULL_OBJECT"})
+        == hashlib.sha256(b"whole").hexdigest()
+    )
+    assert checksum_is_full_object({"ChecksumSHA256": value, "ETag": '"0123456789abcdef0123456789abcdef"'})
+    assert checksum_is_full_object({"ChecksumSHA256": value, "ETag": '"a-b-c"'})  # not `-<digits>` at the end
+
+
 def test_fast_path_reads_no_body(mocked_s3: S3Client) -> None:
     mocked_s3.put_object(Bucket=ARCHIVE_BUCKET, Key="a/b.txt", Body=b"hello", ChecksumAlgorithm="SHA256")
     head = mocked_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="a/b.txt", ChecksumMode="ENABLED")
     client = FakeClient(0)
-    target = S3Object(ARCHIVE_BUCKET, "a/b.txt", None, "", "")
+    target = ObjectRef(ARCHIVE_BUCKET, "a/b.txt", None, "", "")
     digest, from_checksum = object_sha256(client, target, head)  # type: ignore[arg-type]
     assert (digest, from_checksum) == (hashlib.sha256(b"hello").hexdigest(), True)
     assert client.requests == []
@@ -122,7 +146,7 @@ def test_streamed_hash_matches_hashlib(mocked_s3: S3Client, overlap: bool) -> No
 def test_streamed_path_is_used_without_a_sha256_checksum(mocked_s3: S3Client) -> None:
     mocked_s3.put_object(Bucket=ARCHIVE_BUCKET, Key="k", Body=b"no sha here")
     head = mocked_s3.head_object(Bucket=ARCHIVE_BUCKET, Key="k", ChecksumMode="ENABLED")
-    target = S3Object(ARCHIVE_BUCKET, "k", None, "", "")
+    target = ObjectRef(ARCHIVE_BUCKET, "k", None, "", "")
     assert object_sha256(mocked_s3, target, head) == (hashlib.sha256(b"no sha here").hexdigest(), False)
 
 
@@ -139,7 +163,7 @@ def test_a_replaced_object_is_not_hashed(mocked_s3: S3Client) -> None:
     with pytest.raises(ClientError, match="PreconditionFailed"):
         sha256_of_object(mocked_s3, ARCHIVE_BUCKET, "k", etag=head["ETag"])
     with pytest.raises(ObjectReplaced):
-        object_sha256(mocked_s3, S3Object(ARCHIVE_BUCKET, "k", None, "", ""), head)
+        object_sha256(mocked_s3, ObjectRef(ARCHIVE_BUCKET, "k", None, "", ""), head)
 
 
 @pytest.mark.parametrize("chunk_size", [1024, 64 * 1024, 9 * MIB])

@@ -1,21 +1,23 @@
-"""Properties of the notify path: any S3 key survives the event encoding and splits as documented, and
-no event shape crashes the handler except by the documented `NotificationFailed`."""
+"""Properties of the notify path: any S3 key survives the event encoding and splits as documented; no
+event crashes the handler except by the documented `NotificationFailed` / `UnsupportedEvent`; and the
+same S3 record, wrapped any way the function accepts, gives the same webhook."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 import pytest
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from notify_webhook.app import NotificationFailed, lambda_handler
+from notify_webhook.app import NotificationFailed, UnsupportedEvent, lambda_handler
 from notify_webhook.object_key_parts import decode_event_key, split_key
 from tests.conftest import ARCHIVE_BUCKET
-from tests.webhook_receiver import WebhookReceiver, object_created_record
+from tests.event_wrappers import WRAPPERS, eventbridge_event, on_failure_record, sns_event
+from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -159,13 +161,14 @@ def known_object(mocked_s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> Iterat
     yield answer["ETag"].strip('"')
 
 
-def test_any_event_shape_returns_counts_or_raises_notification_failed(
+def test_any_event_shape_returns_counts_or_raises_a_documented_error(
     known_object: str, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Whatever arrives, the handler returns counts that add up to the records, or raises the documented
-    `NotificationFailed` (undelivered or malformed records); never a TypeError/KeyError/AttributeError."""
+    `NotificationFailed` (undelivered or malformed records) or `UnsupportedEvent` (no known shape); never a
+    TypeError/KeyError/AttributeError, and never success with nothing to show for it."""
     monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
-    outcomes = {"returned": 0, "raised": 0, "delivered": 0}
+    outcomes = {"returned": 0, "raised": 0, "unsupported": 0, "delivered": 0}
 
     @given(event=events(known_object))
     @example(event=None)  # these three crashed with AttributeError before the fix
@@ -182,15 +185,74 @@ def test_any_event_shape_returns_counts_or_raises_notification_failed(
             assert "record(s) not delivered" in str(error)
             assert SECRET not in str(error)
             return
+        except UnsupportedEvent as error:
+            outcomes["unsupported"] += 1
+            assert SECRET not in str(error)
+            return
         outcomes["returned"] += 1
         outcomes["delivered"] += result["delivered"]
         assert set(result) == {"delivered", "skipped", "ignored", "failed"}
         assert result["failed"] == 0
-        records = event.get("Records") if isinstance(event, dict) else None
-        expected = len(records) if isinstance(records, list) else 0
-        assert result["delivered"] + result["skipped"] + result["ignored"] == expected
+        records = event.get("Records")
+        assert isinstance(records, list)
+        assert records  # an event without records is refused, not answered with zeros
+        assert result["delivered"] + result["skipped"] + result["ignored"] == len(records)
         assert repr(event) == repr(original)  # the handler never changes the event (repr: nan != nan)
 
     check()
-    assert outcomes["returned"] and outcomes["raised"] and outcomes["delivered"], outcomes
+    assert all(outcomes.values()), outcomes
     assert len(webhook_receiver.requests) >= outcomes["delivered"]
+
+
+# ----------------------------------------------------------------------------------- wrapped shapes
+
+WRAPPINGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    **WRAPPERS,
+    "on-failure-of-eventbridge": lambda notification: on_failure_record(eventbridge_event(notification)),
+    "on-failure-twice": lambda notification: on_failure_record(on_failure_record(notification)),
+    "on-failure-of-sns-then-sns": lambda notification: on_failure_record(sns_event(sns_event(notification))),
+}
+wrapped_key_characters = st.sampled_from(["a", "Z", "0", " ", "+", "%", "=", "&", "é", "🗂", "-", "."])
+wrapped_keys = st.lists(st.text(wrapped_key_characters, min_size=1, max_size=6), min_size=1, max_size=4).map(
+    "/".join
+)
+
+
+def test_the_same_record_wrapped_any_way_gives_the_same_webhook(
+    mocked_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Direct, SQS, SNS, SNS->SQS, EventBridge, OnFailure records and nestings: one webhook-id, one body."""
+    monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
+    monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
+    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", SECRET)
+    monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "1")
+    versioned = iter(range(10**6))
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        key=wrapped_keys,
+        wrappings=st.lists(st.sampled_from(sorted(WRAPPINGS)), min_size=1, max_size=3, unique=True),
+        encode_slash=st.booleans(),
+    )
+    def check(key: str, wrappings: list[str], encode_slash: bool) -> None:
+        body = f"object {next(versioned)}".encode()
+        answer = mocked_s3.put_object(
+            Bucket=ARCHIVE_BUCKET, Key=key, Body=body, Metadata={"uploaded-by": "presigned-url"}
+        )
+        notification = s3_event(
+            object_created_record(ARCHIVE_BUCKET, key, etag=answer["ETag"], encode_slash=encode_slash)
+        )
+        before = len(webhook_receiver.requests)
+        for name in ["direct", *wrappings]:
+            result = lambda_handler(copy.deepcopy(WRAPPINGS[name](notification)), LocalLambdaContext())
+            assert result in (
+                {"batchItemFailures": []},
+                {"delivered": 1, "skipped": 0, "ignored": 0, "failed": 0},
+            )
+        sent = webhook_receiver.requests[before:]
+        assert len(sent) == 1 + len(wrappings)
+        assert len({request.headers["webhook-id"] for request in sent}) == 1
+        assert len({request.body for request in sent}) == 1
+        assert sent[0].json()["display"] == key.rsplit("/", maxsplit=1)[-1]
+
+    check()

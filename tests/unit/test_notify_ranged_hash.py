@@ -15,8 +15,9 @@ import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
 from botocore.response import StreamingBody
 
+from notify_webhook.event_shapes import ObjectRef
 from notify_webhook.hashing import MIB
-from notify_webhook.notification import ObjectReplaced, S3Object, object_sha256
+from notify_webhook.notification import ObjectReplaced, object_sha256
 from notify_webhook.ranged_hash import (
     RANGE_ATTEMPTS,
     RangedReads,
@@ -265,7 +266,7 @@ def test_a_range_that_keeps_failing_fails_the_hash_and_returns_nothing() -> None
 def test_an_s3_error_is_not_retried_and_a_replaced_object_is_reported() -> None:
     data = os.urandom(4 * MIB)
     client = RangeClient(len(data), from_bytes(data), faults={MIB: [precondition_failed()]})
-    target = S3Object("b", "k", "v-1", "etag", "")
+    target = ObjectRef("b", "k", "v-1", "etag", "")
     head: Any = {"ContentLength": len(data), "ETag": '"etag"', "VersionId": "v-1"}
     with pytest.raises(ObjectReplaced):
         object_sha256(client, target, head, RangedReads(connections=2, part_bytes=MIB))  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ import pytest
 
 from notify_webhook.app import NotificationFailed, lambda_handler, logger
 from tests.conftest import ARCHIVE_BUCKET, clear_client_caches
+from tests.event_wrappers import SQS_MESSAGE_ID, sqs_event
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 
@@ -27,10 +28,12 @@ WHSEC_SECRET = "whsec_" + base64.b64encode(WHSEC_KEY).decode()
 NAME_MARKER = "payload-name-marker-5c1e"
 EMAIL_MARKER = "payload-email-marker-5c1e@example.test"
 BODY = b'{"comment": "object-body-marker-5c1e"}'
+BODY_TOKEN = "testing-body-token-notify-hygiene"
 
 
 def forbidden(secret: str) -> list[str]:
-    values = [secret, ACCESS_KEY_ID, SECRET_ACCESS_KEY, NAME_MARKER, EMAIL_MARKER, "object-body-marker"]
+    values = [secret, BODY_TOKEN, ACCESS_KEY_ID, SECRET_ACCESS_KEY, NAME_MARKER, EMAIL_MARKER]
+    values.append("object-body-marker")
     values.append(hashlib.sha256(BODY).hexdigest())  # the payload's hash field
     if secret.startswith("whsec_"):
         values += [secret.removeprefix("whsec_"), WHSEC_KEY.decode(), WHSEC_KEY.hex()]
@@ -48,6 +51,7 @@ def announce(
     monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
     monkeypatch.setenv("WEBHOOK_BACKOFF_BASE_SECONDS", "0.001")
     monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("WEBHOOK_BODY_TOKEN", BODY_TOKEN)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
     clear_client_caches()
     metadata = {"uploaded-by": "presigned-url", "uploader-name": NAME_MARKER, "uploader-email": EMAIL_MARKER}
@@ -56,13 +60,13 @@ def announce(
     )
     event = s3_event(object_created_record(ARCHIVE_BUCKET, "pack/hygiene.json", etag=answer["ETag"]))
 
-    def run(secret: str) -> object:
+    def run(secret: str, wrap: str = "direct") -> object:
         monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", secret)
         previous = logger.log_level
         logger.setLevel("DEBUG")
         assert logger.log_level == logging.DEBUG
         try:
-            return lambda_handler(event, LocalLambdaContext())
+            return lambda_handler(sqs_event(event) if wrap == "sqs" else event, LocalLambdaContext())
         except NotificationFailed as error:
             return error
         finally:
@@ -71,6 +75,7 @@ def announce(
     return run
 
 
+@pytest.mark.parametrize("wrap", ["direct", "sqs"])
 @pytest.mark.parametrize("secret", [PLAIN_SECRET, WHSEC_SECRET], ids=["plain", "whsec"])
 @pytest.mark.parametrize(
     "replies",
@@ -83,23 +88,31 @@ def announce(
     ids=["delivered", "500-twice", "401", "dropped-then-503"],
 )
 def test_no_secret_key_or_payload_in_debug_logs_or_the_exception(
-    announce: Callable[[str], object],
+    announce: Callable[[str, str], object],
     webhook_receiver: WebhookReceiver,
     log_output: Callable[[], str],
     caplog: pytest.LogCaptureFixture,
     secret: str,
     replies: list[Reply | int],
+    wrap: str,
 ) -> None:
     webhook_receiver.script(*replies)
-    outcome = announce(secret)
+    outcome = announce(secret, wrap)
     assert webhook_receiver.requests, "the handler reached the receiver"
-    assert webhook_receiver.requests[0].json()["secret_token"] == secret  # it was sent, as configured
+    sent = webhook_receiver.requests[0]
+    assert sent.json()["secret_token"] == BODY_TOKEN  # the separate body token was sent, as configured
+    assert secret.encode() not in sent.body  # the signing secret never is
     logs = log_output() + caplog.text
     assert '"level":' in logs  # the function's structured log lines were captured
     if replies == [200]:
-        assert outcome == {"delivered": 1, "skipped": 0, "ignored": 0, "failed": 0}
+        delivered: dict[str, object] = {"delivered": 1, "skipped": 0, "ignored": 0, "failed": 0}
+        assert outcome == ({"batchItemFailures": []} if wrap == "sqs" else delivered)
         assert "webhook delivered" in logs
         text = ""
+    elif wrap == "sqs":
+        assert outcome == {"batchItemFailures": [{"itemIdentifier": SQS_MESSAGE_ID}]}
+        assert "webhook delivery failed" in logs
+        text = str(outcome)
     else:
         assert isinstance(outcome, NotificationFailed)
         assert "webhook delivery failed" in logs

@@ -19,7 +19,7 @@ def test_defaults() -> None:
     assert settings.accepted_uploaders == frozenset({"presigned-url"})
     assert settings.timeout_seconds == 10
     assert settings.max_attempts == 3
-    assert settings.secret_in_body is True
+    assert settings.body_token is None
     assert settings.backoff_base_seconds == 0.5
     assert SECRET not in repr(settings)
 
@@ -31,14 +31,15 @@ def test_every_variable_is_read() -> None:
             "ACCEPTED_UPLOADERS": " presigned-url , archive-submission,,",
             "WEBHOOK_TIMEOUT_SECONDS": "2.5",
             "WEBHOOK_MAX_ATTEMPTS": "5",
-            "WEBHOOK_SECRET_IN_BODY": "False",
+            "WEBHOOK_BODY_TOKEN": "testing-body-token",
             "WEBHOOK_BACKOFF_BASE_SECONDS": "0",
         }
     )
     assert settings.accepted_uploaders == frozenset({"presigned-url", "archive-submission"})
     assert settings.timeout_seconds == 2.5
     assert settings.max_attempts == 5
-    assert settings.secret_in_body is False
+    assert settings.body_token == "testing-body-token"
+    assert "testing-body-token" not in repr(settings)
     assert settings.backoff_base_seconds == 0
 
 
@@ -57,7 +58,14 @@ def test_every_variable_is_read() -> None:
         ({"WEBHOOK_MAX_ATTEMPTS": "0"}, "WEBHOOK_MAX_ATTEMPTS"),
         ({"WEBHOOK_MAX_ATTEMPTS": "2.5"}, "WEBHOOK_MAX_ATTEMPTS"),
         ({"WEBHOOK_MAX_ATTEMPTS": "11"}, "WEBHOOK_MAX_ATTEMPTS"),
-        ({"WEBHOOK_SECRET_IN_BODY": "maybe"}, "WEBHOOK_SECRET_IN_BODY"),
+        ({"WEBHOOK_SECRET_IN_BODY": "maybe"}, "WEBHOOK_SECRET_IN_BODY is retired.*WEBHOOK_BODY_TOKEN"),
+        ({"WEBHOOK_SECRET_IN_BODY": "false"}, "WEBHOOK_SECRET_IN_BODY is retired.*WEBHOOK_BODY_TOKEN"),
+        ({"WEBHOOK_SECRET_IN_BODY": ""}, "WEBHOOK_SECRET_IN_BODY is retired.*WEBHOOK_BODY_TOKEN"),
+        ({"WEBHOOK_BODY_TOKEN": SECRET}, "WEBHOOK_BODY_TOKEN must differ from the webhook signing secret"),
+        (
+            {"WEBHOOK_BODY_TOKEN": "a", "WEBHOOK_BODY_TOKEN_PARAMETER": "/p"},
+            "WEBHOOK_BODY_TOKEN or WEBHOOK_BODY_TOKEN_PARAMETER",
+        ),
         ({"ACCEPTED_UPLOADERS": " , "}, "ACCEPTED_UPLOADERS"),
         ({"WEBHOOK_BACKOFF_BASE_SECONDS": "-1"}, "WEBHOOK_BACKOFF_BASE_SECONDS"),
         ({"WEBHOOK_ALLOW_HTTP": "sometimes"}, "WEBHOOK_ALLOW_HTTP"),
@@ -89,6 +97,28 @@ def test_secret_from_an_ssm_securestring_parameter() -> None:
             {"WEBHOOK_URL": BASE["WEBHOOK_URL"], "WEBHOOK_SECRET_PARAMETER": "/notify/secret"}
         )
     assert settings.secret == SECRET
+
+
+def test_body_token_from_an_ssm_securestring_parameter() -> None:
+    with mock_aws():
+        boto3.client("ssm").put_parameter(
+            Name="/notify/body-token", Value="testing-token", Type="SecureString"
+        )
+        boto3.client("ssm").put_parameter(Name="/notify/same", Value=SECRET, Type="SecureString")
+        settings = load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/body-token"})
+        with pytest.raises(ConfigurationError, match="WEBHOOK_BODY_TOKEN_PARAMETER must differ") as raised:
+            load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/same"})
+        with pytest.raises(ConfigurationError, match="WEBHOOK_BODY_TOKEN_PARAMETER: the parameter could not"):
+            load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/missing"})
+    assert settings.body_token == "testing-token"
+    assert SECRET.removeprefix("whsec_") not in str(raised.value)
+
+
+def test_an_empty_body_token_means_none() -> None:
+    assert (
+        load_settings({**BASE, "WEBHOOK_BODY_TOKEN": "  ", "WEBHOOK_BODY_TOKEN_PARAMETER": ""}).body_token
+        is None
+    )
 
 
 def test_missing_parameter_is_a_configuration_error() -> None:

@@ -106,3 +106,19 @@ def test_message_id_is_deterministic_and_tells_events_apart() -> None:
     }
     assert first not in others
     assert len(others) == 5
+
+
+@pytest.mark.parametrize("key", [b"k" * 31, b"k" * 32, b"k" * 33], ids=["one-pad", "two-pad", "no-pad"])
+def test_unpadded_whsec_secret_is_accepted_like_the_standard_webhooks_libraries(key: bytes) -> None:
+    padded = "whsec_" + base64.b64encode(key).decode()
+    unpadded = padded.rstrip("=")
+    assert signing_key(unpadded) == signing_key(padded) == key
+    body = b'{"display":"f.txt"}'
+    headers = signature_headers(unpadded, "msg_unpadded", body)
+    assert headers["webhook-signature"] == sign(padded, "msg_unpadded", headers["webhook-timestamp"], body)
+    Webhook(unpadded).verify(body, headers)  # the PyPI library reads the same key from the same text
+
+
+def test_a_whsec_secret_that_no_padding_can_fix_is_refused() -> None:
+    with pytest.raises(InvalidSecret, match="must be base64"):
+        signing_key("whsec_" + "A" * 5)  # 4n+1 characters are never base64

@@ -28,7 +28,15 @@ def is_authentic() -> Verifier:
     return verifier
 
 
-@pytest.mark.parametrize("secret", ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "testing-plain-secret"])
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "whsec_a2V5LW9mLTMxLWJ5dGVzLWZvci11bnBhZGRlZC1vaw",
+        "testing-plain-secret",
+    ],
+    ids=["whsec", "whsec-unpadded", "plain"],
+)
 def test_accepts_what_the_function_signs(is_authentic: Verifier, secret: str) -> None:
     headers = signature_headers(secret, "msg_1", BODY)
     assert is_authentic(secret, headers, BODY)

@@ -12,7 +12,7 @@ import pytest
 
 from form_archive_contract import metadata
 from tools.local_invoke import PROJECT_ROOT, load_handler, read_function
-from tools.sam_template import load_template
+from tools.sam_template import Resolver, load_template
 
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 EVENTS = PROJECT_ROOT / "events"
@@ -123,7 +123,8 @@ def test_env_scanner_finds_the_documented_variables() -> None:
         "ACCEPTED_UPLOADERS",
         "WEBHOOK_TIMEOUT_SECONDS",
         "WEBHOOK_MAX_ATTEMPTS",
-        "WEBHOOK_SECRET_IN_BODY",
+        "WEBHOOK_BODY_TOKEN",
+        "WEBHOOK_BODY_TOKEN_PARAMETER",
     } <= _environment_reads("notify_webhook")
     assert {"ARCHIVE_BUCKET", "ARCHIVE_PREFIX", "MAX_UPLOAD_BYTES", "UPLOAD_URL_EXPIRES_SECONDS"} <= (
         _environment_reads("upload_url")
@@ -192,12 +193,139 @@ def test_archive_function_writes_only_to_the_archive_bucket(resources: dict[str,
 # ------------------------------------------------------------------ bucket and trigger
 
 
-def test_s3_event_is_on_the_archive_bucket(resources: dict[str, Any]) -> None:
-    event = properties(resources, "NotifyWebhookFunction")["Events"]["ObjectCreated"]
-    assert event["Type"] == "S3"
-    assert event["Properties"]["Bucket"] == {"Ref": "ArchiveBucket"}
-    assert event["Properties"]["Events"] in ("s3:ObjectCreated:*", ["s3:ObjectCreated:*"])
-    assert resources["ArchiveBucket"]["Type"] == "AWS::S3::Bucket"
+ROUTES = ("direct", "queue")
+
+
+def _prune(node: Any, resolver: Resolver) -> Any:
+    """`node` with every `Fn::If` replaced by the branch the route takes (intrinsics otherwise kept)."""
+    if isinstance(node, list):
+        return [_prune(item, resolver) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Fn::If"}:
+        condition, when_true, when_false = node["Fn::If"]
+        return _prune(when_true if resolver.condition(condition) else when_false, resolver)
+    return {key: _prune(value, resolver) for key, value in node.items()}
+
+
+def _created(template: dict[str, Any], route: str) -> dict[str, Any]:
+    """The resources a stack with `NotificationRoute=route` creates, each with its `Fn::If`s decided."""
+    resolver = Resolver(template, {"NotificationRoute": route})
+    return {
+        logical_id: _prune(resource, resolver)
+        for logical_id, resource in template["Resources"].items()
+        if "Condition" not in resource or resolver.condition(resource["Condition"])
+    }
+
+
+def _dependencies(resource: dict[str, Any], names: set[str]) -> set[str]:
+    """Resources `resource` waits for: DependsOn, Ref, GetAtt and `${X}` / `${X.Attr}` in Sub."""
+    depends_on = resource.get("DependsOn", [])
+    found = set([depends_on] if isinstance(depends_on, str) else depends_on)
+    return found | {name for name in names if mentions(resource, name)}
+
+
+def test_notification_route_parameter(template: dict[str, Any]) -> None:
+    route = template["Parameters"]["NotificationRoute"]
+    assert route["Default"] == "direct"
+    assert sorted(route["AllowedValues"]) == sorted(ROUTES)
+    assert "Events" not in properties(template["Resources"], "NotifyWebhookFunction"), (
+        "SAM Events can't be conditional"
+    )
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_each_route_references_only_what_it_creates_and_has_no_cycle(
+    template: dict[str, Any], route: str
+) -> None:
+    created = _created(template, route)
+    names = set(created)
+    missing = {
+        (logical_id, name)
+        for logical_id, resource in created.items()
+        for name in set(template["Resources"]) - names
+        if mentions(resource, name) or name in _dependencies(resource, {name})
+    }
+    assert missing == set(), "a created resource references one this route does not create"
+    graph = {
+        logical_id: _dependencies(resource, names - {logical_id}) for logical_id, resource in created.items()
+    }
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(node: str, path: tuple[str, ...]) -> None:
+        assert node not in visiting, f"circular dependency: {' -> '.join((*path, node))}"
+        if node in done:
+            return
+        visiting.add(node)
+        for dependency in graph[node]:
+            visit(dependency, (*path, node))
+        visiting.discard(node)
+        done.add(node)
+
+    for logical_id in graph:
+        visit(logical_id, ())
+
+
+def test_direct_route_lets_s3_invoke_the_function(template: dict[str, Any]) -> None:
+    created = _created(template, "direct")
+    assert not {name for name in created if name.startswith("NotifyQueue")}
+    notification = created["ArchiveBucket"]["Properties"]["NotificationConfiguration"]
+    assert notification == {
+        "LambdaConfigurations": [
+            {"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": ["NotifyWebhookFunction", "Arn"]}}
+        ]
+    }
+    permission = created["NotifyInvokePermission"]["Properties"]
+    assert permission["Principal"] == "s3.amazonaws.com"
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    bucket_name = properties(template["Resources"], "ArchiveBucket")["BucketName"]
+    assert permission["SourceArn"]["Fn::Sub"][1]["Name"] == _prune(bucket_name, Resolver(template))
+    ready = created["NotificationTargetReady"]["Metadata"]
+    assert ready == {"InvokePermission": {"Ref": "NotifyInvokePermission"}, "QueuePolicy": ""}
+    assert created["ArchiveBucket"]["DependsOn"] == "NotificationTargetReady"
+
+
+def test_queue_route_puts_a_queue_with_a_dead_letter_queue_between_bucket_and_function(
+    template: dict[str, Any],
+) -> None:
+    created = _created(template, "queue")
+    assert "NotifyInvokePermission" not in created
+    notification = created["ArchiveBucket"]["Properties"]["NotificationConfiguration"]
+    assert notification == {
+        "QueueConfigurations": [
+            {"Event": "s3:ObjectCreated:*", "Queue": {"Fn::GetAtt": ["NotifyQueue", "Arn"]}}
+        ]
+    }
+    queue = created["NotifyQueue"]["Properties"]
+    function_timeout = properties(template["Resources"], "NotifyWebhookFunction")["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * function_timeout
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["NotifyQueueDeadLetter", "Arn"]}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 1
+    assert queue["SqsManagedSseEnabled"] is True
+    dead_letter = created["NotifyQueueDeadLetter"]["Properties"]
+    assert dead_letter["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert dead_letter["SqsManagedSseEnabled"] is True
+    mapping = created["NotifyQueueEventSource"]
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["NotifyQueue", "Arn"]}
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "NotifyWebhookFunction"}
+    statements = created["NotifyQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    send = next(statement for statement in statements if statement["Effect"] == "Allow")
+    assert send["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert send["Action"] == "sqs:SendMessage"
+    assert set(send["Condition"]) == {"ArnLike", "StringEquals"}
+    poll = [
+        statement
+        for policy in created["NotifyWebhookFunction"]["Properties"]["Policies"]
+        for statement in policy.get("Statement", [])
+        if "sqs:ReceiveMessage" in statement["Action"]
+    ]
+    assert poll
+    assert poll[0]["Resource"] == {"Fn::GetAtt": ["NotifyQueue", "Arn"]}
+    assert created["NotificationTargetReady"]["Metadata"]["QueuePolicy"] == {"Ref": "NotifyQueuePolicy"}
 
 
 def test_notify_role_names_the_bucket_without_a_circular_reference(resources: dict[str, Any]) -> None:
@@ -280,12 +408,28 @@ def test_secret_parameters(template: dict[str, Any], resources: dict[str, Any]) 
     assert parameters["WebhookSecretToken"]["NoEcho"] is True
     assert parameters["WebhookSecretToken"]["Default"] == ""
     assert "WebhookSecretParameterName" in parameters
-    ssm_policy = properties(resources, "NotifyWebhookFunction")["Policies"][-1]["Fn::If"]
+    policies = properties(resources, "NotifyWebhookFunction")["Policies"]
+    ssm_policy = policies[-1]["Fn::If"]
     assert ssm_policy[0] == "HasSecretParameter"
     (statement,) = ssm_policy[1]["Statement"]
     assert statement["Action"] == "ssm:GetParameter"
     assert "${WebhookSecretParameterName}" in statement["Resource"]["Fn::Sub"]
     assert ssm_policy[2] == {"Ref": "AWS::NoValue"}
+    assert "WebhookSecretInBody" not in parameters, "retired: the signing secret never travels in a body"
+    assert parameters["WebhookBodyToken"]["NoEcho"] is True
+    assert parameters["WebhookBodyToken"]["Default"] == ""
+    assert parameters["WebhookBodyTokenParameterName"]["Default"] == ""
+    token_policy = policies[-2]["Fn::If"]
+    assert token_policy[0] == "HasBodyTokenParameter"
+    (statement,) = token_policy[1]["Statement"]
+    assert statement["Action"] == "ssm:GetParameter"
+    assert "${WebhookBodyTokenParameterName}" in statement["Resource"]["Fn::Sub"]
+    variables = properties(resources, "NotifyWebhookFunction")["Environment"]["Variables"]
+    assert variables["WEBHOOK_BODY_TOKEN"] == {"Ref": "WebhookBodyToken"}
+    assert variables["WEBHOOK_BODY_TOKEN_PARAMETER"] == {"Ref": "WebhookBodyTokenParameterName"}
+    assert "WEBHOOK_SECRET_IN_BODY" not in variables
+    assertions = template["Rules"]["OneBodyToken"]["Assertions"]
+    assert any("WebhookSecretToken" in str(assertion) for assertion in assertions), "token != secret"
     assert {"WebhookUrl", "AllowedOrigins", "ArchivePrefix", "ApiThrottleRateLimit", "ApiQuotaLimit"} <= set(
         parameters
     )
@@ -355,6 +499,13 @@ def test_s3_event_has_an_encoded_key() -> None:
     key = record["s3"]["object"]["key"]
     assert "+" in key
     assert "%2F" in key
+
+
+def test_sqs_event_carries_the_s3_event_as_its_body() -> None:
+    event = json.loads((EVENTS / "sqs_s3_put.json").read_text(encoding="utf-8"))
+    (record,) = event["Records"]
+    assert record["eventSource"] == "aws:sqs"
+    assert json.loads(record["body"]) == json.loads((EVENTS / "s3_put.json").read_text(encoding="utf-8"))
 
 
 def test_env_file_overrides_only_declared_variables_with_local_values() -> None:

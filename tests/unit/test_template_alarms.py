@@ -32,6 +32,18 @@ ALARMS: dict[str, tuple[str, str, dict[str, Any], int]] = {
         {"QueueName": {"Fn::GetAtt": ["NotifyFailureQueue", "QueueName"]}},
         SEVEN_DAYS,
     ),
+    "NotifyDeadLetterQueueNotEmptyAlarm": (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        {"QueueName": {"Fn::GetAtt": ["NotifyQueueDeadLetter", "QueueName"]}},
+        1,
+    ),
+    "NotifyDeadLetterQueueOldMessageAlarm": (
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        {"QueueName": {"Fn::GetAtt": ["NotifyQueueDeadLetter", "QueueName"]}},
+        SEVEN_DAYS,
+    ),
     "WebhooksFailedAlarm": ("FormArchive", "WebhooksFailed", {"service": "notify-webhook"}, 1),
     "NotifyDestinationDeliveryFailuresAlarm": (
         "AWS/Lambda",
@@ -112,13 +124,23 @@ def test_custom_metric_alarms_match_what_powertools_emits(
         assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
 
 
-def test_the_browser_api_alarm_exists_only_with_the_browser_api(resources: dict[str, Any]) -> None:
-    assert (
-        resources["BrowserUploadApiServerErrorsAlarm"]["Condition"]
-        == resources["BrowserUploadApi"]["Condition"]
-    )
+def test_conditional_alarms_exist_exactly_with_what_they_watch(resources: dict[str, Any]) -> None:
+    watched = {
+        "BrowserUploadApiServerErrorsAlarm": "BrowserUploadApi",
+        "NotifyDeadLetterQueueNotEmptyAlarm": "NotifyQueueDeadLetter",
+        "NotifyDeadLetterQueueOldMessageAlarm": "NotifyQueueDeadLetter",
+    }
+    for alarm, resource in watched.items():
+        assert resources[alarm]["Condition"] == resources[resource]["Condition"]
     unconditional = {name for name in ALARMS if "Condition" not in resources[name]}
-    assert unconditional == set(ALARMS) - {"BrowserUploadApiServerErrorsAlarm"}
+    assert unconditional == set(ALARMS) - set(watched)
+    # The failure queue exists on both routes (the OnFailure destination is always configured).
+    assert "Condition" not in resources["NotifyFailureQueue"]
+
+
+def test_dead_letter_age_alarm_fires_before_retention_deletes(resources: dict[str, Any]) -> None:
+    retention = resources["NotifyQueueDeadLetter"]["Properties"]["MessageRetentionPeriod"]
+    assert resources["NotifyDeadLetterQueueOldMessageAlarm"]["Properties"]["Threshold"] <= retention / 2
 
 
 def test_api_alarm_names_the_api_it_watches(resources: dict[str, Any]) -> None:
