@@ -27,6 +27,7 @@ help:
 	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
 	@echo "make validate  sam validate --lint               make build    sam build (python3.13 from pyenv)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
+	@echo "make replay ARGS=\"list|replay [--stack-name S|--local] [--dry-run] [--max N]\"   parked notifications"
 	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3; API_PORT, API_ARGS)"
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
 	@echo "make clean     remove the virtual environments and caches"
@@ -127,3 +128,12 @@ API_PORT ?= 3000
 API_ARGS ?=
 api: $(STAMP)
 	@$(PY) -m tools.local_api --embedded-s3 --port $(API_PORT) $(API_ARGS)
+
+# `make replay` (issue 15): list or replay the notifications parked on the failure queue.
+#   make replay ARGS="list --stack-name form-archive"      make replay ARGS="replay --stack-name form-archive"
+#   make replay ARGS="replay --local --dry-run"           (python -m tools.replay --help for all options)
+# Progress on stderr, one JSON summary line on stdout.
+.PHONY: replay
+ARGS ?= list
+replay: $(STAMP)
+	@$(PY) -m tools.replay $(ARGS)
