@@ -30,6 +30,8 @@ help:
 	@echo "make replay ARGS=\"list|replay [--stack-name S|--local] [--dry-run] [--max N]\"   parked notifications"
 	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3; API_PORT, API_ARGS)"
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
+	@echo "make bench-remote  hashing behind a per-connection-throttled proxy (Ceph RGW; REMOTE_ARGS)"
+	@echo "make chromium  install Debian's chromium + chromium-driver when absent (the browser test needs them)"
 	@echo "make clean     remove the virtual environments and caches"
 
 # One rule for every virtual environment: $(call venv_rule,DIR,REQUIREMENTS,MORE PREREQUISITES,HOW LONG).
@@ -137,3 +139,8 @@ api: $(STAMP)
 ARGS ?= list
 replay: $(STAMP)
 	@$(PY) -m tools.replay $(ARGS)
+
+# The browser test (tests/e2e/test_upload_page.py) drives Debian's Chromium; CI installs it here first.
+.PHONY: chromium
+chromium:
+	@tools/chromium.sh >/dev/null
