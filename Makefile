@@ -27,8 +27,11 @@ help:
 	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
 	@echo "make validate  sam validate --lint               make build    sam build (python3.13 from pyenv)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
+	@echo "make replay ARGS=\"list|replay [--stack-name S|--local] [--dry-run] [--max N]\"   parked notifications"
 	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3; API_PORT, API_ARGS)"
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
+	@echo "make bench-remote  hashing behind a per-connection-throttled proxy (Ceph RGW; REMOTE_ARGS)"
+	@echo "make chromium  install Debian's chromium + chromium-driver when absent (the browser test needs them)"
 	@echo "make test-rgw  the integration and e2e suites once more on Ceph RADOS Gateway (tools/rgw.sh; apt, root)"
 	@echo "make rgw       start that gateway on 127.0.0.1       make rgw-stop stop it"
 	@echo "make clean     remove the virtual environments and caches"
@@ -146,3 +149,17 @@ API_PORT ?= 3000
 API_ARGS ?=
 api: $(STAMP)
 	@$(PY) -m tools.local_api --embedded-s3 --port $(API_PORT) $(API_ARGS)
+
+# `make replay` (issue 15): list or replay the notifications parked on the failure queue.
+#   make replay ARGS="list --stack-name form-archive"      make replay ARGS="replay --stack-name form-archive"
+#   make replay ARGS="replay --local --dry-run"           (python -m tools.replay --help for all options)
+# Progress on stderr, one JSON summary line on stdout.
+.PHONY: replay
+ARGS ?= list
+replay: $(STAMP)
+	@$(PY) -m tools.replay $(ARGS)
+
+# The browser test (tests/e2e/test_upload_page.py) drives Debian's Chromium; CI installs it here first.
+.PHONY: chromium
+chromium:
+	@tools/chromium.sh >/dev/null

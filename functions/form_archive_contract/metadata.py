@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import email.errors
-from email.header import decode_header, make_header
+from email.header import decode_header
 
 UPLOADED_BY = "uploaded-by"
 UPLOADER_NAME = "uploader-name"
@@ -33,11 +33,18 @@ def encode_metadata_value(text: str) -> str:
 
 
 def decode_metadata_value(value: str | None) -> str | None:
-    """The text behind RFC 2047 encoded-words; a value that is not one (or is malformed) stays as it is."""
+    """The text behind RFC 2047 encoded-words; a value that is not one (or is malformed) stays as it is.
+
+    Chunks are joined as they stand: `email.header.make_header` would put a space between an encoded-word
+    and plain text that follows it (`=?UTF-8?Q?Jos=C3=A9?=@example.test` must stay one address)."""
     if value is None or "=?" not in value:
         return value
     try:
-        text = str(make_header(decode_header(value)))
+        chunks = decode_header(value)
+        text = "".join(
+            chunk.decode(charset or "ascii") if isinstance(chunk, bytes) else chunk
+            for chunk, charset in chunks
+        )
     except (email.errors.HeaderParseError, UnicodeDecodeError, LookupError, ValueError):
         return value
     return text or value  # undecodable base64 decodes to nothing: keep what S3 gave

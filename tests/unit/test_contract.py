@@ -39,6 +39,12 @@ def test_decoding_what_s3_returns_for_non_ascii_metadata() -> None:
     assert decode_metadata_value("=?UTF-8?B?Wm/Dqw==?=") == "Zoë"
 
 
+def test_encoded_words_next_to_plain_text_keep_their_spacing() -> None:
+    assert decode_metadata_value("=?UTF-8?Q?Jos=C3=A9?=@example.test") == "José@example.test"
+    assert decode_metadata_value("Dr =?UTF-8?B?Wm/Dqw==?= Doe") == "Dr Zoë Doe"
+    assert decode_metadata_value("=?UTF-8?Q?a?= =?UTF-8?Q?b?=") == "ab"  # RFC 2047: the space between goes
+
+
 @pytest.mark.parametrize("value", [None, "", "plain", "=?broken", "=?UTF-8?B?***?="])
 def test_values_that_are_not_encoded_words_stay_as_they_are(value: str | None) -> None:
     assert decode_metadata_value(value) == value

@@ -28,7 +28,18 @@ def test_default_target_lists_demo_and_test_first_then_the_rest() -> None:
     lines = [line for line in completed.stdout.splitlines() if line.strip()]
     assert lines[0].startswith("make demo ")
     assert lines[1].startswith("make test ")
-    for target in ("lint", "test-313", "validate", "build", "invoke", "api", "bench", "scan", "clean"):
+    for target in (
+        "lint",
+        "test-313",
+        "validate",
+        "build",
+        "invoke",
+        "api",
+        "replay",
+        "bench",
+        "scan",
+        "clean",
+    ):
         assert f"make {target} " in completed.stdout, target
 
 

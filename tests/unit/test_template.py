@@ -610,7 +610,7 @@ def test_browser_authorizer_is_optional_and_jwt_checked(
         "Fn::Not": [{"Fn::Equals": [{"Ref": "BrowserJwtIssuer"}, ""]}]
     }
     # Every resource of the browser path exists only with an issuer; empty = API key only.
-    browser = {"BrowserUploadApi", "BrowserUploadUrlFunction"}
+    browser = {"BrowserUploadApi", "BrowserUploadUrlFunction", "BrowserUploadApiServerErrorsAlarm"}
     assert {
         name for name, item in resources.items() if item.get("Condition") == "HasBrowserAuthorizer"
     } == browser

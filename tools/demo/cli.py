@@ -21,6 +21,8 @@ from tools.demo.model import (
     DemoOptions,
 )
 from tools.demo.output import curl_commands, emit, stderr_say
+from tools.demo.park_and_replay import STEPS as PARK_AND_REPLAY_STEPS
+from tools.demo.park_and_replay import park_and_replay
 from tools.demo.session import demo_session
 from tools.local_invoke import DEFAULT_TEMPLATE
 
@@ -68,6 +70,12 @@ def parse_args(argv: list[str] | None) -> DemoOptions:
         "--max-attempts", type=int, metavar="N", help="WEBHOOK_MAX_ATTEMPTS for the notify function"
     )
     parser.add_argument(
+        "--park-and-replay",
+        action="store_true",
+        help="the receiver is down: the event is parked on the failure queue as Lambda parks it, then "
+        "replayed with tools.replay once the receiver is back",
+    )
+    parser.add_argument(
         "--log-level",
         default="ERROR",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -92,6 +100,7 @@ def parse_args(argv: list[str] | None) -> DemoOptions:
         receiver_secret=args.receiver_secret,
         max_attempts=args.max_attempts,
         log_level=args.log_level,
+        park_and_replay=args.park_and_replay,
     )
 
 
@@ -107,8 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Anything the handlers print (Powertools logs bind to stdout at import) goes to stderr, so
         # stdout carries the one JSON line only.
-        with contextlib.redirect_stdout(sys.stderr), demo_session(options, say) as (result, servers):
-            if result.ok:
+        session = (
+            demo_session(options, say, flow=park_and_replay, steps=PARK_AND_REPLAY_STEPS)
+            if options.park_and_replay
+            else demo_session(options, say)
+        )
+        with contextlib.redirect_stdout(sys.stderr), session as (result, servers):
+            if result.ok and options.park_and_replay:
+                say("OK: archived, parked while the receiver was down, replayed")
+            elif result.ok:
                 uploaded = "; file uploaded (S3 checksum verified) and announced" if result.uploaded else ""
                 say(f"OK: archived, delivered, signature verified{uploaded}")
             else:

@@ -40,6 +40,7 @@ class DemoOptions:
     receiver_secret: str | None = None  # None: the secret the notify function signs with
     max_attempts: int | None = None  # None: WEBHOOK_MAX_ATTEMPTS from the env-vars file / template
     log_level: str = "ERROR"
+    park_and_replay: bool = False  # the receiver is down, the event is parked, then replayed
 
 
 @dataclass
@@ -50,6 +51,7 @@ class DemoResult:
     error: str | None = None
     notify_result: Any = None
     deliveries: list[Delivery] = field(default_factory=list)
+    replay: dict[str, Any] | None = None  # --park-and-replay: what was parked and replayed
 
     @property
     def ok(self) -> bool:
@@ -61,6 +63,8 @@ class DemoResult:
             "webhook": self.webhook,
             "uploaded": self.uploaded,
         }
+        if self.replay is not None:
+            document["replay"] = self.replay
         if self.error is not None:
             document["error"] = self.error
         return document

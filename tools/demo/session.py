@@ -49,7 +49,7 @@ def _run_flow(flow: Flow, options: DemoOptions, servers: DemoServers, say: Say, 
 
 @contextlib.contextmanager
 def demo_session(
-    options: DemoOptions, say: Say = stderr_say, *, flow: Flow = run_both
+    options: DemoOptions, say: Say = stderr_say, *, flow: Flow = run_both, steps: int = 4
 ) -> Iterator[tuple[DemoResult, DemoServers | None]]:
     """Run the demo; while the `with` block lasts the servers stay up (tests read the bucket through
     `servers.endpoint`, `--keep-running` waits there). Everything started is stopped on the way out.
@@ -76,7 +76,7 @@ def demo_session(
         )
         receiver.start()
         servers = DemoServers(endpoint=endpoint, receiver=receiver, bucket=bucket)
-        say(f"[1/4] moto server (S3 + SQS) on {endpoint}; webhook receiver on {receiver.url}")
+        say(f"[1/{steps}] moto server (S3 + SQS) on {endpoint}; webhook receiver on {receiver.url}")
         _run_flow(flow, options, servers, say, result)
         yield result, servers
     finally:

@@ -80,6 +80,14 @@ def notify(
     webhook_url: str,
     secret: str,
 ) -> Any:
+    overrides = notify_overrides(env_file, options, webhook_url, secret)
+    return invoke(NOTIFY_FUNCTION, event, overrides, template_path=options.template)
+
+
+def notify_overrides(
+    env_file: dict[str, dict[str, Any]], options: DemoOptions, webhook_url: str, secret: str
+) -> dict[str, dict[str, Any]]:
+    """The env-vars file with the receiver, its secret and the demo's options patched in."""
     overrides = copy.deepcopy(env_file)
     overrides.setdefault("Parameters", {})["POWERTOOLS_LOG_LEVEL"] = options.log_level
     notify = overrides.setdefault(NOTIFY_FUNCTION, {})
@@ -93,7 +101,7 @@ def notify(
     declared = read_function(NOTIFY_FUNCTION, template_path=options.template).environment
     if ALLOW_HTTP in declared:
         notify[ALLOW_HTTP] = "true"
-    return invoke(NOTIFY_FUNCTION, event, overrides, template_path=options.template)
+    return overrides
 
 
 def run_pipeline(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> None:
