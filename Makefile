@@ -32,6 +32,8 @@ help:
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
 	@echo "make bench-remote  hashing behind a per-connection-throttled proxy (Ceph RGW; REMOTE_ARGS)"
 	@echo "make chromium  install Debian's chromium + chromium-driver when absent (the browser test needs them)"
+	@echo "make test-rgw  the integration and e2e suites once more on Ceph RADOS Gateway (tools/rgw.sh; apt, root)"
+	@echo "make rgw       start that gateway on 127.0.0.1       make rgw-stop stop it"
 	@echo "make clean     remove the virtual environments and caches"
 
 # One rule for every virtual environment: $(call venv_rule,DIR,REQUIREMENTS,MORE PREREQUISITES,HOW LONG).
@@ -121,6 +123,23 @@ KEEP ?=
 DEMO_ARGS ?=
 demo: $(STAMP)
 	@$(PY) -m tools.demo $(if $(PAYLOAD),--payload "$(PAYLOAD)") $(if $(KEEP),--keep-running) $(DEMO_ARGS)
+
+# A second S3 implementation (issue 16): Ceph RADOS Gateway on 127.0.0.1, installed with apt when absent
+# (root). `make test-rgw` starts it when it is not running and stops it afterwards only if it started it.
+.PHONY: rgw rgw-stop test-rgw
+RGW := tools/rgw.sh
+rgw:
+	@$(RGW) start
+
+rgw-stop:
+	@$(RGW) stop
+
+test-rgw: $(STAMP)
+	@if $(RGW) status >/dev/null 2>&1; then started=; else started=1; fi; \
+	env_file="$$($(RGW) start)" || exit 1; \
+	FORM_ARCHIVE_TEST_S3=rgw FORM_ARCHIVE_RGW_ENV="$$env_file" $(PY) -m pytest tests/integration tests/e2e \
+		-p no:cacheprovider $(PYTEST_ARGS); status=$$?; \
+	if [ -n "$$started" ]; then $(RGW) stop; fi; exit $$status
 
 # `make api` (issue 14): a Docker-free `sam local start-api` on http://127.0.0.1:$(API_PORT) with moto's S3
 # embedded; prints the API key and the upload page's address (web/upload.html). API_ARGS for the rest

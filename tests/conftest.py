@@ -1,16 +1,30 @@
-"""Shared fixtures: fake credentials, in-process moto, moto's HTTP server on 127.0.0.1."""
+"""Shared fixtures: fake credentials, in-process moto, an S3 server on 127.0.0.1.
+
+The S3 server is moto's, or, with `FORM_ARCHIVE_TEST_S3=rgw` and `FORM_ARCHIVE_RGW_ENV=<env file written
+by tools/rgw.sh start>`, a Ceph RADOS Gateway (`make test-rgw`): `moto_server` and `server_s3` then point
+at the gateway with its test user's keys, tests marked `moto_only` are skipped with their reason, and
+tests marked `needs_s3(...)` are skipped when the store lacks the capability, found by probing it once.
+"""
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import io
 import json
 import logging
+import os
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
@@ -24,6 +38,7 @@ from upload_url.presign import get_presigning_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 # `ci` runs in `make test`; `pytest --hypothesis-profile=long` digs deeper.
 settings.register_profile(
@@ -39,6 +54,11 @@ settings.load_profile("ci")
 
 ARCHIVE_BUCKET = "form-archive-test"
 REGION = "us-east-1"
+S3_BACKENDS = ("moto", "rgw")
+S3_BACKEND = os.environ.get("FORM_ARCHIVE_TEST_S3", "moto").strip().lower() or "moto"
+if S3_BACKEND not in S3_BACKENDS:
+    raise pytest.UsageError(f"FORM_ARCHIVE_TEST_S3 must be moto or rgw, not {S3_BACKEND!r}")
+ON_RGW = S3_BACKEND == "rgw"
 _ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_S3",
@@ -103,9 +123,73 @@ def lambda_context() -> LocalLambdaContext:
     return LocalLambdaContext(function_name="test-function")
 
 
+@dataclass(frozen=True)
+class S3Server:
+    """The S3 server the HTTP tests talk to, with the keys it accepts."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+
+
+def load_rgw_env(path: str | None) -> S3Server:
+    """The endpoint and keys `tools/rgw.sh start` wrote to its env file (`NAME=value` lines)."""
+    if not path:
+        raise pytest.UsageError(
+            "FORM_ARCHIVE_TEST_S3=rgw needs FORM_ARCHIVE_RGW_ENV=<the file `tools/rgw.sh start` prints>"
+        )
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise pytest.UsageError(f"FORM_ARCHIVE_RGW_ENV: cannot read {path}: {error.strerror}") from None
+    values = dict(line.split("=", 1) for line in lines if "=" in line)
+    missing = [name for name in ("RGW_ENDPOINT", "RGW_ACCESS_KEY", "RGW_SECRET_KEY") if not values.get(name)]
+    if missing:
+        raise pytest.UsageError(f"FORM_ARCHIVE_RGW_ENV: {path} lacks {', '.join(missing)}")
+    return S3Server(values["RGW_ENDPOINT"], values["RGW_ACCESS_KEY"], values["RGW_SECRET_KEY"])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if ON_RGW:
+        load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))  # a wrong env file stops the run at once
+    config.addinivalue_line(
+        "markers", "moto_only(reason): needs a moto feature (reset API, SQS, SSM, in-process mock_aws)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "needs_s3(*capabilities): store capabilities the test relies on, from S3Capabilities' fields",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"S3 server for the HTTP tests: {S3_BACKEND} (FORM_ARCHIVE_TEST_S3)"]
+    if ON_RGW:  # probed when the run starts, so the header says what will be skipped and why
+        server = load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))
+        capabilities = store_capabilities(server)
+        lines.append(f"  {server.endpoint}: {capabilities}")
+        lines.extend(
+            f"  lacking: {reason}"
+            for name, reason in S3Capabilities.REASONS.items()
+            if not getattr(capabilities, name)
+        )
+    return lines
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not ON_RGW:
+        return
+    for item in items:
+        marker = item.get_closest_marker("moto_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "needs moto"
+            item.add_marker(pytest.mark.skip(reason=f"moto only: {reason}"))
+
+
 @pytest.fixture
 def mocked_s3() -> Iterator[S3Client]:
     """In-process moto with the archive bucket created."""
+    if ON_RGW:
+        pytest.skip("moto only: in-process mock_aws; the RGW run covers the same cases over HTTP")
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
         client.create_bucket(Bucket=ARCHIVE_BUCKET)
@@ -113,15 +197,126 @@ def mocked_s3() -> Iterator[S3Client]:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    """moto's real HTTP server on loopback, one per test session; yields its endpoint URL."""
+def s3_server() -> Iterator[S3Server]:
+    """The HTTP S3 server, one per test session: moto's on loopback (any key goes), or the gateway."""
+    if ON_RGW:
+        yield load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))
+        return
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:
-        yield f"http://{host}:{port}"
+        yield S3Server(f"http://{host}:{port}", "testing", "testing")
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server(s3_server: S3Server) -> str:
+    """The HTTP S3 server's endpoint URL (moto's, unless FORM_ARCHIVE_TEST_S3=rgw)."""
+    return s3_server.endpoint
+
+
+def _server_client(server: S3Server) -> S3Client:
+    return boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=server.endpoint,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+    )
+
+
+def empty_store(client: S3Client) -> None:
+    """What moto's reset does, on a real store: every bucket of the test user goes, with all versions."""
+    for bucket in client.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
+            doomed: list[ObjectIdentifierTypeDef] = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            ]
+            if doomed:
+                client.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
+        client.delete_bucket(Bucket=name)
+
+
+@dataclass(frozen=True)
+class S3Capabilities:
+    """What the HTTP S3 server does, probed once per session; a test marked `needs_s3("name")` skips
+    with the reason when the field is false."""
+
+    additional_checksums: bool
+    if_none_match_in_versioned_buckets: bool
+    signature_checks: bool
+    verifies_checksums: bool
+
+    REASONS = {  # noqa: RUF012 - a class constant, not a field
+        "additional_checksums": "the store keeps no additional checksums (x-amz-checksum-sha256)",
+        "if_none_match_in_versioned_buckets": "the store ignores If-None-Match: * in a versioned bucket",
+        "signature_checks": "the store accepts any signature",
+        "verifies_checksums": "the store does not verify x-amz-checksum-sha256 against the bytes",
+    }
+
+
+def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
+    wrong_key = S3Server(server.endpoint, server.access_key, "not-" + server.secret_key)
+    try:
+        _server_client(wrong_key).list_buckets()
+        signature_checks = False
+    except ClientError:
+        signature_checks = True
+    bucket = f"form-archive-probe-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    try:
+        client.put_object(Bucket=bucket, Key="sum", Body=b"probe", ChecksumAlgorithm="SHA256")
+        head = client.head_object(Bucket=bucket, Key="sum", ChecksumMode="ENABLED")
+        wrong_sum = base64.b64encode(hashlib.sha256(b"other bytes").digest()).decode()
+        try:
+            client.put_object(Bucket=bucket, Key="bad-sum", Body=b"probe", ChecksumSHA256=wrong_sum)
+            verifies_checksums = False
+        except ClientError:
+            verifies_checksums = True
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        client.put_object(Bucket=bucket, Key="once", Body=b"first", IfNoneMatch="*")
+        try:
+            client.put_object(Bucket=bucket, Key="once", Body=b"second", IfNoneMatch="*")
+            refused = False
+        except ClientError as error:
+            refused = error.response["Error"]["Code"] in {"PreconditionFailed", "412"}
+    finally:
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for item in page.get("Versions", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+        client.delete_bucket(Bucket=bucket)
+    return S3Capabilities(
+        additional_checksums=bool(head.get("ChecksumSHA256")),
+        if_none_match_in_versioned_buckets=refused,
+        signature_checks=signature_checks,
+        verifies_checksums=verifies_checksums,
+    )
+
+
+@functools.cache
+def store_capabilities(server: S3Server) -> S3Capabilities:
+    """One probe per server and test run."""
+    return probe_capabilities(_server_client(server), server)
+
+
+@pytest.fixture(scope="session")
+def s3_capabilities(s3_server: S3Server) -> S3Capabilities:
+    return store_capabilities(s3_server)
+
+
+@pytest.fixture(autouse=True)
+def _skip_without_s3_capabilities(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("needs_s3")
+    if marker is None:
+        return
+    capabilities: S3Capabilities = request.getfixturevalue("s3_capabilities")
+    lacking = [S3Capabilities.REASONS[name] for name in marker.args if not getattr(capabilities, name)]
+    if lacking:
+        pytest.skip(f"{S3_BACKEND}: {'; '.join(lacking)}")
 
 
 def reset_moto_server(endpoint: str) -> None:
@@ -131,11 +326,19 @@ def reset_moto_server(endpoint: str) -> None:
 
 
 @pytest.fixture
-def server_s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> S3Client:
-    """S3 over real HTTP: the code under test reaches moto's server through AWS_ENDPOINT_URL_S3."""
-    reset_moto_server(moto_server)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)
+def server_s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Client:
+    """S3 over real HTTP: the code under test reaches the server through AWS_ENDPOINT_URL_S3 and the
+    environment's keys. Each test starts with an empty store holding only the archive bucket."""
+    if ON_RGW:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+        # Other services (SSM, SQS) have no server in this run: a closed loopback port, never AWS.
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        empty_store(_server_client(s3_server))
+    else:
+        reset_moto_server(s3_server.endpoint)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server.endpoint)
     client = boto3.client("s3", region_name=REGION)
     client.create_bucket(Bucket=ARCHIVE_BUCKET)
     return client

@@ -1,4 +1,4 @@
-"""A loopback HTTP proxy in front of moto's server that injects S3 faults on request.
+"""A loopback HTTP proxy in front of the S3 server (moto's or Ceph RGW) that injects S3 faults on request.
 
 botocore talks to it exactly as to S3, so its error parsing and retries run for real: a scripted
 fault answers with S3's XML error body, or forwards the request and cuts the response body short.
@@ -13,7 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"}
+# `Host` is forwarded as the client sent it: SigV4 signs it, and a store that checks signatures (Ceph RGW)
+# refuses a request whose Host differs from the signed one.
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
 @dataclass
@@ -60,6 +62,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.server.proxy.upstream_host, self.server.proxy.upstream_port
         )
         try:
+            # http.client adds no Host of its own when the headers carry one.
             headers = {name: value for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP}
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 headers["Content-Length"] = str(len(body))
@@ -112,7 +115,7 @@ class _ProxyServer(ThreadingHTTPServer):
 
 
 class FaultyS3Proxy:
-    """Forwards to `upstream` (moto's server) and injects the faults it was given."""
+    """Forwards to `upstream` (the S3 server) and injects the faults it was given."""
 
     def __init__(self, upstream: str) -> None:
         parts = urlsplit(upstream)

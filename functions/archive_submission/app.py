@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from form_archive_contract.api_events import api_event_format, plain_response
 from form_archive_contract.s3 import error_code, get_s3_client
 
 from .object_key import BucketPathError, build_object_key, idempotent_submission_id, new_submission_id
-from .store import ObjectAlreadyExists, put_submission, sha256_b64, stored_sha256_b64
+from .store import ObjectAlreadyExists, StoredSubmission, holds_body, other_versions, put_submission
 from .submission_request import RequestRejected, is_json_content_type, parse_submission, raw_body_bytes
 
 if TYPE_CHECKING:
@@ -157,15 +158,45 @@ def _idempotency_key() -> str | None:
 def _replay(client: S3Client, bucket: str, key: str, body: bytes, submission_id: str) -> Response[str] | None:
     """The answer for an `Idempotency-Key` whose object already exists at `key`: the first request's `201`
     for the same bytes, `409` for other bytes; None when no object holds `key`."""
-    stored = stored_sha256_b64(client, bucket, key)
-    if stored is None:
+    same = holds_body(client, bucket, key, body)
+    if same is None:
         return None
-    if stored != sha256_b64(body):
-        return _reject(409, "Idempotency-Key was already used with a different body")
+    return _replayed(bucket, key, submission_id) if same else _conflict()
+
+
+def _conflict() -> Response[str]:
+    return _reject(409, "Idempotency-Key was already used with a different body")
+
+
+def _replayed(bucket: str, key: str, submission_id: str) -> Response[str]:
     metrics.add_metric(name="SubmissionsReplayed", unit=MetricUnit.Count, value=1)
     logger.info("idempotent replay", extra={"key": key, "submission_id": submission_id})
     answer = {"submission_id": submission_id, "bucket": bucket, "key": key}
     return json_response(201, answer, headers={"Idempotent-Replayed": "true"})
+
+
+@functools.cache
+def _warn_conditional_write_ignored() -> None:
+    """Once per container: the store does not refuse what `If-None-Match: *` should refuse."""
+    logger.warning(
+        "the S3 store accepted a conditional write (If-None-Match: *) over an existing object; "
+        "Idempotency-Key conflicts rest on the look-up before each write, and two requests racing "
+        "within it both get stored as versions"
+    )
+
+
+def _overwritten(client: S3Client, written: StoredSubmission) -> Response[str] | None:
+    """In a versioned bucket, check that the conditional write did not land on an existing object (a store
+    that ignores `If-None-Match`, after a request that raced past the look-up). If it did, the oldest
+    version holds the first answer: the same bytes are a replay, others a conflict (the version just
+    written stays, as a newer version, under the first one)."""
+    earlier = other_versions(client, written)
+    if not earlier:
+        return None
+    _warn_conditional_write_ignored()
+    if earlier[0] == written.etag:
+        return _replayed(written.bucket, written.key, written.submission_id)
+    return _conflict()
 
 
 @app.post("/submissions")
@@ -186,14 +217,18 @@ def create_submission() -> Response[str]:
         raise ServerMisconfigured(f"ARCHIVE_PREFIX: {error}") from None
     client = get_s3_client()
     if idempotency_key:
-        # A retry just after midnight UTC lands in the next day's folder: the previous day's object
-        # answers it, so an Idempotency-Key holds for at least 24 hours.
+        # Look before writing, so a different body gets 409 even on a store that ignores If-None-Match
+        # (Ceph RGW 16 in a versioned bucket). A retry just after midnight UTC lands in the next day's
+        # folder: the previous day's object answers it, so an Idempotency-Key holds for at least 24 hours.
+        # What remains is the race between this look-up and the write: on S3 the conditional write
+        # settles it (412 below); on such a store `_overwritten` notices it after the fact.
         previous_key = build_object_key(settings.prefix, received_at - timedelta(days=1), submission_id)
-        earlier = _replay(client, settings.bucket, previous_key, submission.body, submission_id)
-        if earlier is not None:
-            return earlier
+        for candidate in (key, previous_key):
+            earlier = _replay(client, settings.bucket, candidate, submission.body, submission_id)
+            if earlier is not None:
+                return earlier
     try:
-        put_submission(client, settings.bucket, key, submission.body, submission_id, received_at)
+        written = put_submission(client, settings.bucket, key, submission.body, submission_id, received_at)
     except ObjectAlreadyExists:
         if idempotency_key is None:
             return _server_fault(500, "fresh submission id collided with an existing object", key=key)
@@ -201,6 +236,10 @@ def create_submission() -> Response[str]:
         if replayed is None:
             return _reject(409, "a request with this Idempotency-Key is still in progress; retry it")
         return replayed
+    if idempotency_key and written.version_id is not None:
+        overwritten = _overwritten(client, written)
+        if overwritten is not None:
+            return overwritten
     metrics.add_metric(name="SubmissionsArchived", unit=MetricUnit.Count, value=1)
     logger.info(
         "submission archived",

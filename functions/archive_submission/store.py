@@ -1,4 +1,6 @@
-"""The one S3 write both entry points share: a conditional, checksummed, encrypted put."""
+"""The one S3 write both entry points share: a conditional, checksummed, encrypted put; and the look-ups
+that tell an `Idempotency-Key` retry from a conflicting reuse on any S3 store, including one that keeps no
+additional checksums or ignores `If-None-Match` (Ceph RGW 16 in a versioned bucket)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ class StoredSubmission:
     key: str
     submission_id: str
     sha256_b64: str
+    etag: str = ""
+    version_id: str | None = None  # set only in a versioned bucket
 
 
 def sha256_b64(body: bytes) -> str:
@@ -54,7 +58,7 @@ def put_submission(
     """Write once; raise `ObjectAlreadyExists` when the key is taken, `ClientError` on other faults."""
     checksum = sha256_b64(body)
     try:
-        client.put_object(
+        answer = client.put_object(
             Bucket=bucket,
             Key=key,
             Body=body,
@@ -73,16 +77,47 @@ def put_submission(
         if error_code(error) in _ALREADY_EXISTS_CODES:
             raise ObjectAlreadyExists(key) from None
         raise
-    return StoredSubmission(bucket=bucket, key=key, submission_id=submission_id, sha256_b64=checksum)
+    return StoredSubmission(
+        bucket=bucket,
+        key=key,
+        submission_id=submission_id,
+        sha256_b64=checksum,
+        etag=_unquoted(answer.get("ETag", "")),
+        version_id=answer.get("VersionId"),
+    )
 
 
-def stored_sha256_b64(client: S3Client, bucket: str, key: str) -> str | None:
-    """The SHA-256 S3 holds for the object at `key` (None when there is none), to tell a true retry from a
-    conflicting reuse. An object without a checksum gives "" so it never matches a body."""
+def _unquoted(etag: str) -> str:
+    return etag.strip('"')
+
+
+def holds_body(client: S3Client, bucket: str, key: str, body: bytes) -> bool | None:
+    """Whether the object at `key` holds exactly `body` (None when there is no object), to tell a true
+    retry from a conflicting reuse. S3 answers from the SHA-256 it stored with the object; a store without
+    additional checksums (Ceph RGW 16) costs a GET when the lengths agree (a submission is small)."""
     try:
         head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except ClientError as error:
         if error_code(error) in MISSING_CODES:
             return None
         raise
-    return head.get("ChecksumSHA256") or ""
+    stored = head.get("ChecksumSHA256")
+    if stored:
+        return bool(stored == sha256_b64(body))
+    if head.get("ContentLength") != len(body):
+        return False
+    obj = client.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])
+    return bool(obj["Body"].read() == body)
+
+
+def other_versions(client: S3Client, written: StoredSubmission) -> list[str]:
+    """The ETags of the versions of `written.key` other than the one just written, oldest first: empty
+    unless the store accepted a conditional write over an existing object (or two writes raced on a store
+    that ignores `If-None-Match`)."""
+    listing = client.list_object_versions(Bucket=written.bucket, Prefix=written.key)
+    # S3 lists a key's versions newest first.
+    return [
+        _unquoted(item.get("ETag", ""))
+        for item in reversed(listing.get("Versions", []))
+        if item.get("Key") == written.key and item.get("VersionId") != written.version_id
+    ]

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tools.local_invoke import PROJECT_ROOT
+
+pytestmark = pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)")
 
 
 def test_park_and_replay_delivers_the_parked_event_and_empties_the_queue() -> None:

@@ -16,6 +16,8 @@ from tools.demo import DemoOptions, demo_session
 from tools.demo.upload import DATAPACK, FILENAME, FOLDER, UPLOADER_NAME, demo_file, run_upload
 from tools.local_invoke import PROJECT_ROOT
 
+pytestmark = pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)")
+
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks published test secret
 
 

@@ -15,7 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tools.local_invoke import PROJECT_ROOT
+
+pytestmark = pytest.mark.moto_only("README's run-locally block starts its own moto server")
 
 README = PROJECT_ROOT / "README.md"
 MARKER = "<!-- local-run:"

@@ -31,6 +31,8 @@ from form_archive_contract.metadata import decode_metadata_value
 from tests.webhook_receiver import WebhookReceiver
 from tools.local_invoke import PROJECT_ROOT
 
+pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 INSTALL_HINT = "install Debian's browser and driver: apt-get install -y chromium chromium-driver"

@@ -13,7 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.run import REQUIRED_KEYS, REQUIRED_REMOTE_KEYS
+
+pytestmark = pytest.mark.moto_only("`make bench` runs its own moto server")
 
 ROOT = Path(__file__).resolve().parents[2]
 

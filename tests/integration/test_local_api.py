@@ -100,6 +100,7 @@ def test_web_pages_are_served(api: LocalApi) -> None:
     assert (status, deliveries) == (200, [])
 
 
+@pytest.mark.moto_only("the local API's embedded S3 is moto")
 def test_embedded_s3_answers_cors_as_the_bucket_rule_says() -> None:
     s3 = EmbeddedS3()
     endpoint = s3.start()

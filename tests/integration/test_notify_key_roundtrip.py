@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 from notify_webhook.app import lambda_handler
 from notify_webhook.object_key_parts import split_key
 from notify_webhook.signing import verify_signature
-from tests.conftest import ARCHIVE_BUCKET
+from tests.conftest import ARCHIVE_BUCKET, ON_RGW
 from tests.unit.test_notify_properties import s3_keys
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
@@ -33,6 +33,13 @@ def without_line_feeds(key: str) -> str:
     return key.replace("\n", "_")
 
 
+def storable(key: str) -> str:
+    """Ceph RGW answers 400 to a put of a key holding NUL: a limit of that store, not of our code (the
+    unit properties cover NUL)."""
+    key = without_line_feeds(key)
+    return key.replace("\x00", "_") if ON_RGW else key
+
+
 def test_any_key_is_announced_with_the_right_fields_and_a_valid_signature(
     server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -47,7 +54,7 @@ def test_any_key_is_announced_with_the_right_fields_and_a_valid_signature(
     tried = {"examples": 0, "long": 0, "slash_encoded": 0}
 
     @settings(max_examples=END_TO_END_EXAMPLES)
-    @given(key=s3_keys().map(without_line_feeds), body=st.binary(max_size=64), encode_slash=st.booleans())
+    @given(key=s3_keys().map(storable), body=st.binary(max_size=64), encode_slash=st.booleans())
     def check(key: str, body: bytes, encode_slash: bool) -> None:
         answer = server_s3.put_object(
             Bucket=ARCHIVE_BUCKET,

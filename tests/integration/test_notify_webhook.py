@@ -278,6 +278,7 @@ def test_one_failure_does_not_stop_the_other_records(
     assert [request.json()["display"] for request in notify_env.requests] == ["first.json", "second.json"]
 
 
+@pytest.mark.needs_s3("additional_checksums")
 def test_multipart_object_is_hashed_from_its_bytes_not_its_composite_checksum(
     notify_env: WebhookReceiver,
     server_s3: S3Client,
@@ -334,6 +335,7 @@ def test_missing_object_is_skipped_with_a_warning(
     assert '"level":"WARNING"' in output
 
 
+@pytest.mark.needs_s3("additional_checksums")
 def test_checksum_fast_path_reads_no_body(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext
 ) -> None:
@@ -466,6 +468,7 @@ def test_missing_configuration_is_a_clear_error(
     assert notify_env.requests == []
 
 
+@pytest.mark.moto_only("SSM parameter on moto's server")
 def test_secret_from_ssm_parameter(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -534,6 +537,7 @@ def test_an_unexpected_fault_in_one_record_does_not_stop_the_others(
     assert request.json()["display"] == "good.json"
 
 
+@pytest.mark.moto_only("SSM parameter on moto's server")
 def test_ssm_secret_is_read_once_per_container(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -38,6 +38,8 @@ from tools.replay import (
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+pytestmark = pytest.mark.moto_only("the failure queue is SQS on moto's server")
+
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:form-archive-NotifyWebhookFunction-X"
 QUICK = RunOptions(wait_seconds=0, progress=False)
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
+pytestmark = pytest.mark.moto_only("the failure queue is SQS on moto's server")
+
 SECRET = "testing"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:NotifyWebhookFunction"
 KEY = "submissions/2026/11/23/parked submission.json"

@@ -16,7 +16,7 @@ import requests
 
 from form_archive_contract.metadata import decode_metadata_value
 from tests.api_events import api_event, http_api_event
-from tests.conftest import ARCHIVE_BUCKET
+from tests.conftest import ARCHIVE_BUCKET, S3_BACKEND, S3Capabilities
 from tools.lambda_context import LocalLambdaContext
 from upload_url.app import lambda_handler
 from upload_url.presign import get_presigning_client
@@ -87,6 +87,7 @@ def send(answer: dict[str, Any], content: bytes, **header_changes: str | None) -
     return requests.put(upload["url"], data=content, headers=headers, timeout=30)
 
 
+@pytest.mark.needs_s3("additional_checksums")
 @pytest.mark.parametrize("event_format", list(FORMATS))
 def test_answer_uploads_the_object_with_metadata_and_checksum(server_s3: S3Client, event_format: str) -> None:
     before = datetime.now(UTC)
@@ -222,7 +223,8 @@ class UploadStore:
 
     AWS S3 enforces all of them: a signed header with another value (or missing) fails the signature,
     and `x-amz-checksum-sha256` is verified against the bytes (`BadDigest`). moto's server checks no
-    signature and verifies no checksum, so there the tests show what gets through.
+    signature and verifies no checksum, so there the tests show what gets through; Ceph RGW checks
+    signatures. What the store does comes from the session's probe (`s3_capabilities`).
     """
 
     name: str
@@ -232,8 +234,13 @@ class UploadStore:
 
 
 @pytest.fixture
-def upload_store(server_s3: S3Client) -> UploadStore:
-    return UploadStore(name="moto", client=server_s3, checks_signatures=False, verifies_checksums=False)
+def upload_store(server_s3: S3Client, s3_capabilities: S3Capabilities) -> UploadStore:
+    return UploadStore(
+        name=S3_BACKEND,
+        client=server_s3,
+        checks_signatures=s3_capabilities.signature_checks,
+        verifies_checksums=s3_capabilities.verifies_checksums,
+    )
 
 
 def stored_keys(store: UploadStore) -> list[str]:

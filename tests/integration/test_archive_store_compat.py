@@ -1,0 +1,184 @@
+"""The archive on S3 stores that do less than S3, over real HTTP (moto's server, or Ceph RGW with
+FORM_ARCHIVE_TEST_S3=rgw): no additional checksums, and `If-None-Match: *` ignored in a versioned bucket.
+
+Where the store under test does what S3 does, a botocore hook on the function's own client makes it look
+like one that does not: the checksum is dropped from HEAD answers, or `If-None-Match` from the put before it
+is signed. A request racing past the look-up before the write is played by the fault proxy answering that
+look-up with 404 while the object is there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from archive_submission.app import _warn_conditional_write_ignored, lambda_handler
+from form_archive_contract.s3 import get_s3_client
+from tests.api_events import api_event
+from tests.conftest import ARCHIVE_BUCKET, S3Capabilities
+from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tools.lambda_context import LocalLambdaContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+IGNORED_WARNING = "the S3 store accepted a conditional write (If-None-Match: *) over an existing object"
+
+
+@pytest.fixture(autouse=True)
+def archive_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ARCHIVE_BUCKET", ARCHIVE_BUCKET)
+    monkeypatch.setenv("ARCHIVE_PREFIX", "submissions")
+    monkeypatch.delenv("MAX_SUBMISSION_BYTES", raising=False)
+    _warn_conditional_write_ignored.cache_clear()  # once per container: each test is a fresh container
+    yield
+    _warn_conditional_write_ignored.cache_clear()
+
+
+def post(body: str, idempotency_key: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+    response = lambda_handler(api_event(body, headers=headers), LocalLambdaContext(function_name="archive"))
+    answer_headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
+    answer_headers.update(response.get("headers") or {})
+    return response["statusCode"], json.loads(response["body"]), answer_headers
+
+
+def versions(client: S3Client, key: str) -> list[bytes]:
+    """The bodies of `key`'s versions, oldest first."""
+    listed = client.list_object_versions(Bucket=ARCHIVE_BUCKET, Prefix=key).get("Versions", [])
+    return [
+        client.get_object(Bucket=ARCHIVE_BUCKET, Key=key, VersionId=item["VersionId"])["Body"].read()
+        for item in reversed(listed)
+        if item["Key"] == key
+    ]
+
+
+def calls_to(operation: str) -> list[str]:
+    """Records each call the function's client makes to `operation`."""
+    calls: list[str] = []
+    get_s3_client().meta.events.register(f"before-call.s3.{operation}", lambda **_: calls.append(operation))
+    return calls
+
+
+def versioned(client: S3Client) -> None:
+    client.put_bucket_versioning(Bucket=ARCHIVE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+
+def race_past_the_look_up(proxy: FaultyS3Proxy) -> None:
+    """The next request's look-ups (this day's key and the previous day's) find nothing, as when its
+    retry's twin is written just after them."""
+    proxy.inject(Fault("HEAD", f"/{ARCHIVE_BUCKET}/submissions/", status=404, code="NotFound", times=2))
+
+
+def make_the_store_ignore_if_none_match(capabilities: S3Capabilities) -> None:
+    """A store that honours If-None-Match in a versioned bucket plays one that does not: the header is
+    dropped before the put is signed. (Ceph RGW 16 ignores it by itself.)"""
+    if not capabilities.if_none_match_in_versioned_buckets:
+        return
+
+    def drop(request: Any, **_: Any) -> None:
+        del request.headers["If-None-Match"]
+
+    get_s3_client().meta.events.register("before-sign.s3.PutObject", drop)
+
+
+# ---------------------------------------------------------------------------- without additional checksums
+
+
+@pytest.fixture
+def no_checksums(server_s3: S3Client) -> None:
+    """HEAD answers carry no x-amz-checksum-sha256, as on a store without additional checksums."""
+
+    def drop(parsed: dict[str, Any], **_: Any) -> None:
+        parsed.pop("ChecksumSHA256", None)
+
+    get_s3_client().meta.events.register("after-call.s3.HeadObject", drop)
+
+
+def test_without_checksums_a_retry_is_replayed_by_reading_the_stored_body(no_checksums: None) -> None:
+    first = post('{"order": 1}', "no-sums-same")
+    reads = calls_to("GetObject")
+    replay = post('{"order": 1}', "no-sums-same")
+    assert first[0] == replay[0] == 201
+    assert replay[1] == first[1]
+    assert replay[2].get("Idempotent-Replayed") == "true"
+    assert reads == ["GetObject"]
+
+
+def test_without_checksums_another_body_of_the_same_length_conflicts(
+    no_checksums: None, server_s3: S3Client
+) -> None:
+    first = post('{"order": 1}', "no-sums-other")
+    conflict = post('{"order": 2}', "no-sums-other")
+    assert (first[0], conflict[0]) == (201, 409)
+    assert "different body" in conflict[1]["error"]
+    assert versions(server_s3, first[1]["key"]) == [b'{"order": 1}']
+
+
+def test_without_checksums_another_length_conflicts_without_reading(no_checksums: None) -> None:
+    assert post('{"order": 1}', "no-sums-length")[0] == 201
+    reads = calls_to("GetObject")
+    assert post('{"order": 12345}', "no-sums-length")[0] == 409
+    assert reads == []
+
+
+# --------------------------------------------------------------------------------- versioned buckets
+
+
+def test_versioned_bucket_another_body_conflicts_and_adds_no_version(
+    server_s3: S3Client, log_output: Callable[[], str]
+) -> None:
+    """The look-up before the write answers 409 on every store, even one that ignores If-None-Match."""
+    versioned(server_s3)
+    first = post('{"a": 1}', "versioned-other")
+    conflict = post('{"a": 2}', "versioned-other")
+    replay = post('{"a": 1}', "versioned-other")
+    assert (first[0], conflict[0], replay[0]) == (201, 409, 201)
+    assert versions(server_s3, first[1]["key"]) == [b'{"a": 1}']
+    assert IGNORED_WARNING not in log_output()
+
+
+def test_unversioned_bucket_lists_no_versions(server_s3: S3Client) -> None:
+    listings = calls_to("ListObjectVersions")
+    assert post('{"a": 1}', "unversioned")[0] == 201
+    assert listings == []
+
+
+def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
+    faulty_s3: FaultyS3Proxy,
+    server_s3: S3Client,
+    s3_capabilities: S3Capabilities,
+    log_output: Callable[[], str],
+) -> None:
+    versioned(server_s3)
+    make_the_store_ignore_if_none_match(s3_capabilities)
+    first = post('{"a": 1}', "raced")
+    race_past_the_look_up(faulty_s3)
+    conflict = post('{"a": 2}', "raced")
+    race_past_the_look_up(faulty_s3)
+    replay = post('{"a": 1}', "raced")
+    assert (first[0], conflict[0], replay[0]) == (201, 409, 201)
+    assert "different body" in conflict[1]["error"]
+    assert replay[1] == first[1]
+    assert replay[2].get("Idempotent-Replayed") == "true"
+    # The store kept every write as a version; the first one stays the oldest.
+    assert versions(server_s3, first[1]["key"]) == [b'{"a": 1}', b'{"a": 2}', b'{"a": 1}']
+    logs = log_output()
+    assert logs.count(IGNORED_WARNING) == 1
+    assert '"level":"WARNING"' in logs
+
+
+@pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
+def test_a_store_honouring_if_none_match_refuses_the_racing_write(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client, log_output: Callable[[], str]
+) -> None:
+    versioned(server_s3)
+    first = post('{"a": 1}', "raced-refused")
+    race_past_the_look_up(faulty_s3)
+    conflict = post('{"a": 2}', "raced-refused")
+    assert (first[0], conflict[0]) == (201, 409)
+    assert versions(server_s3, first[1]["key"]) == [b'{"a": 1}']
+    assert IGNORED_WARNING not in log_output()
