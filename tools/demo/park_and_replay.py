@@ -68,10 +68,20 @@ def _fail_and_park(
         f" {attempts} delivery attempts each"
     )
     servers.receiver.script(*([503] * (LAMBDA_ASYNC_INVOCATIONS * attempts)))
+    failing = overrides
+    if options.log_level == "ERROR":  # the default: these failures are expected, the lines below say them
+        failing = {
+            **overrides,
+            "Parameters": {**overrides.get("Parameters", {}), "POWERTOOLS_LOG_LEVEL": "CRITICAL"},
+        }
+        say(
+            "            (the function's ERROR lines for these expected failures are hidden;"
+            " --log-level INFO shows them)"
+        )
     error: Exception | None = None
     for invocation in range(1, LAMBDA_ASYNC_INVOCATIONS + 1):
         try:
-            invoke(NOTIFY_FUNCTION, s3_event, overrides, template_path=options.template)
+            invoke(NOTIFY_FUNCTION, s3_event, failing, template_path=options.template)
         except Exception as failure:  # what the function raises is what Lambda records
             error = failure
             say(f"  invocation {invocation} failed: {type(failure).__name__}")
