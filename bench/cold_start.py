@@ -38,18 +38,27 @@ class Context:
     def get_remaining_time_in_millis(self): return 30000
 """
 
-SCRIPTS = {
-    "archive": _CONTEXT
-    + _PROLOGUE
-    + """
-from archive_submission.app import lambda_handler
+
+def _handler_script(package: str, check: str) -> str:
+    """A child that imports `package`'s handler (the import stage), then answers one event; `check` is the
+    expression, over `answer`, that the answer must satisfy."""
+    return (
+        _CONTEXT
+        + _PROLOGUE
+        + f"""
+from {package}.app import lambda_handler
 import json, os
 _t1 = time.perf_counter()
 answer = lambda_handler(json.loads(os.environ["BENCH_EVENT"]), Context())
-assert answer["statusCode"] == 201, answer
+assert {check}, answer
 _t2 = time.perf_counter()
 """
-    + _EPILOGUE,
+        + _EPILOGUE
+    )
+
+
+SCRIPTS = {
+    "archive": _handler_script("archive_submission", 'answer["statusCode"] == 201'),
     "archive_least": _PROLOGUE
     + """
 import base64, hashlib, json, os, uuid
@@ -65,17 +74,7 @@ boto3.client("s3").put_object(
 _t2 = time.perf_counter()
 """
     + _EPILOGUE,
-    "notify": _CONTEXT
-    + _PROLOGUE
-    + """
-from notify_webhook.app import lambda_handler
-import json, os
-_t1 = time.perf_counter()
-answer = lambda_handler(json.loads(os.environ["BENCH_EVENT"]), Context())
-assert answer["delivered"] == 1, answer
-_t2 = time.perf_counter()
-"""
-    + _EPILOGUE,
+    "notify": _handler_script("notify_webhook", 'answer["delivered"] == 1'),
     "notify_least": _PROLOGUE
     + """
 import base64, hashlib, hmac, json, os, urllib.parse

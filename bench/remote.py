@@ -12,13 +12,13 @@ moto's cost, not the function's.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,17 +27,18 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from bench.measure import MIB, handbook_sha256, peak_mib, read_to_end, rotated, timed
 from bench.project_hash import event_target, project_client, project_sha256_hex
 from bench.server import moto_server
 from bench.stats import Series
 from form_archive_contract.s3 import get_s3_client
+from tools.environment import patched_environ
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from notify_webhook.event_shapes import ObjectRef
 
-MIB = 1024 * 1024
 GIB = 1024 * MIB
 REMOTE_KEY = "bench/remote.bin"  # no SHA-256 checksum: the function must read the body
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,20 +120,13 @@ def upload_remote_object(bucket: str, size: int) -> RemoteObject:
 
 def raw_stream(client: S3Client, obj: RemoteObject) -> str:
     """One connection, 1 MiB reads, no hashing: what a single stream can deliver."""
-    body = client.get_object(Bucket=obj.bucket, Key=REMOTE_KEY)["Body"]
-    total = sum(len(chunk) for chunk in body.iter_chunks(MIB))
-    if total != obj.size:
-        raise RuntimeError(f"raw stream got {total} bytes, expected {obj.size}")
+    read_to_end(client, obj.bucket, REMOTE_KEY, obj.size)
     return obj.sha256_hex
 
 
 def handbook(client: S3Client, obj: RemoteObject) -> str:
     """The original Lambda's loop: botocore's default `iter_chunks()` (1 KiB) into hashlib."""
-    body = client.get_object(Bucket=obj.bucket, Key=REMOTE_KEY)["Body"]
-    sha = hashlib.sha256()
-    for chunk in body.iter_chunks():
-        sha.update(chunk)
-    return sha.hexdigest()
+    return handbook_sha256(client, obj.bucket, REMOTE_KEY)
 
 
 def function(client: S3Client, obj: RemoteObject) -> str:
@@ -174,12 +168,9 @@ def measure_remote(obj: RemoteObject, rounds: int) -> RemoteFigures:
         _check(reader, client, obj)
     names = list(READERS)
     for index in range(rounds):
-        offset = index % len(names)
         this_round: dict[str, float] = {}
-        for name in names[offset:] + names[:offset]:
-            cpu_started, started = time.process_time(), time.perf_counter()
-            _check(READERS[name], client, obj)
-            wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        for name in rotated(names, index):
+            wall, cpu = timed(functools.partial(_check, READERS[name], client, obj))
             this_round[name] = obj.size / MIB / wall
             figures.mib_s[name].add(this_round[name])
             figures.cpu_s_per_gib[name].add(cpu / (obj.size / GIB))
@@ -197,30 +188,15 @@ def _check(reader: Callable[[S3Client, RemoteObject], str], client: S3Client, ob
 
 def _peak_mib(client: S3Client, obj: RemoteObject) -> float:
     """tracemalloc peak growth while the function hashes the object (client warm, as in a warm container)."""
-    tracemalloc.start()
-    try:
-        baseline, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        _check(function, client, obj)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return (peak - baseline) / MIB
+    return peak_mib(functools.partial(_check, function, client, obj))
 
 
 @contextlib.contextmanager
 def use_store(store: Store, endpoint: str | None = None) -> Iterator[None]:
     """Point boto3 (and the function's cached client) at `endpoint` (default: the store) with its keys."""
-    saved = {name: os.environ.get(name) for name in [*store.environ, "AWS_ENDPOINT_URL_S3"]}
-    os.environ.update(store.environ)
-    os.environ["AWS_ENDPOINT_URL_S3"] = endpoint or store.endpoint
-    get_s3_client.cache_clear()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with patched_environ({**store.environ, "AWS_ENDPOINT_URL_S3": endpoint or store.endpoint}):
         get_s3_client.cache_clear()
+        try:
+            yield
+        finally:
+            get_s3_client.cache_clear()

@@ -20,6 +20,7 @@ from pathlib import Path
 from bench.archive import measure_archive
 from bench.cold_start import PAIRS, ColdStarts, measure_cold_starts
 from bench.imports import measure_imports
+from bench.measure import MIB
 from bench.remote import (
     DEFAULT_RGW_SCRIPT,
     RemoteFigures,
@@ -34,7 +35,6 @@ from bench.stats import Row, Series, render
 from bench.throttle import throttle_proxy
 from bench.throughput import (
     FASTPATH_KEY,
-    MIB,
     STREAM_KEY,
     Throughput,
     count_body_bytes,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+
+from bench.child import endpoint_process
 
 READY_PREFIX = "MOTO_ENDPOINT "
 
@@ -32,51 +32,14 @@ def serve() -> None:
         server.stop()
 
 
-def _read_endpoint(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line.startswith(READY_PREFIX):
-        raise RuntimeError(f"moto server did not start (exit code {process.poll()}, said {line!r})")
-    return line[len(READY_PREFIX) :].strip()
-
-
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """Yield the endpoint URL of a fresh moto server process on 127.0.0.1; stop it on any exit."""
     env = dict(os.environ)
     env.setdefault("AWS_ACCESS_KEY_ID", "testing")
     env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    root = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.server"],
-        cwd=root,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        yield _read_endpoint(process)
-    finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(OSError):
-        if process.stdin is not None:
-            process.stdin.close()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
+    with endpoint_process(["bench.server"], READY_PREFIX, "moto server", env) as endpoint:
+        yield endpoint
 
 
 if __name__ == "__main__":

@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import socket
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
+
+from bench.child import endpoint_process
 
 READY_PREFIX = "PROXY_ENDPOINT "
 MIB = 1024 * 1024
@@ -114,42 +114,10 @@ def serve(upstream: str, limits: Limits) -> None:
 @contextlib.contextmanager
 def throttle_proxy(upstream: str, rate_mib_s: float, first_byte_ms: float) -> Iterator[str]:
     """Yield the endpoint URL of a throttling proxy process in front of `upstream`; stop it on any exit."""
-    root = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.throttle",
-            "--upstream",
-            upstream,
-            "--rate-mib",
-            str(rate_mib_s),
-            "--first-byte-ms",
-            str(first_byte_ms),
-        ],
-        cwd=root,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith(READY_PREFIX):
-            raise RuntimeError(f"throttling proxy did not start (exit code {process.poll()}, said {line!r})")
-        yield line[len(READY_PREFIX) :].strip()
-    finally:
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+    args = ["bench.throttle", "--upstream", upstream]
+    args += ["--rate-mib", str(rate_mib_s), "--first-byte-ms", str(first_byte_ms)]
+    with endpoint_process(args, READY_PREFIX, "throttling proxy") as endpoint:
+        yield endpoint
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
-import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from bench.measure import MIB, handbook_sha256, peak_mib, read_to_end, rotated, timed
 from bench.project_hash import event_target, project_client, project_sha256_hex
 from bench.stats import Series
 from notify_webhook.ranged_hash import RangedReads
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
     from notify_webhook.event_shapes import ObjectRef
 
-MIB = 1024 * 1024
 STREAM_KEY = "bench/stream.bin"  # uploaded without a SHA-256 checksum: the project must stream it
 FASTPATH_KEY = "bench/fastpath.bin"  # uploaded with ChecksumAlgorithm=SHA256: no body should be read
 
@@ -73,21 +73,12 @@ def _random_bytes(size: int) -> bytes:
 
 def handbook_hash(client: S3Client, objects: BenchObjects) -> str:
     """The original Lambda's loop, verbatim: botocore's default `iter_chunks()` size (1 KiB)."""
-    body = client.get_object(Bucket=objects.bucket, Key=STREAM_KEY)["Body"]
-    sha = hashlib.sha256()
-    for chunk in body.iter_chunks():
-        sha.update(chunk)
-    return sha.hexdigest()
+    return handbook_sha256(client, objects.bucket, STREAM_KEY)
 
 
 def raw_read(client: S3Client, objects: BenchObjects) -> str:
     """The I/O ceiling: the same body read to the end in 1 MiB chunks, no hashing."""
-    body = client.get_object(Bucket=objects.bucket, Key=STREAM_KEY)["Body"]
-    total = 0
-    for chunk in body.iter_chunks(MIB):
-        total += len(chunk)
-    if total != len(objects.data):
-        raise RuntimeError(f"raw read got {total} bytes, expected {len(objects.data)}")
+    read_to_end(client, objects.bucket, STREAM_KEY, len(objects.data))
     return objects.sha256_hex
 
 
@@ -138,12 +129,9 @@ def measure_throughput(objects: BenchObjects, rounds: int) -> Throughput:
     names = list(METHODS)
     cores = {key: Series(key.replace("_mib_s", "_cpu_cores"), "cores") for key in names}
     for index in range(rounds):
-        offset = index % len(names)
         this_round: dict[str, float] = {}
-        for key in names[offset:] + names[:offset]:
-            cpu_started, started = time.process_time(), time.perf_counter()
-            _check(METHODS[key], client, objects)
-            wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        for key in rotated(names, index):
+            wall, cpu = timed(functools.partial(_check, METHODS[key], client, objects))
             this_round[key] = objects.mib / wall
             result.series[key].add(this_round[key])
             cores[key].add(cpu / wall)  # this process only (all its threads); the server is another
@@ -175,15 +163,7 @@ def measure_hash_peak_mib(objects: BenchObjects) -> float:
     """
     client = project_client()
     project_hash(client, objects)
-    tracemalloc.start()
-    try:
-        baseline, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        _check(project_hash, client, objects)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return (peak - baseline) / MIB
+    return peak_mib(functools.partial(_check, project_hash, client, objects))
 
 
 # --- body bytes actually read -----------------------------------------------------------------------

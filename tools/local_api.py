@@ -57,6 +57,7 @@ from tools.local_invoke import (
     load_env_file,
 )
 from tools.sam_template import Resolver, TemplateError, load_template
+from tools.template_bucket import create_template_bucket
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -302,24 +303,7 @@ def _client(service: str, endpoint: str) -> Any:
 def prepare_bucket(endpoint: str, bucket: str, origins: list[str]) -> None:
     """The bucket as the template makes it: versioned, SSE-S3, public access blocked, CORS for `origins`."""
     s3 = _client("s3", endpoint)
-    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
+    create_template_bucket(s3, bucket)
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [_cors_rule(origins)]})
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -11,24 +10,19 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.api_gateway import (
-    APIGatewayHttpResolver,
-    APIGatewayRestResolver,
-    Response,
-    Router,
-)
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from form_archive_contract.api_events import api_event_format, plain_response
+from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
+from form_archive_contract.api_events import RequestRejected, is_json_content_type
 from form_archive_contract.s3 import error_code, get_s3_client
 
 from .object_key import BucketPathError, build_object_key, idempotent_submission_id, new_submission_id
 from .store import ObjectAlreadyExists, StoredSubmission, holds_body, other_versions, put_submission
-from .submission_request import RequestRejected, is_json_content_type, parse_submission, raw_body_bytes
+from .submission_request import parse_submission, raw_body_bytes
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -74,17 +68,6 @@ def load_settings(environ: dict[str, str] | os._Environ[str]) -> ArchiveSettings
         raise ServerMisconfigured("MAX_SUBMISSION_BYTES must be positive")
     return ArchiveSettings(
         bucket=bucket, prefix=environ.get("ARCHIVE_PREFIX", DEFAULT_PREFIX), max_bytes=max_bytes
-    )
-
-
-def json_response(
-    status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> Response[str]:
-    return Response(
-        status_code=status_code,
-        content_type="application/json",
-        body=json.dumps(body),
-        headers=headers,
     )
 
 
@@ -253,24 +236,11 @@ def create_submission() -> Response[str]:
     return json_response(201, {"submission_id": submission_id, "bucket": settings.bucket, "key": key})
 
 
-# Included after every route and handler above is registered: `include_router` copies them.
-rest_resolver = APIGatewayRestResolver()
-http_resolver = APIGatewayHttpResolver()
-for _resolver in (rest_resolver, http_resolver):
-    _resolver.include_router(app)
+# After every route and handler above is registered: the resolvers copy them.
+rest_resolver, http_resolver = api_resolvers(app)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@api_entry_point(logger=logger, tracer=tracer, metrics=metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    event_format = api_event_format(event)
-    if event_format is None:
-        logger.warning("event is not an API Gateway proxy request (REST or payload 2.0)")
-        return plain_response(400, {"error": "not an API Gateway proxy request"})
-    resolver = http_resolver if event_format == "http" else rest_resolver
-    try:
-        return resolver.resolve(event, context)
-    except Exception as error:  # a fault outside any route (e.g. an unparsable event): answer, never raise
-        logger.error("unexpected failure", extra={"error_type": type(error).__name__})  # noqa: TRY400
-        return plain_response(500, _counted_fault_body(context.aws_request_id))
+    resolvers = (rest_resolver, http_resolver)
+    return resolve_api_event(event, context, resolvers, logger=logger, fault_body=_counted_fault_body)

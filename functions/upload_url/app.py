@@ -6,43 +6,29 @@ routes (a Powertools `Router`) included in both resolvers, chosen per event.
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.api_gateway import (
-    APIGatewayHttpResolver,
-    APIGatewayRestResolver,
-    Response,
-    Router,
-)
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError
 
-from form_archive_contract.api_events import api_event_format, plain_response
+from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
+from form_archive_contract.api_events import RequestRejected, is_json_content_type
 
 from .presign import get_presigning_client, presign_put
 from .settings import ServerMisconfigured, load_settings
 from .upload_plan import build_upload_plan
-from .upload_request import RequestRejected, is_json_content_type, parse_upload_request, request_body_bytes
+from .upload_request import parse_upload_request, request_body_bytes
 
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
-
-
-def json_response(
-    status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> Response[str]:
-    return Response(
-        status_code=status_code, content_type="application/json", body=json.dumps(body), headers=headers
-    )
 
 
 def _fault_body(request_id: str) -> dict[str, Any]:
@@ -118,24 +104,11 @@ def create_upload() -> Response[str]:
     return json_response(201, answer)
 
 
-# Included after every route and handler above is registered: `include_router` copies them.
-rest_resolver = APIGatewayRestResolver()
-http_resolver = APIGatewayHttpResolver()
-for _resolver in (rest_resolver, http_resolver):
-    _resolver.include_router(app)
+# After every route and handler above is registered: the resolvers copy them.
+rest_resolver, http_resolver = api_resolvers(app)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@api_entry_point(logger=logger, tracer=tracer, metrics=metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    event_format = api_event_format(event)
-    if event_format is None:
-        logger.warning("event is not an API Gateway proxy request (REST or payload 2.0)")
-        return plain_response(400, {"error": "not an API Gateway proxy request"})
-    resolver = http_resolver if event_format == "http" else rest_resolver
-    try:
-        return resolver.resolve(event, context)
-    except Exception as error:  # a fault outside any route: answer, never raise
-        logger.error("unexpected failure", extra={"error_type": type(error).__name__})  # noqa: TRY400
-        return plain_response(500, _fault_body(context.aws_request_id))
+    resolvers = (rest_resolver, http_resolver)
+    return resolve_api_event(event, context, resolvers, logger=logger, fault_body=_fault_body)

@@ -6,11 +6,20 @@ Pure functions: nothing here talks to AWS, so every rule has a unit test.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 from dataclasses import dataclass
 from typing import Any, NoReturn
+
+from form_archive_contract.api_events import RequestRejected, decode_body, is_json_content_type
+
+__all__ = [
+    "RequestRejected",
+    "UploadRequest",
+    "is_json_content_type",
+    "parse_upload_request",
+    "request_body_bytes",
+]
 
 # The request itself is a few fields; anything bigger is not a request for an upload.
 MAX_REQUEST_BYTES = 16_384
@@ -40,15 +49,6 @@ _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
-class RequestRejected(Exception):
-    """A client error: the status code and a message safe to return (it names a field, never echoes it)."""
-
-    def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
-
-
 @dataclass(frozen=True)
 class UploadRequest:
     datapack_identifier: str
@@ -76,32 +76,13 @@ def _has_control_character(text: str) -> bool:
     return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in text)
 
 
-def is_json_content_type(content_type: str | None) -> bool:
-    """No header counts as JSON; otherwise `application/json` or any `+json` type, parameters allowed."""
-    if content_type is None or not content_type.strip():
-        return True
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
-
-
 def request_body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
     """The bytes the client sent (API Gateway may base64-encode them), size-checked first."""
     if body is None:
         return b""
     if len(body) > MAX_REQUEST_BYTES * 2:
         raise RequestRejected(413, f"request body exceeds {MAX_REQUEST_BYTES} bytes")
-    if is_base64_encoded:
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise RequestRejected(400, "request body is not valid base64") from None
-    else:
-        try:
-            raw = body.encode("utf-8")
-        except UnicodeEncodeError:
-            raise RequestRejected(400, "request body is not valid UTF-8") from None
+    raw = decode_body(body, is_base64_encoded)
     if len(raw) > MAX_REQUEST_BYTES:
         raise RequestRejected(413, f"request body exceeds {MAX_REQUEST_BYTES} bytes")
     return raw

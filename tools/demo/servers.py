@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -16,6 +15,7 @@ import boto3
 
 from tools.demo.model import ALLOW_HTTP, FAKE_CREDENTIAL, REGION, DemoFailed, Say
 from tools.receiver import WebhookReceiver
+from tools.template_bucket import create_template_bucket
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -101,24 +101,7 @@ def create_bucket_with_queue(servers: DemoServers, say: Say) -> None:
     """The bucket as the template makes it, plus the S3 -> SQS notification standing in for the trigger."""
     s3, sqs = servers.s3(), servers.sqs()
     bucket = servers.bucket
-    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-        s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
+    create_template_bucket(s3, bucket)
     queue_name = f"{bucket}-object-created"
     servers.queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=servers.queue_url, AttributeNames=["QueueArn"])[

@@ -104,6 +104,18 @@ def notify_overrides(
     return overrides
 
 
+def created_body(answer: Any, function: str) -> dict[str, Any]:
+    """The JSON body of a function's `201` answer; any other answer raises `DemoFailed` with its error."""
+    status = answer.get("statusCode") if isinstance(answer, dict) else None
+    try:
+        body = json.loads(answer.get("body") or "{}") if isinstance(answer, dict) else {}
+    except ValueError:
+        body = {}
+    if status != 201:
+        raise DemoFailed(f"the {function} function answered {status}: {body.get('error', answer)}")
+    return body
+
+
 def run_pipeline(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> None:
     """Archive, read the emulator's event, notify; fills `result` and raises `DemoFailed` on the way."""
     env_vars = read_env_vars(options)
@@ -114,15 +126,9 @@ def run_pipeline(options: DemoOptions, servers: DemoServers, say: Say, result: D
     source = shown(options.payload or options.event)
     say(f"[2/4] {ARCHIVE_FUNCTION} <- POST /submissions with {source} ({len(raw)} bytes)")
     answer = archive(event, env_vars, options, servers.bucket)
-    status = answer.get("statusCode") if isinstance(answer, dict) else None
-    try:
-        body = json.loads(answer.get("body") or "{}") if isinstance(answer, dict) else {}
-    except ValueError:
-        body = {}
-    if status != 201:
-        raise DemoFailed(f"the archive function answered {status}: {body.get('error', answer)}")
+    body = created_body(answer, "archive")
     result.archived = {"bucket": body["bucket"], "key": body["key"], "submission_id": body["submission_id"]}
-    say(f"  archived  {status} s3://{body['bucket']}/{body['key']}")
+    say(f"  archived  201 s3://{body['bucket']}/{body['key']}")
     say(f"            submission_id {body['submission_id']}")
 
     say("[3/4] S3 event from the queue (written by the emulator)")

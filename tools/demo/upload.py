@@ -25,7 +25,7 @@ import requests
 from form_archive_contract.metadata import decode_metadata_value
 from tools.demo.model import DemoFailed, DemoOptions, DemoResult, Say
 from tools.demo.servers import DemoServers, s3_event_for
-from tools.demo.steps import notify, read_env_vars, run_pipeline, signing_secret
+from tools.demo.steps import created_body, notify, read_env_vars, run_pipeline, signing_secret
 from tools.local_invoke import invoke
 
 UPLOAD_FUNCTION = "UploadUrlFunction"
@@ -101,13 +101,7 @@ def run_upload(options: DemoOptions, servers: DemoServers, say: Say, result: Dem
     digest = hashlib.sha256(content).hexdigest()
     say(f"[upload 1/3] {UPLOAD_FUNCTION} <- POST /uploads for {FILENAME!r} ({len(content)} bytes, sha256)")
     answer = ask_for_upload(content, env_vars, options, servers.bucket)
-    status = answer.get("statusCode") if isinstance(answer, dict) else None
-    try:
-        body = json.loads(answer.get("body") or "{}") if isinstance(answer, dict) else {}
-    except ValueError:
-        body = {}
-    if status != 201:
-        raise DemoFailed(f"the upload function answered {status}: {body.get('error', answer)}")
+    body = created_body(answer, "upload")
     key, upload = body["key"], body["upload"]
     say(f"  answer    201 {upload['method']} s3://{body['bucket']}/{key}, expires {body['expires_at']}")
     say(f"            signed headers: {', '.join(upload['headers'])}")
