@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
@@ -217,13 +218,15 @@ def moto_server(s3_server: S3Server) -> str:
     return s3_server.endpoint
 
 
-def _server_client(server: S3Server) -> S3Client:
+def server_client(server: S3Server, config: Config | None = None) -> S3Client:
+    """A client of the S3 server under test, with its keys (moto's fake ones, or the RGW test user's)."""
     return boto3.client(
         "s3",
         region_name=REGION,
         endpoint_url=server.endpoint,
         aws_access_key_id=server.access_key,
         aws_secret_access_key=server.secret_key,
+        config=config,
     )
 
 
@@ -262,7 +265,7 @@ class S3Capabilities:
 def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
     wrong_key = S3Server(server.endpoint, server.access_key, "not-" + server.secret_key)
     try:
-        _server_client(wrong_key).list_buckets()
+        server_client(wrong_key).list_buckets()
         signature_checks = False
     except ClientError:
         signature_checks = True
@@ -300,7 +303,7 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
 @functools.cache
 def store_capabilities(server: S3Server) -> S3Capabilities:
     """One probe per server and test run."""
-    return probe_capabilities(_server_client(server), server)
+    return probe_capabilities(server_client(server), server)
 
 
 @pytest.fixture(scope="session")
@@ -334,7 +337,7 @@ def server_s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Client:
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
         # Other services (SSM, SQS) have no server in this run: a closed loopback port, never AWS.
         monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        empty_store(_server_client(s3_server))
+        empty_store(server_client(s3_server))
     else:
         reset_moto_server(s3_server.endpoint)
         monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)

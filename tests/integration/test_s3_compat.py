@@ -10,11 +10,10 @@ import urllib.request
 import uuid
 from typing import TYPE_CHECKING
 
-import boto3
 import pytest
 from botocore.config import Config
 
-from tests.conftest import ARCHIVE_BUCKET, REGION, S3Capabilities, S3Server
+from tests.conftest import ARCHIVE_BUCKET, S3Capabilities, S3Server, server_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -29,14 +28,7 @@ UPLOADER = {
 
 def presigner(server: S3Server) -> S3Client:
     """Signature version 4, as AWS requires of presigned requests in every region opened since 2014."""
-    return boto3.client(
-        "s3",
-        region_name=REGION,
-        endpoint_url=server.endpoint,
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-        config=Config(signature_version="s3v4"),
-    )
+    return server_client(server, Config(signature_version="s3v4"))
 
 
 def send(request: urllib.request.Request) -> tuple[int, dict[str, str]]:
