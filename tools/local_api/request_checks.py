@@ -30,7 +30,7 @@ def check_host(host: str | None) -> None:
     """`Refused(403)` unless the `Host` header names the loopback interface (with any port)."""
     found = _HOST.fullmatch((host or "").strip())
     if found is None or found.group(1).lower() not in LOOPBACK_HOSTS:
-        raise Refused(403, "this server answers only to Host 127.0.0.1, localhost or [::1]")
+        raise Refused(403, "this server answers only to loopback Host names: 127.0.0.1, localhost, [::1]")
 
 
 def check_path(raw_path: str) -> str:
