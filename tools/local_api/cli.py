@@ -95,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
                 receiver.start()
                 stack.callback(receiver.stop)
                 webhook_url = receiver.url
-                _stderr(f"webhook receiver on {webhook_url} (checks signatures with --env-vars' secret)")
             api = stack.enter_context(
                 local_stack(
                     config,
@@ -105,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                     allowed_origins=args.allowed_origin,
                 )
             )
+            if webhook_url and not args.webhook_url:
+                _stderr(f"webhook receiver on {webhook_url} (checks signatures with --env-vars' secret)")
             _stderr(f"API key (x-api-key): {api.api_key}")
             _stderr(f"upload page: {page_url(api)}")
             # The one line on stdout, for scripts: where everything is.
