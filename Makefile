@@ -122,8 +122,8 @@ scan: $(CHECKOV_STAMP)
 # `make demo` (issue 5): one submission through archive -> S3 event (moto) -> signed webhook, then one file
 # through POST /uploads -> presigned PUT -> signed webhook; no AWS, no Docker. Progress on stderr, one JSON
 # line on stdout. PAYLOAD=file.json archives your own JSON; KEEP=1 keeps moto and the receiver up and prints
-# curl commands (Ctrl-C stops them: the demo exits 0, make reports "Interrupt" and exits 130, because the
-# Ctrl-C reaches make too); DEMO_ARGS for the rest (python -m tools.demo --help).
+# curl commands (Ctrl-C stops them: the demo exits with its run's status, 0 when it succeeded, but make's own
+# status is 130, because the Ctrl-C reaches make too); DEMO_ARGS for the rest (python -m tools.demo --help).
 .PHONY: demo
 PAYLOAD ?=
 KEEP ?=
