@@ -20,15 +20,15 @@ EVENT ?= events/submission.json
 ENV_VARS ?= events/env.json
 
 help:
-	@echo "make demo      one submission through the whole pipeline (moto + a local receiver; KEEP=1, PAYLOAD=f.json)"
-	@echo "make test      set up $(VENV) and run the whole test suite"
+	@echo "make demo      a submission and a file upload through the whole pipeline (moto + a local receiver; KEEP=1, PAYLOAD=f.json)"
+	@echo "make test      set up $(VENV) (+ Debian's chromium when absent) and run the whole test suite (about 5 minutes)"
 	@echo ""
 	@echo "make lint      ruff + mypy                       make format   ruff's fixes and formatting"
 	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
-	@echo "make validate  sam validate --lint               make build    sam build (python3.13 from pyenv)"
-	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker"
+	@echo "make validate  sam validate --lint               make build    sam build of the four functions (python3.13)"
+	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker (local S3 in AWS_ENDPOINT_URL_S3, or AWS=1)"
 	@echo "make replay ARGS=\"list|replay [--stack-name S|--local] [--dry-run] [--max N]\"   parked notifications"
-	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3; API_PORT, API_ARGS)"
+	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3, a local webhook receiver; API_PORT, API_ARGS)"
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
 	@echo "make bench-remote  hashing behind a per-connection-throttled proxy (Ceph RGW; REMOTE_ARGS)"
 	@echo "make chromium  install Debian's chromium + chromium-driver when absent (the browser test needs them)"
@@ -51,7 +51,10 @@ $(eval $(call venv_rule,$(VENV),requirements-dev.txt,functions/requirements.txt,
 
 venv: $(STAMP)
 
+# The browser test needs Debian's chromium + chromium-driver: installed here when absent (root and apt-get),
+# otherwise make stops at once with the command to run, before the suite.
 test: $(STAMP)
+	@tools/chromium.sh >/dev/null
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -80,9 +83,12 @@ build: $(SAM_STAMP)
 		PATH="$$(dirname "$$py313"):$$PATH" $(SAM) build
 
 # Only the function's result goes to stdout (`make invoke ... | jq`); the command and logs go to stderr.
+# The runner refuses to run without a local S3 endpoint (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL) unless
+# AWS=1 (its --aws): it never reaches real AWS by accident. Exit 1 when the function raised or answered 5xx.
+AWS ?=
 invoke: $(STAMP)
-	@echo "$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)" >&2
-	@$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)
+	@echo "$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)$(if $(AWS), --aws)" >&2
+	@$(PY) -m tools.local_invoke $(FN) --event $(EVENT) --env-vars $(ENV_VARS)$(if $(AWS), --aws)
 
 clean:
 	rm -rf $(VENV) .venv-313 $(SAM_VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
@@ -113,10 +119,11 @@ scan: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet \
 		--skip-download
 
-# `make demo` (issue 5): one submission through archive -> S3 event (moto) -> signed webhook, no AWS, no
-# Docker. Progress on stderr, one JSON line on stdout. PAYLOAD=file.json archives your own JSON; KEEP=1
-# keeps moto and the receiver up and prints curl commands (Ctrl-C or SIGTERM stops them, exit 0); DEMO_ARGS for the rest
-# (python -m tools.demo --help).
+# `make demo` (issue 5): one submission through archive -> S3 event (moto) -> signed webhook, then one file
+# through POST /uploads -> presigned PUT -> signed webhook; no AWS, no Docker. Progress on stderr, one JSON
+# line on stdout. PAYLOAD=file.json archives your own JSON; KEEP=1 keeps moto and the receiver up and prints
+# curl commands (Ctrl-C stops them: the demo exits with its run's status, 0 when it succeeded, but make's own
+# status is 130, because the Ctrl-C reaches make too); DEMO_ARGS for the rest (python -m tools.demo --help).
 .PHONY: demo
 PAYLOAD ?=
 KEEP ?=
@@ -142,8 +149,9 @@ test-rgw: $(STAMP)
 	if [ -n "$$started" ]; then $(RGW) stop; fi; exit $$status
 
 # `make api` (issue 14): a Docker-free `sam local start-api` on http://127.0.0.1:$(API_PORT) with moto's S3
-# embedded; prints the API key and the upload page's address (web/upload.html). API_ARGS for the rest
-# (python -m tools.local_api --help), e.g. API_ARGS="--webhook-url http://127.0.0.1:8000/webhook".
+# embedded and a webhook receiver on a free port, so the upload page shows each delivery; prints the API key
+# and the upload page's address on stderr, one JSON line on stdout. API_PORT=0 takes any free port. API_ARGS
+# for the rest (python -m tools.local_api --help), e.g. API_ARGS="--webhook-url http://127.0.0.1:8000/webhook".
 .PHONY: api
 API_PORT ?= 3000
 API_ARGS ?=

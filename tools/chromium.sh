@@ -11,8 +11,9 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    say "Chromium is not installed and this script cannot install it (needs root and apt-get)."
-    say "Install it with: sudo apt-get install -y ${PACKAGES[*]}"
+    say "the browser test needs Debian's Chromium, which is not installed, and this script cannot install it"
+    say "(that needs root and apt-get). Run this once, then the command again:"
+    say "    sudo apt-get install -y ${PACKAGES[*]}"
     exit 1
 fi
 say "installing ${PACKAGES[*]} with apt-get (about a minute, once)"

@@ -30,140 +30,45 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tools.environment import patched_environ
+from tools.function_spec import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TEMPLATE,
+    DEFAULT_TIMEOUT_SECONDS,
+    FUNCTION_TYPES,
+    PROJECT_ROOT,
+    EnvOverrides,
+    FunctionSpec,
+    LocalInvokeError,
+    env_text,
+    read_function,
+)
 from tools.lambda_context import LocalLambdaContext
-from tools.sam_template import NOTHING, Resolver, TemplateError, Unresolvable, load_template
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
-# Lambda's own defaults, used when neither the function nor Globals set a value.
-DEFAULT_TIMEOUT_SECONDS = 3
-DEFAULT_MEMORY_MB = 128
-FUNCTION_TYPES = frozenset({"AWS::Serverless::Function"})
+# What the runner's users import from here (the template reading lives in tools.function_spec).
+__all__ = [
+    "DEFAULT_MEMORY_MB",
+    "DEFAULT_TEMPLATE",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "FUNCTION_TYPES",
+    "PROJECT_ROOT",
+    "EnvOverrides",
+    "FunctionSpec",
+    "LocalInvokeError",
+    "function_environment",
+    "invoke",
+    "load_env_file",
+    "load_handler",
+    "local_endpoint",
+    "main",
+    "read_function",
+    "server_error",
+]
 
 logger = logging.getLogger("tools.local_invoke")
-
-EnvOverrides = Mapping[str, Mapping[str, Any]]
-
-
-class LocalInvokeError(Exception):
-    """The template, the function or the env-vars file is unusable; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    logical_id: str
-    handler: str
-    code_uri: Path
-    timeout_seconds: float
-    memory_mb: int
-    function_name: str | None
-    # Declared variables with their template values ("" where an intrinsic cannot be resolved locally).
-    environment: dict[str, str] = field(default_factory=dict)
-
-
-def _text(value: Any) -> str:
-    """SAM CLI's stringification of an environment value: lists/dicts/None → "", bools lower-case."""
-    if value is None or isinstance(value, dict | list | tuple):
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
-def _resolve_or_blank(resolver: Resolver, value: Any) -> str:
-    try:
-        return _text(resolver.resolve(value))
-    except (Unresolvable, ValueError, TypeError, IndexError):
-        return ""
-
-
-def _number(logical_id: str, name: str, value: Any, default: float) -> float:
-    if value is None:
-        return default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise LocalInvokeError(f"{logical_id}: {name} must be a number, got {value!r}") from None
-
-
-def _property(
-    resolver: Resolver, properties: Mapping[str, Any], globals_: Mapping[str, Any], name: str
-) -> Any:
-    """The function's value, else the Globals one; `LocalInvokeError` when only a deployed stack has it."""
-    source = properties if name in properties else globals_ if name in globals_ else None
-    if source is None:
-        return None
-    try:
-        return resolver.resolve(source[name])
-    except (Unresolvable, ValueError, TypeError, IndexError) as error:
-        raise LocalInvokeError(f"{name} cannot be resolved without a deployed stack ({error})") from None
-
-
-def read_function(
-    logical_id: str,
-    *,
-    template_path: Path = DEFAULT_TEMPLATE,
-    parameter_overrides: Mapping[str, str] | None = None,
-) -> FunctionSpec:
-    """The function `logical_id` as the template defines it (nothing from env files or the shell)."""
-    try:
-        template = load_template(template_path)
-    except TemplateError as error:
-        raise LocalInvokeError(str(error)) from None
-    resource = template["Resources"].get(logical_id)
-    if not isinstance(resource, dict) or resource.get("Type") not in FUNCTION_TYPES:
-        functions = sorted(
-            name
-            for name, item in template["Resources"].items()
-            if isinstance(item, dict) and item.get("Type") in FUNCTION_TYPES
-        )
-        raise LocalInvokeError(f"{logical_id} is not a function in {template_path}; functions: {functions}")
-    resolver = Resolver(template, parameter_overrides)
-    properties: Mapping[str, Any] = resource.get("Properties") or {}
-    globals_: Mapping[str, Any] = (template.get("Globals") or {}).get("Function") or {}
-    handler = _property(resolver, properties, globals_, "Handler")
-    code_uri = _property(resolver, properties, globals_, "CodeUri")
-    if not isinstance(handler, str) or "." not in handler:
-        raise LocalInvokeError(f"{logical_id}: Handler must be 'module.function', got {handler!r}")
-    if not isinstance(code_uri, str) or code_uri.startswith("s3://"):
-        raise LocalInvokeError(f"{logical_id}: CodeUri must be a local folder, got {code_uri!r}")
-    code_path = (template_path.parent / code_uri).resolve()
-    if not code_path.is_dir():
-        raise LocalInvokeError(f"{logical_id}: CodeUri {code_uri!r} is not a folder next to the template")
-
-    declared: dict[str, Any] = {}
-    for source in (globals_, properties):
-        variables = (source.get("Environment") or {}).get("Variables") or {}
-        if isinstance(variables, dict):
-            declared.update(variables)
-    environment: dict[str, str] = {}
-    for variable, value in declared.items():
-        try:
-            resolved = resolver.resolve(value)
-        except (Unresolvable, ValueError, TypeError, IndexError):
-            resolved = ""
-        if resolved is not NOTHING:  # `!Ref AWS::NoValue` removes the variable, as in a deployed stack
-            environment[variable] = _text(resolved)
-
-    timeout = _property(resolver, properties, globals_, "Timeout")
-    memory = _property(resolver, properties, globals_, "MemorySize")
-    name = properties.get("FunctionName")
-    return FunctionSpec(
-        logical_id=logical_id,
-        handler=handler,
-        code_uri=code_path,
-        timeout_seconds=_number(logical_id, "Timeout", timeout, DEFAULT_TIMEOUT_SECONDS),
-        memory_mb=int(_number(logical_id, "MemorySize", memory, DEFAULT_MEMORY_MB)),
-        function_name=(_resolve_or_blank(resolver, name) or None) if name is not None else None,
-        environment=environment,
-    )
 
 
 def load_env_file(path: Path) -> dict[str, dict[str, Any]]:
@@ -205,7 +110,7 @@ def function_environment(
             chosen = shell[name]
         if name in overrides:
             chosen = overrides[name]
-        result[name] = _text(chosen)
+        result[name] = env_text(chosen)
     return result
 
 
@@ -280,10 +185,34 @@ def _parameter_overrides(items: list[str]) -> dict[str, str]:
     return result
 
 
+LOCAL_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+NO_LOCAL_ENDPOINT = (
+    "no local S3 endpoint: set AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) to a local S3 such as moto's server "
+    "(docs/local.md shows how), or pass --aws (make invoke AWS=1) to use the AWS account of your credentials"
+)
+
+
+def local_endpoint(environ: Mapping[str, str]) -> str | None:
+    """The S3 endpoint the handler will use instead of AWS, if the environment names one."""
+    return next((environ[name] for name in LOCAL_ENDPOINT_VARIABLES if environ.get(name)), None)
+
+
+def server_error(result: Any) -> bool:
+    """An API function's answer with a 5xx status: the run failed, even though the handler returned."""
+    status = result.get("statusCode") if isinstance(result, dict) else None
+    return isinstance(status, int) and not isinstance(status, bool) and status >= 500
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.local_invoke",
-        description="Run a function of template.yaml in-process, like `sam local invoke` without Docker.",
+        description="Run a function of template.yaml in-process, like `sam local invoke` without Docker. "
+        "It runs only against a local S3 (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL) unless --aws is given. "
+        "Exit 0 with the result on stdout; 1 when the function raised or answered a 5xx; 2 for a problem "
+        "with the template, the event, the env-vars file or the environment.",
+    )
+    parser.add_argument(
+        "--aws", action="store_true", help="allow a run without a local endpoint: the AWS of your credentials"
     )
     parser.add_argument("function", help="logical id, e.g. ArchiveSubmissionFunction")
     parser.add_argument("-e", "--event", required=True, help="event JSON file, or - for stdin")
@@ -307,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     except (LocalInvokeError, OSError, ValueError) as error:
         print(f"local_invoke: {error}", file=sys.stderr)
         return 2
+    if not args.aws and local_endpoint(os.environ) is None:
+        print(f"local_invoke: {NO_LOCAL_ENDPOINT}", file=sys.stderr)
+        return 2
     try:
         # The function's own output (Powertools logs, prints) goes to stderr, the result to stdout.
         with contextlib.redirect_stdout(sys.stderr):
@@ -324,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), file=stdout)
         return 1
     print(json.dumps(result, indent=2, default=str), file=stdout)
+    if server_error(result):
+        print(f"local_invoke: {spec.logical_id} answered {result['statusCode']}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,4 +1,4 @@
-"""README "Run locally" gives a real delivery end to end: its block runs as written, with bash.
+"""docs/local.md's end-to-end block gives a real delivery: its block runs as written, with bash.
 
 Only what cannot be the same on every machine changes: the ports (free ones instead of 8000 and 5000,
 and an env-vars file whose WEBHOOK_URL names that port) and the virtual environment: the one running the
@@ -21,14 +21,14 @@ from tools.local_invoke import PROJECT_ROOT
 
 pytestmark = pytest.mark.moto_only("README's run-locally block starts its own moto server")
 
-README = PROJECT_ROOT / "README.md"
+README = PROJECT_ROOT / "docs" / "local.md"  # the page with the block
 MARKER = "<!-- local-run:"
 
 
 def readme_block() -> str:
     text = README.read_text(encoding="utf-8")
     found = re.search(re.escape(MARKER) + r"[^>]*-->\n```bash\n(.*?)```", text, re.DOTALL)
-    assert found is not None, "README lost its local-run block"
+    assert found is not None, "docs/local.md lost its local-run block"
     return found.group(1)
 
 

@@ -64,3 +64,15 @@ def test_every_virtual_environment_is_set_up_by_one_rule_on_stderr(tmp_path: Pat
         assert all(line.endswith(">&2") for line in setup), setup
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert makefile.count("-m venv") == 1, "one venv rule"
+
+
+def test_make_test_checks_chromium_before_the_suite(tmp_path: Path) -> None:
+    """Issue 25: a machine without Chromium learns it at once (tools/chromium.sh installs it or names the
+    command), not after the 5-minute suite."""
+    venv = tmp_path / "venv"
+    completed = make("-n", "test", f"VENV={venv}")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    chromium = next(index for index, line in enumerate(lines) if "tools/chromium.sh" in line)
+    suite = next(index for index, line in enumerate(lines) if "-m pytest" in line)
+    assert chromium < suite

@@ -1,4 +1,4 @@
-"""README's receiver example is real code: it accepts our signatures and refuses forgeries."""
+"""The receiver example of docs/notify.md is real code: it accepts our signatures and refuses forgeries."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from notify_webhook.signing import signature_headers
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "notify.md"  # the page with the example
 BODY = b'{"datapack_identifier":"submissions","sha256":"abc"}'
 Verifier = Callable[[str, dict[str, str], bytes], bool]
 
@@ -21,9 +21,9 @@ Verifier = Callable[[str, dict[str, str], bytes], bool]
 def is_authentic() -> Verifier:
     text = README.read_text(encoding="utf-8")
     match = re.search(r"<!-- receiver-example[^>]*-->\n```python\n(.*?)```", text, re.DOTALL)
-    assert match, "README lost its receiver example"
+    assert match, "docs/notify.md lost its receiver example"
     namespace: dict[str, Any] = {}
-    exec(compile(match.group(1), "README.md receiver example", "exec"), namespace)  # noqa: S102
+    exec(compile(match.group(1), "docs/notify.md receiver example", "exec"), namespace)  # noqa: S102
     verifier: Verifier = namespace["is_authentic"]
     return verifier
 

@@ -225,9 +225,9 @@ def test_outputs_name_the_topic_and_what_replay_needs(template: dict[str, Any]) 
 
 
 def test_readme_operations_lists_every_alarm(resources: dict[str, Any]) -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"^## Operations\n(.*?)(?=^## )", readme, re.MULTILINE | re.DOTALL)
-    assert match, "README.md has no '## Operations' section"
+    page = (PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Alarms\n(.*?)(?=^## )", page, re.MULTILINE | re.DOTALL)
+    assert match, "docs/operations.md has no '## Alarms' section"
     listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", match.group(1), re.MULTILINE))
     names = {resources[logical_id]["Properties"]["AlarmName"]["Fn::Sub"] for logical_id in ALARMS}
     assert {name.removeprefix("${AWS::StackName}-") for name in names} == listed

@@ -34,8 +34,9 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def parse_args(argv: list[str] | None) -> DemoOptions:
     parser = argparse.ArgumentParser(
         prog="python -m tools.demo",
-        description="Archive one submission and deliver its signed webhook, on moto's server and a local "
-        "receiver (127.0.0.1 only, fake credentials). Progress on stderr, one JSON line on stdout.",
+        description="Archive one submission and deliver its signed webhook, then upload one file the way a "
+        "browser does (POST /uploads, the presigned PUT) and deliver its webhook too; on moto's server and a "
+        "local receiver (127.0.0.1 only, fake credentials). Progress on stderr, one JSON line on stdout.",
     )
     parser.add_argument(
         "--payload", type=Path, help="a JSON file to archive (default: events/submission.json's body)"

@@ -1,0 +1,94 @@
+"""New objects announced as the template's trigger does: S3 -> SQS (moto) -> the notify function, in a
+background thread; each outcome is kept for `GET /_local/deliveries`."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+from tools.local_api.embedded_s3 import client
+
+if TYPE_CHECKING:
+    from tools.local_api.server import LocalApi
+
+NOTIFY_FUNCTION = "NotifyWebhookFunction"
+
+
+@dataclass
+class Delivery:
+    key: str
+    ok: bool
+    detail: str
+    at: float = field(default_factory=time.time)
+
+
+class Announcer:
+    """S3 -> SQS (moto) -> the notify function, as the template's trigger does, in a background thread."""
+
+    def __init__(self, api: LocalApi, endpoint: str, bucket: str) -> None:
+        self.api = api
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.queue_url = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        s3, sqs = client("s3", self.endpoint), client("sqs", self.endpoint)
+        self.queue_url = sqs.create_queue(QueueName=f"{self.bucket}-object-created")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        s3.put_bucket_notification_configuration(
+            Bucket=self.bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
+        self._thread = threading.Thread(
+            target=self._poll, args=(sqs,), name="local-api-announcer", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _poll(self, sqs: Any) -> None:
+        while not self._stop.is_set():
+            try:
+                answer = sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                )
+            except Exception as error:  # the embedded S3 stopped under us
+                if not self._stop.is_set():
+                    self.api.config.say(f"  announcer: cannot read the queue ({type(error).__name__})")
+                    self._stop.wait(1)
+                continue
+            for message in answer.get("Messages", []):
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                self.announce(message.get("Body") or "")
+
+    def announce(self, body: str) -> None:
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return
+        if not isinstance(event, dict) or event.get("Event") == "s3:TestEvent":
+            return
+        keys = [unquote_plus(str(record["s3"]["object"]["key"])) for record in event.get("Records") or []]
+        try:
+            result = self.api.run_function(NOTIFY_FUNCTION, event)
+        except Exception as error:
+            for key in keys:
+                self.api.deliveries.append(Delivery(key, ok=False, detail=f"{type(error).__name__}: {error}"))
+                self.api.config.say(f"  announced {key}: FAILED ({type(error).__name__})")
+            return
+        for key in keys:
+            self.api.deliveries.append(Delivery(key, ok=True, detail=json.dumps(result)))
+            self.api.config.say(f"  announced {key}: delivered ({json.dumps(result)})")

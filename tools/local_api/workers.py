@@ -1,0 +1,106 @@
+"""The functions run in worker processes, one per function, like one warm Lambda container each.
+
+Why processes: the runner sets each function's environment in `os.environ` for the length of a call,
+and `os.environ` belongs to the whole process. With one worker process per function, a notify call that
+waits for a slow webhook never holds up a submission, and no two calls ever share an environment. A
+worker takes one call at a time (as a Lambda container does), keeps its imports and clients between
+calls, and starts on the first call with the environment the local API had when it started (the
+embedded S3's endpoint and fake credentials). Its stdout is sent to stderr, so the functions' logs
+never mix with the one JSON line the local API prints on stdout.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.local_invoke import EnvOverrides, invoke
+
+
+class FunctionError(Exception):
+    """The function raised; the message is `ErrorType: message`, as Lambda reports it."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    logical_id: str
+    event: Any
+    env_overrides: EnvOverrides | None
+    template_path: Path
+    parameter_overrides: Mapping[str, str] | None
+
+
+def _start_worker(environment: Mapping[str, str], sys_path: list[str]) -> None:
+    """Runs once in each new worker: the local API's environment, its import path, stdout to stderr;
+    Ctrl-C is the local API's to handle (it stops the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(environment)
+    sys.path[:] = sys_path
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
+
+def _run_call(call: _Call) -> tuple[bool, Any]:
+    """In the worker: (True, result) or (False, "ErrorType: message"); never raises, so nothing that
+    cannot be pickled ever crosses back."""
+    try:
+        result = invoke(
+            call.logical_id,
+            call.event,
+            call.env_overrides,
+            template_path=call.template_path,
+            parameter_overrides=call.parameter_overrides,
+        )
+    except Exception as error:  # reported the way Lambda reports an unhandled error
+        return False, f"{type(error).__name__}: {error}"
+    return True, result
+
+
+class FunctionWorkers:
+    """One worker process per function logical id, started on its first call."""
+
+    def __init__(self, template_path: Path, parameter_overrides: Mapping[str, str] | None) -> None:
+        self._template_path = template_path
+        self._parameter_overrides = parameter_overrides
+        self._pools: dict[str, ProcessPoolExecutor] = {}
+        self._lock = threading.Lock()  # guards the dict only, never a call
+        self._context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
+
+    def _pool(self, logical_id: str) -> ProcessPoolExecutor:
+        with self._lock:
+            pool = self._pools.get(logical_id)
+            if pool is None:
+                pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=self._context,
+                    initializer=_start_worker,
+                    initargs=(dict(os.environ), list(sys.path)),
+                )
+                self._pools[logical_id] = pool
+            return pool
+
+    def call(self, logical_id: str, event: Any, env_overrides: EnvOverrides | None) -> Any:
+        """The function's result; `FunctionError` when it raised (or its worker died)."""
+        request = _Call(logical_id, event, env_overrides, self._template_path, self._parameter_overrides)
+        try:
+            ok, value = self._pool(logical_id).submit(_run_call, request).result()
+        except Exception as error:  # the worker process died or could not start
+            raise FunctionError(f"{type(error).__name__}: {error}") from None
+        if not ok:
+            raise FunctionError(value)
+        return value
+
+    def stop(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)

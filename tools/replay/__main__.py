@@ -1,0 +1,7 @@
+"""`python -m tools.replay`."""
+
+import sys
+
+from tools.replay.cli import main
+
+sys.exit(main())
