@@ -57,7 +57,7 @@ from tools.local_invoke import (
     load_env_file,
 )
 from tools.sam_template import Resolver, TemplateError, load_template
-from tools.template_bucket import create_template_bucket
+from tools.template_bucket import create_template_bucket, template_cors_rule
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -254,17 +254,6 @@ def static_file(web_root: Path, path: str) -> Path | None:
 # ---------------------------------------------------------------- S3
 
 
-def _cors_rule(origins: list[str]) -> dict[str, Any]:
-    """The template's CORS rule (ArchiveBucket.CorsConfiguration) for `origins`."""
-    return {
-        "AllowedOrigins": origins,
-        "AllowedMethods": ["PUT", "POST", "DELETE"],
-        "AllowedHeaders": ["*"],
-        "ExposeHeaders": ["ETag", "x-amz-version-id"],
-        "MaxAgeSeconds": 3000,
-    }
-
-
 class EmbeddedS3:
     """moto's server on 127.0.0.1 answering CORS only as the bucket's CORS rule says.
 
@@ -304,7 +293,7 @@ def prepare_bucket(endpoint: str, bucket: str, origins: list[str]) -> None:
     """The bucket as the template makes it: versioned, SSE-S3, public access blocked, CORS for `origins`."""
     s3 = _client("s3", endpoint)
     create_template_bucket(s3, bucket)
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [_cors_rule(origins)]})
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [template_cors_rule(origins)]})
 
 
 # ---------------------------------------------------------------- the server
