@@ -7,6 +7,8 @@
   example (S3 User Guide, "EventBridge event message structure", ev-events) names the field `etag`, and
   S3 sends the key URL-encoded (docs/existing-bucket.md, "Key encoding"). `aws_shaped(event)` turns moto's
   event into that shape where the demo hands it to the function, so the function reads only AWS's shape.
+  moto also writes `version-id: "null"` for an object of an unversioned bucket, and its own GetObject then
+  refuses `versionId=null` (S3 accepts it): `aws_shaped` leaves that version out.
 """
 
 from __future__ import annotations
@@ -56,4 +58,6 @@ def aws_shaped(event: dict[str, Any]) -> dict[str, Any]:
         obj["key"] = quote(obj["key"], safe="/")
     if "eTag" in obj:
         obj["etag"] = obj.pop("eTag")
+    if obj.get("version-id") == "null":
+        del obj["version-id"]
     return shaped
