@@ -264,29 +264,27 @@ def notification_of_bucket(s3: S3Client, bucket: str) -> dict[str, Any]:
     return answer
 
 
-def test_access_denied(
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [
+        (Fault("HEAD", "", status=403, code="AccessDenied"), "access denied to bucket"),
+        (Fault("GET", "notification", status=403, code="AccessDenied"), "(AccessDenied)"),
+        (Fault("PUT", "notification", status=500, code="InternalError"), "(InternalError); nothing changed"),
+    ],
+    ids=["bucket-denied", "notification-read-denied", "put-refused"],
+)
+def test_a_fault_changes_nothing_and_says_so(
     server_s3: S3Client,
     faulty_s3: FaultyS3Proxy,
     bucket_with_their_queue: tuple[str, dict[str, Any]],
     capsys: pytest.CaptureFixture[str],
+    fault: Fault,
+    says: str,
 ) -> None:
-    faulty_s3.inject(Fault("GET", "notification", status=403, code="AccessDenied"))
-    status, _, err = attach(capsys, ARCHIVE_BUCKET)
-    assert status == EXIT_FAILED
-    assert "AccessDenied" in err or "access denied" in err
-    assert notification(server_s3) == bucket_with_their_queue[1]
-
-
-def test_a_refused_put_changes_nothing_and_says_so(
-    server_s3: S3Client,
-    faulty_s3: FaultyS3Proxy,
-    bucket_with_their_queue: tuple[str, dict[str, Any]],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    faulty_s3.inject(Fault("PUT", "notification", status=500, code="InternalError"))
-    status, _, err = attach(capsys, ARCHIVE_BUCKET)
-    assert status == EXIT_FAILED
-    assert "InternalError" in err and "nothing changed" in err
+    faulty_s3.inject(fault)
+    status, report, err = attach(capsys, ARCHIVE_BUCKET)
+    assert (status, report) == (EXIT_FAILED, None)
+    assert says in err
     assert notification(server_s3) == bucket_with_their_queue[1]
 
 

@@ -20,6 +20,7 @@ import pytest
 from notify_webhook.app import lambda_handler
 from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import fixture, sqs_event
+from tests.integration import test_notify_event_shapes as event_shapes
 from tests.webhook_receiver import WebhookReceiver
 from tools.lambda_context import LocalLambdaContext
 from tools.moto_eventbridge import aws_shaped
@@ -28,28 +29,12 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 pytestmark = pytest.mark.moto_only("EventBridge rules and SQS queues of moto's server")
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-UPLOADER = {
-    "uploaded-by": "presigned-url",
-    "uploader-name": "Jane Doe",
-    "uploader-email": "jane@example.test",
-}
-COUNTS_ONE: dict[str, Any] = {"delivered": 1, "skipped": 0, "ignored": 0, "failed": 0}
+UPLOADER = event_shapes.UPLOADER
+# The same fixture: the notify function's WEBHOOK_* settings pointed at a real receiver on 127.0.0.1.
+receiver = event_shapes.receiver
+COUNTS_ONE = event_shapes.COUNTS_ONE
 # Keys whose encoding matters: a space, a plus, a percent sign, a non-ASCII letter, query characters.
 KEYS = ["pack/sub dir/r+d é.json", "pack/100%/a&b=c?.json"]
-
-
-@pytest.fixture
-def receiver(
-    server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
-) -> WebhookReceiver:
-    monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
-    monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
-    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", SECRET)
-    monkeypatch.setenv("WEBHOOK_BACKOFF_BASE_SECONDS", "0.001")
-    for name in ("WEBHOOK_SECRET_PARAMETER", "ACCEPTED_UPLOADERS", "WEBHOOK_BODY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    return webhook_receiver
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.test_template import _prune
 from tools.local_invoke import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 
@@ -32,19 +33,6 @@ RULE_FUNCTIONS = {
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
     return load_template(PROJECT_ROOT / "template.yaml")
-
-
-def _prune(node: Any, resolver: Resolver) -> Any:
-    """`node` with every `Fn::If` replaced by the branch taken (other intrinsics kept)."""
-    if isinstance(node, list):
-        return [_prune(item, resolver) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if set(node) == {"Fn::If"}:
-        condition, when_true, when_false = node["Fn::If"]
-        return _prune(when_true if resolver.condition(condition) else when_false, resolver)
-    pruned = {key: _prune(value, resolver) for key, value in node.items()}
-    return {key: value for key, value in pruned.items() if value != {"Ref": "AWS::NoValue"}}
 
 
 def created(template: dict[str, Any], **parameters: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from tools.demo.steps import submission_event as read_submission
 from tools.demo.upload import ask_for_upload, demo_file
 from tools.moto_eventbridge import aws_shaped, report_eventbridge_configuration
 from tools.sam_template import Resolver, load_template
+from tools.template_bucket import create_template_bucket
 
 STEPS = 7
 ORIGIN = "https://forms.example.org"  # the upload page's origin, as a browser sends it
@@ -49,20 +50,13 @@ def _queue(servers: DemoServers, name: str) -> tuple[str, str]:
 
 def _their_bucket(servers: DemoServers, say: Say) -> tuple[str, dict[str, Any]]:
     s3, bucket = servers.s3(), servers.bucket
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
+    create_template_bucket(s3, bucket)  # versioned, SSE-S3, public access blocked; no CORS, no trigger
     url, arn = _queue(servers, THEIR_QUEUE)
     theirs: Any = {"Id": "their-service", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}
     s3.put_bucket_notification_configuration(
         Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [theirs]}
     )
-    say(f"[2/{STEPS}] their bucket s3://{bucket} (versioned, SSE-S3, no CORS)")
+    say(f"[2/{STEPS}] their bucket s3://{bucket} (versioned, SSE-S3, public access blocked, no CORS)")
     say(f"  trigger   s3:ObjectCreated:* -> their SQS queue {THEIR_QUEUE} (someone else's)")
     return url, theirs
 
