@@ -28,6 +28,7 @@ help:
 	@echo "make validate  sam validate --lint               make build    sam build of the four functions (python3.13)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker (local S3 in AWS_ENDPOINT_URL_S3, or AWS=1)"
 	@echo "make replay ARGS=\"list|replay [--stack-name S|--local] [--dry-run] [--max N]\"   parked notifications"
+	@echo "make attach-bucket BUCKET=b [ATTACH_ARGS=\"--dry-run --apply-cors --detach --stack-name S\"]   use a bucket you have"
 	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3, a local webhook receiver; API_PORT, API_ARGS)"
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
 	@echo "make bench-remote  hashing behind a per-connection-throttled proxy (Ceph RGW; REMOTE_ARGS)"
@@ -171,3 +172,11 @@ replay: $(STAMP)
 .PHONY: chromium
 chromium:
 	@tools/chromium.sh >/dev/null
+
+# `make attach-bucket` (issue 21): EventBridge delivery on a bucket you already have, every other
+# notification kept (docs/existing-bucket.md). boto3's environment picks the account, region, endpoint.
+#   make attach-bucket BUCKET=my-bucket ATTACH_ARGS="--dry-run"
+#   make attach-bucket ATTACH_ARGS="--stack-name form-archive --apply-cors"
+.PHONY: attach-bucket
+attach-bucket: $(STAMP)
+	@$(PY) -m tools.attach_bucket $(BUCKET) $(ATTACH_ARGS)

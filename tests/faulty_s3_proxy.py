@@ -28,6 +28,7 @@ class Fault:
     code: str = "InternalError"
     times: int | None = None
     truncate_after: int | None = None  # forward, but send only this many body bytes, then hang up
+    after_forwarding: bool = False  # forward (the store applies the request), then answer the error
 
     def matches(self, method: str, path: str) -> bool:
         return method == self.method and self.path_contains in path and (self.times is None or self.times > 0)
@@ -55,7 +56,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         body = _read_request_body(self)
         fault = self.server.proxy.take_fault(self.command, self.path)
-        if fault is not None and fault.truncate_after is None:
+        if fault is not None and fault.truncate_after is None and not fault.after_forwarding:
             self._send_error(fault)
             return
         upstream = http.client.HTTPConnection(
@@ -71,6 +72,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             payload = response.read()
         finally:
             upstream.close()
+        if fault is not None and fault.after_forwarding:
+            self._send_error(fault)
+            return
         self.send_response(response.status)
         for name, value in response.getheaders():
             if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -29,3 +29,14 @@ def create_template_bucket(s3: S3Client, bucket: str) -> None:
             "RestrictPublicBuckets": True,
         },
     )
+
+
+def template_cors_rule(origins: list[str]) -> dict[str, Any]:
+    """The template's CORS rule (ArchiveBucket.CorsConfiguration) for `origins`, as boto3 writes it."""
+    return {
+        "AllowedOrigins": origins,
+        "AllowedMethods": ["PUT", "POST", "DELETE"],
+        "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag", "x-amz-version-id"],
+        "MaxAgeSeconds": 3000,
+    }

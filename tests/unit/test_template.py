@@ -21,6 +21,16 @@ FUNCTIONS = {
     "NotifyWebhookFunction": "notify_webhook",
     "UploadUrlFunction": "upload_url",
 }
+# The bucket the functions use: their own, or ExistingBucketName (see test_template_eventbridge.py).
+BUCKET = {"Fn::If": ["UsesExistingBucket", {"Ref": "ExistingBucketName"}, {"Ref": "ArchiveBucket"}]}
+
+
+def bucket_arn(suffix: str) -> dict[str, Any]:
+    """The ARN expression (own bucket or ExistingBucketName) of the bucket followed by `suffix`."""
+    existing = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ExistingBucketName}" + suffix}
+    return {"Fn::If": ["UsesExistingBucket", existing, {"Fn::Sub": "${ArchiveBucket.Arn}" + suffix}]}
+
+
 # Lambda sets these itself; a function may read them without the template declaring them.
 RUNTIME_PREFIXES = ("AWS_", "LAMBDA_", "_X_AMZN")
 
@@ -140,7 +150,7 @@ def test_every_variable_the_code_reads_is_set_in_the_template(logical_id: str, p
 
 def test_function_environment_values(resources: dict[str, Any]) -> None:
     archive = properties(resources, "ArchiveSubmissionFunction")["Environment"]["Variables"]
-    assert archive["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+    assert archive["ARCHIVE_BUCKET"] == BUCKET
     assert archive["ARCHIVE_PREFIX"] == {"Ref": "ArchivePrefix"}
     notify = properties(resources, "NotifyWebhookFunction")["Environment"]["Variables"]
     assert notify["ACCEPTED_UPLOADERS"] == "presigned-url,archive-submission"
@@ -176,7 +186,9 @@ def test_rest_api_requires_an_api_key_with_a_usage_plan(resources: dict[str, Any
     assert "Limit" in auth["UsagePlan"]["Quota"]
 
 
-def test_archive_function_writes_only_to_the_archive_bucket(resources: dict[str, Any]) -> None:
+def test_archive_function_writes_only_to_the_archive_bucket(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
     statements = [
         statement
         for policy in properties(resources, "ArchiveSubmissionFunction")["Policies"]
@@ -188,13 +200,13 @@ def test_archive_function_writes_only_to_the_archive_bucket(resources: dict[str,
     # ListBucket (HEAD of an absent key answers 404, not 403) and ListBucketVersions (a conditional write
     # accepted over an existing version) are the bucket itself, never its objects.
     [listing] = [statement for statement in statements if "s3:ListBucket" in statement["Action"]]
-    assert listing["Resource"] == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}
+    assert _prune(listing["Resource"], Resolver(template)) == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}
 
 
 # ------------------------------------------------------------------ bucket and trigger
 
 
-ROUTES = ("direct", "queue")
+ROUTES = ("direct", "queue", "eventbridge")
 
 
 def _prune(node: Any, resolver: Resolver) -> Any:
@@ -284,7 +296,11 @@ def test_direct_route_lets_s3_invoke_the_function(template: dict[str, Any]) -> N
     bucket_name = properties(template["Resources"], "ArchiveBucket")["BucketName"]
     assert permission["SourceArn"]["Fn::Sub"][1]["Name"] == _prune(bucket_name, Resolver(template))
     ready = created["NotificationTargetReady"]["Metadata"]
-    assert ready == {"InvokePermission": {"Ref": "NotifyInvokePermission"}, "QueuePolicy": ""}
+    assert ready == {
+        "InvokePermission": {"Ref": "NotifyInvokePermission"},
+        "QueuePolicy": "",
+        "EventRulePermission": "",
+    }
     assert created["ArchiveBucket"]["DependsOn"] == "NotificationTargetReady"
 
 
@@ -340,7 +356,8 @@ def test_notify_role_names_the_bucket_without_a_circular_reference(resources: di
     s3_statements = [statement for statement in statements if "s3:" in str(statement["Action"])]
     assert s3_statements
     for statement in s3_statements:
-        assert statement["Resource"]["Fn::Sub"][1]["Name"] == bucket_name
+        name = statement["Resource"]["Fn::Sub"][1]["Name"]
+        assert name == {"Fn::If": ["UsesExistingBucket", {"Ref": "ExistingBucketName"}, bucket_name]}
     actions = {action for statement in s3_statements for action in _listed(statement["Action"])}
     assert actions == {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"}, "read-only"
 
@@ -440,7 +457,9 @@ def test_outputs(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
     assert "/submissions" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
     assert outputs["ApiKeyId"]["Value"] == {"Ref": "FormArchiveApiApiKey"}
-    assert outputs["ArchiveBucketName"]["Value"] == {"Ref": "ArchiveBucket"}
+    assert outputs["ArchiveBucketName"]["Value"] == {
+        "Fn::If": ["UsesExistingBucket", {"Ref": "ExistingBucketName"}, {"Ref": "ArchiveBucket"}]
+    }
     assert outputs["NotifyFailureQueueUrl"]["Value"] == {"Ref": "NotifyFailureQueue"}
     assert {"ArchiveSubmissionFunctionArn", "NotifyWebhookFunctionArn"} <= set(outputs)
 
@@ -552,7 +571,7 @@ def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical
     assert allow == {
         "Effect": "Allow",
         "Action": "s3:PutObject",
-        "Resource": {"Fn::Sub": "${ArchiveBucket.Arn}/*"},
+        "Resource": bucket_arn("/*"),
     }
     # Not into the archive folder: archived submissions cannot be overwritten through an upload URL.
     condition, denied, absent = deny["Fn::If"]
@@ -560,7 +579,7 @@ def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical
     assert denied == {
         "Effect": "Deny",
         "Action": "s3:PutObject",
-        "Resource": {"Fn::Sub": "${ArchiveBucket.Arn}/${ArchivePrefix}/*"},
+        "Resource": bucket_arn("/${ArchivePrefix}/*"),
     }
     assert absent == {"Ref": "AWS::NoValue"}
     actions = json.dumps(statements)
@@ -573,7 +592,7 @@ def test_upload_function_settings(resources: dict[str, Any], logical_id: str) ->
     assert function["Handler"] == "upload_url.app.lambda_handler"
     assert function["CodeUri"] == "functions/"
     variables = function["Environment"]["Variables"]
-    assert variables["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+    assert variables["ARCHIVE_BUCKET"] == BUCKET
     assert variables["ARCHIVE_PREFIX"] == {"Ref": "ArchivePrefix"}
     assert variables["MAX_UPLOAD_BYTES"] == {"Ref": "MaxUploadBytes"}
     assert variables["UPLOAD_URL_EXPIRES_SECONDS"] == {"Ref": "UploadUrlExpiresSeconds"}

@@ -10,7 +10,10 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from tools.demo.existing_bucket import STEPS as EXISTING_BUCKET_STEPS
+from tools.demo.existing_bucket import existing_bucket
 from tools.demo.model import (
     DEFAULT_ENV_VARS,
     DEFAULT_EVENT,
@@ -19,6 +22,7 @@ from tools.demo.model import (
     EXIT_OK,
     EXIT_USAGE,
     DemoOptions,
+    Say,
 )
 from tools.demo.output import curl_commands, emit, stderr_say
 from tools.demo.park_and_replay import STEPS as PARK_AND_REPLAY_STEPS
@@ -77,6 +81,12 @@ def parse_args(argv: list[str] | None) -> DemoOptions:
         "replayed with tools.replay once the receiver is back",
     )
     parser.add_argument(
+        "--existing-bucket",
+        action="store_true",
+        help="a bucket with someone else's S3 -> SQS trigger: attach (EventBridge), submit and upload, "
+        "each object announced through the EventBridge route; their queue still gets its events",
+    )
+    parser.add_argument(
         "--log-level",
         default="ERROR",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -102,7 +112,19 @@ def parse_args(argv: list[str] | None) -> DemoOptions:
         max_attempts=args.max_attempts,
         log_level=args.log_level,
         park_and_replay=args.park_and_replay,
+        existing_bucket=args.existing_bucket,
     )
+
+
+def _session(options: DemoOptions, say: Say) -> tuple[Any, str | None]:
+    """The session for the chosen flow, and the line it ends with when all went well (None: the default's)."""
+    if options.park_and_replay:
+        flow = demo_session(options, say, flow=park_and_replay, steps=PARK_AND_REPLAY_STEPS)
+        return flow, "OK: archived, parked while the receiver was down, replayed"
+    if options.existing_bucket:
+        flow = demo_session(options, say, flow=existing_bucket, steps=EXISTING_BUCKET_STEPS)
+        return flow, "OK: attached to their bucket; both objects announced through EventBridge; theirs kept"
+    return demo_session(options, say), None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,14 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Anything the handlers print (Powertools logs bind to stdout at import) goes to stderr, so
         # stdout carries the one JSON line only.
-        session = (
-            demo_session(options, say, flow=park_and_replay, steps=PARK_AND_REPLAY_STEPS)
-            if options.park_and_replay
-            else demo_session(options, say)
-        )
+        session, ok_line = _session(options, say)
         with contextlib.redirect_stdout(sys.stderr), session as (result, servers):
-            if result.ok and options.park_and_replay:
-                say("OK: archived, parked while the receiver was down, replayed")
+            if result.ok and ok_line:
+                say(ok_line)
             elif result.ok:
                 uploaded = "; file uploaded (S3 checksum verified) and announced" if result.uploaded else ""
                 say(f"OK: archived, delivered, signature verified{uploaded}")

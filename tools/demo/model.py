@@ -41,6 +41,9 @@ class DemoOptions:
     max_attempts: int | None = None  # None: WEBHOOK_MAX_ATTEMPTS from the env-vars file / template
     log_level: str = "ERROR"
     park_and_replay: bool = False  # the receiver is down, the event is parked, then replayed
+    existing_bucket: bool = (
+        False  # someone else's bucket: attach, EventBridge route (tools.demo.existing_bucket)
+    )
 
 
 @dataclass
@@ -52,6 +55,7 @@ class DemoResult:
     notify_result: Any = None
     deliveries: list[Delivery] = field(default_factory=list)
     replay: dict[str, Any] | None = None  # --park-and-replay: what was parked and replayed
+    existing_bucket: dict[str, Any] | None = None  # --existing-bucket: attach and both notifications
 
     @property
     def ok(self) -> bool:
@@ -65,6 +69,8 @@ class DemoResult:
         }
         if self.replay is not None:
             document["replay"] = self.replay
+        if self.existing_bucket is not None:
+            document["existing_bucket"] = self.existing_bucket
         if self.error is not None:
             document["error"] = self.error
         return document

@@ -6,21 +6,10 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from tools.template_bucket import create_template_bucket
+from tools.template_bucket import create_template_bucket, template_cors_rule
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
-
-
-def _cors_rule(origins: list[str]) -> dict[str, Any]:
-    """The template's CORS rule (ArchiveBucket.CorsConfiguration) for `origins`."""
-    return {
-        "AllowedOrigins": origins,
-        "AllowedMethods": ["PUT", "POST", "DELETE"],
-        "AllowedHeaders": ["*"],
-        "ExposeHeaders": ["ETag", "x-amz-version-id"],
-        "MaxAgeSeconds": 3000,
-    }
 
 
 class EmbeddedS3:
@@ -62,4 +51,4 @@ def prepare_bucket(endpoint: str, bucket: str, origins: list[str]) -> None:
     """The bucket as the template makes it: versioned, SSE-S3, public access blocked, CORS for `origins`."""
     s3 = client("s3", endpoint)
     create_template_bucket(s3, bucket)
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [_cors_rule(origins)]})
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [template_cors_rule(origins)]})

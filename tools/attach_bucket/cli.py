@@ -1,0 +1,154 @@
+"""`python -m tools.attach_bucket`: options, the stack's parameters, and one JSON report on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tools.attach_bucket import merge
+from tools.attach_bucket.bucket import (
+    AttachError,
+    check_bucket,
+    check_requirements,
+    other_rules_using,
+    read_notification,
+    write_cors,
+    write_notification,
+)
+from tools.template_bucket import template_cors_rule
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Target:
+    bucket: str
+    region: str
+    origins: list[str]
+    own_rule_arn: str = ""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.attach_bucket",
+        description="Turn on EventBridge delivery on a bucket you already have, keeping every Lambda, SQS "
+        "and SNS notification it has; check versioning, encryption and the upload CORS rule. Uses boto3's "
+        "usual environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL). One JSON report on stdout.",
+    )
+    parser.add_argument("bucket", nargs="?", default="", help="the bucket (or --stack-name)")
+    parser.add_argument("--stack-name", help="read the bucket and AllowedOrigins from this deployed stack")
+    parser.add_argument("--origin", action="append", default=[], help="a browser origin (repeatable)")
+    parser.add_argument("--dry-run", action="store_true", help="print before/after, write nothing")
+    parser.add_argument("--apply-cors", action="store_true", help="add the upload CORS rule if missing")
+    parser.add_argument(
+        "--detach", action="store_true", help="turn EventBridge delivery and our CORS rule off again"
+    )
+    args = parser.parse_args(argv)
+    if not args.bucket and not args.stack_name:
+        parser.error("name a bucket or --stack-name")
+    return args
+
+
+def target_of(args: argparse.Namespace, region: str) -> Target:
+    """The bucket and origins from the options, or from the deployed stack's outputs and parameters."""
+    if not args.stack_name:
+        return Target(args.bucket, region, list(args.origin))
+    stack = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=args.stack_name)
+    [description] = stack["Stacks"]
+    outputs = {item["OutputKey"]: item.get("OutputValue", "") for item in description.get("Outputs", [])}
+    parameters = {
+        item["ParameterKey"]: item.get("ParameterValue", "") for item in description.get("Parameters", [])
+    }
+    if parameters.get("NotificationRoute") != "eventbridge":
+        raise AttachError(
+            f"stack {args.stack_name} has NotificationRoute={parameters.get('NotificationRoute')}; "
+            "attach is for the eventbridge route (nothing changed)"
+        )
+    bucket = outputs.get("ArchiveBucketName", "")
+    if args.bucket and args.bucket != bucket:
+        raise AttachError(
+            f"stack {args.stack_name} uses bucket {bucket}, not {args.bucket} (nothing changed)"
+        )
+    origins = [item for item in parameters.get("AllowedOrigins", "").split(",") if item.strip()]
+    return Target(bucket, region, list(args.origin) or origins, outputs.get("NotifyEventRuleArn", ""))
+
+
+def run(args: argparse.Namespace, s3: S3Client, target: Target) -> dict[str, Any]:
+    """Check, merge, write and verify; the report printed on stdout."""
+    check_bucket(s3, target.bucket, target.region)
+    before = read_notification(s3, target.bucket)
+    checks = check_requirements(s3, target.bucket, target.origins)
+    rule = merge.upload_cors_rule(target.origins, template_cors_rule(target.origins))
+    cors_after = checks.cors_rules
+    if args.detach:
+        after = merge.without_eventbridge(before)
+        cors_after = merge.without_cors_rule(checks.cors_rules)
+    else:
+        after = merge.with_eventbridge(before)
+        if args.apply_cors and checks.cors.startswith("missing"):
+            cors_after = merge.with_cors_rule(checks.cors_rules, rule)
+    report: dict[str, Any] = {
+        "bucket": target.bucket,
+        "before": before,
+        "after": after,
+        "checks": {key: value for key, value in asdict(checks).items() if key != "cors_rules"},
+        "cors_rule": rule if target.origins else None,
+        "cors_rules_after": cors_after,
+    }
+    if args.dry_run:
+        return {**report, "result": "dry run: nothing written"}
+    if args.detach and merge.eventbridge_enabled(before):
+        others = other_rules_using(
+            boto3.client("events", region_name=target.region), target.bucket, target.own_rule_arn
+        )
+        if others:
+            raise AttachError(
+                f"other EventBridge rules use bucket {target.bucket}'s events ({', '.join(others)}); "
+                "EventBridge delivery stays on (nothing changed)"
+            )
+    changed = merge.differences(before, after)
+    result = (
+        write_notification(s3, target.bucket, before, after) if changed else "already so: nothing written"
+    )
+    if cors_after != checks.cors_rules:
+        write_cors(s3, target.bucket, cors_after)
+        result += "; CORS rule " + ("removed" if args.detach else "added")
+    return {**report, "result": result}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    session = boto3.session.Session()
+    region = session.region_name or "us-east-1"
+    try:
+        target = target_of(args, region)
+        report = run(args, session.client("s3", region_name=region), target)
+    except merge.UnknownConfiguration as error:
+        print(f"attach-bucket: refused: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except AttachError as error:
+        print(f"attach-bucket: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except (ClientError, BotoCoreError) as error:
+        print(f"attach-bucket: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"attach-bucket: {target.bucket}: {report['result']}", file=sys.stderr)
+    for name, value in report["checks"].items():
+        print(f"  {name}: {value}", file=sys.stderr)
+    if str(report["checks"]["cors"]).startswith("missing") and not args.apply_cors and not args.detach:
+        print(
+            "  the rule to add (or run again with --apply-cors):",
+            json.dumps(report["cors_rule"]),
+            file=sys.stderr,
+        )
+    print(json.dumps(report, indent=2 if args.dry_run else None, sort_keys=True))
+    return EXIT_OK
