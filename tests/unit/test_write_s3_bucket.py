@@ -276,8 +276,8 @@ class _LengthFails(dict[str, Any]):
 def test_item7_write_s3_bucket_never_raises(
     mocked_s3: S3Client, capsys: pytest.CaptureFixture[str], odd_config: dict[str, Any], payload: Any
 ) -> None:
-    """Review round 3, item 7: lone surrogates (JSON's "\\ud800") anywhere in the config or payload, and a
-    payload mapping whose `__len__` raises, give False (or a write) and printable lines, never an exception."""
+    """Review round 3, item 7: lone surrogates (JSON's "\\ud800") anywhere in the config or payload, and
+    a payload mapping whose `__len__` raises, give False (or a write) and printable lines, never raise."""
     result = write_s3_bucket(odd_config, payload)
     printed = capsys.readouterr().out
     if result:
