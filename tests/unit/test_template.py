@@ -186,7 +186,13 @@ def test_archive_function_writes_only_to_the_archive_bucket(resources: dict[str,
         for statement in policy["Statement"]
     ]
     actions = {action for statement in statements for action in statement["Action"]}
-    assert actions == {"s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:ListBucketVersions"}
+    assert actions == {
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+    }
     assert all(mentions(statement["Resource"], "ArchiveBucket") for statement in statements)
     # ListBucket (HEAD of an absent key answers 404, not 403) and ListBucketVersions (a conditional write
     # accepted over an existing version) are the bucket itself, never its objects.
