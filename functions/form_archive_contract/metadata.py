@@ -43,8 +43,9 @@ def encode_metadata_value(text: str) -> str:
     """Plain ASCII unchanged; anything else as one RFC 2047 `B` encoded-word, as S3 itself returns it.
 
     ASCII that could read as an encoded-word (it holds `=?`) is encoded too: passed through, the reader
-    would decode it into text that was never validated."""
-    if text.isascii() and "=?" not in text:
+    would decode it into text that was never validated. So is text with leading or trailing spaces, which
+    an HTTP header cannot carry (clients refuse or strip them, and the signed value would not match)."""
+    if text.isascii() and "=?" not in text and text == text.strip():
         return text
     return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
 

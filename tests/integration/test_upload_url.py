@@ -348,3 +348,54 @@ def test_item2_uploader_text_that_looks_like_an_encoded_word_is_announced_as_sen
     assert notify_handler(s3_event(record), LocalLambdaContext())["delivered"] == 1
     payload = webhook_receiver.requests[0].json()
     assert (payload["submitter_name"], payload["submitter_email"]) == (name, email)
+
+
+def test_uploader_metadata_round_trip_upload_to_webhook(
+    server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Property, end to end (review round 3): any uploader name and address that `POST /uploads` accepts,
+    sent with the presigned PUT to the S3 server and announced by the notify function, reaches the
+    receiver exactly as the client typed it. Each example is an upload, a PUT, a HEAD and a POST over
+    real HTTP, so this runs 60 examples; tests/unit/test_upload_properties.py runs the profile's count
+    without I/O."""
+    from hypothesis import example, given, settings  # noqa: PLC0415
+    from hypothesis import strategies as st  # noqa: PLC0415
+
+    from notify_webhook.app import lambda_handler as notify_handler  # noqa: PLC0415
+    from tests.unit.test_upload_properties import any_character  # noqa: PLC0415
+
+    monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
+    monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
+    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", "testing")
+    tried = {"uploaded": 0}
+
+    @settings(max_examples=60)
+    @example(name=" Ana ", local="x")  # HTTP cannot carry leading or trailing spaces in a header
+    @example(name="=?UTF-8?B?SmFuZQ0KQmNjOiBldmlsQGV4YW1wbGUudGVzdA==?=", local="=?UTF-8?Q?evil=40a.test?=")
+    @given(
+        name=st.text(any_character, min_size=1, max_size=30),
+        local=st.text(any_character, min_size=1, max_size=12),
+    )
+    def check(name: str, local: str) -> None:
+        email = f"{local}@example.org"
+        status, answer = ask(upload_request(uploader_name=name, uploader_email=email, sha256=None))
+        if status != 201:
+            assert status == 400 and answer["error"].startswith("uploader_"), answer
+            return
+        assert send(answer, CONTENT).status_code == 200
+        head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key=answer["key"])
+        record = object_created_record(
+            ARCHIVE_BUCKET,
+            answer["key"],
+            etag=head["ETag"],
+            version_id=head.get("VersionId"),
+            size=len(CONTENT),
+        )
+        seen = len(webhook_receiver.requests)
+        assert notify_handler(s3_event(record), LocalLambdaContext())["delivered"] == 1
+        payload = webhook_receiver.requests[seen].json()
+        assert (payload["submitter_name"], payload["submitter_email"]) == (name, email)
+        tried["uploaded"] += 1
+
+    check()
+    assert tried["uploaded"] >= 10, tried
