@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from archive_submission.app import _warn_conditional_write_ignored, lambda_handler
+from archive_submission.object_key import build_object_key, idempotent_submission_id
 from form_archive_contract.s3 import get_s3_client
 from tests.api_events import api_event
 from tests.conftest import ARCHIVE_BUCKET, S3Capabilities
@@ -228,3 +230,23 @@ def test_item5_on_a_store_ignoring_if_none_match_the_oldest_version_wins_on_ever
         assert (first_retry[0], second_retry[0]) == (201, 409)
         assert first_retry[1] == first[1]
     assert versions(server_s3, key) == [b'{"a": 1}', b'{"a": 2}']
+
+
+def test_item5_the_first_writer_of_a_race_is_answered_201(server_s3: S3Client) -> None:
+    """Review round 3, item 5 (found with it): on a store that ignores `If-None-Match`, the racing twin's
+    write can land between this request's write and its check of the key's versions. This request's
+    version is still the oldest: it is answered 201, and the twin's retry gets 409."""
+    versioned(server_s3)
+
+    def twin_writes_after(**_: Any) -> None:
+        server_s3.put_object(Bucket=ARCHIVE_BUCKET, Key=written_key, Body=b'{"a": 2}')
+
+    written_key = build_object_key("submissions", datetime.now(UTC), idempotent_submission_id("raced-first"))
+    get_s3_client().meta.events.register("after-call.s3.PutObject", twin_writes_after)
+    first = post('{"a": 1}', "raced-first")
+    get_s3_client().meta.events.unregister("after-call.s3.PutObject", twin_writes_after)
+    assert first[0] == 201
+    assert first[2].get("Idempotent-Replayed") is None
+    assert versions(server_s3, written_key) == [b'{"a": 1}', b'{"a": 2}']
+    assert post('{"a": 2}', "raced-first")[0] == 409
+    assert post('{"a": 1}', "raced-first")[0] == 201
