@@ -18,14 +18,12 @@ body), and answers from a script when one is given (a status, headers, a delay, 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import socket
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -37,80 +35,26 @@ if _FUNCTIONS not in sys.path:
     sys.path.insert(0, _FUNCTIONS)
 
 from notify_webhook.signing import verify_headers  # noqa: E402 - needs the path above
+from tools.receiver_guard import AcceptedIds, declared_length  # noqa: E402 - imports notify_webhook
+from tools.receiver_records import (  # noqa: E402 - after the path, like the imports above
+    Delivery,
+    RecordedRequest,
+    Reply,
+    json_reply,
+)
+
+__all__ = [
+    "WEBHOOK_PATH",
+    "Delivery",
+    "RecordedRequest",
+    "Reply",
+    "WebhookReceiver",
+    "json_reply",
+    "refused_url",
+]
 
 WEBHOOK_PATH = "/webhook"
-SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
-MASK = "***"
 _LISTINGS = ("/deliveries", "/deliveries/last")
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One answer: a status with headers, after an optional delay, or a dropped connection."""
-
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b"ok"
-    delay_seconds: float = 0.0
-    drop_connection: bool = False
-
-
-def json_reply(status: int, document: Any) -> Reply:
-    body = json.dumps(document, indent=2).encode("utf-8") + b"\n"
-    return Reply(status=status, headers={"Content-Type": "application/json"}, body=body)
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """A request exactly as it arrived."""
-
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def payload(self) -> Any:
-        """The JSON body, or None when it is not JSON."""
-        try:
-            return self.json()
-        except ValueError:
-            return None
-
-
-@dataclass(frozen=True)
-class Delivery(RecordedRequest):
-    """A request with the receiver's verdict and answer."""
-
-    number: int
-    signature_valid: bool | None  # None: no secret to check with
-    status: int  # what the receiver answered; 0 for a dropped connection
-
-    def summary(self) -> dict[str, Any]:
-        """What GET /deliveries shows: the payload with `secret_token` masked, never the secret itself."""
-        payload = self.payload()
-        if isinstance(payload, dict) and "secret_token" in payload:
-            payload = {**payload, "secret_token": MASK}
-        return {
-            "number": self.number,
-            "path": self.path,
-            "status": self.status,
-            "signature_valid": self.signature_valid,
-            "headers": {name: self.headers.get(name) for name in SIGNATURE_HEADERS},
-            "payload": payload,
-        }
-
-    def line(self) -> str:
-        """One line for a log: verdict, answer, webhook-id and the masked payload."""
-        verdict = {True: "signature valid", False: "SIGNATURE INVALID", None: "not verified"}
-        summary = self.summary()
-        return (
-            f"delivery {self.number}: {self.method} {self.path} {verdict[self.signature_valid]}, "
-            f"answered {self.status or 'nothing (connection dropped)'}; "
-            f"webhook-id {summary['headers']['webhook-id']}; payload {json.dumps(summary['payload'])}"
-        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -126,7 +70,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply.body)
 
     def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = declared_length(self.headers.get("Content-Length"), self.headers.get("Transfer-Encoding"))
+        if isinstance(length, tuple):  # refused before a byte of the body is read
+            self.close_connection = True
+            self._send(json_reply(length[0], {"error": length[1]}))
+            return
         body = self.rfile.read(length) if length else b""
         request = RecordedRequest(
             method=self.command,
@@ -178,7 +126,8 @@ class WebhookReceiver:
 
     The answer is the next scripted reply (`script`, `fail_first` 503s) when there is one; otherwise 503
     with `fail_always`; otherwise, with a `secret`, 200 for a valid signature on `path`, 401 for an invalid
-    one and 404 elsewhere; without a secret, 200. `on_delivery` is called for each delivery.
+    one and 404 elsewhere; without a secret, 200. `on_delivery` is called for each delivery. With a
+    secret, a `webhook-id` already accepted is answered 200 once more but not handled (`receiver_guard`).
     """
 
     def __init__(
@@ -201,6 +150,7 @@ class WebhookReceiver:
         )
         self._requests: list[RecordedRequest] = []
         self._deliveries: list[Delivery] = []
+        self._accepted = AcceptedIds()
         self.stopping = threading.Event()
         self._server = _Server(self, port)
         self._thread = threading.Thread(
@@ -248,9 +198,14 @@ class WebhookReceiver:
     def receive(self, request: RecordedRequest) -> Reply:
         """Record `request`, decide the answer, report the delivery."""
         valid = None if self._secret is None else verify_headers(self._secret, request.headers, request.body)
+        webhook_id = request.headers.get("webhook-id") if valid and request.path == self._path else None
         with self._lock:
             self._requests.append(request)
+            if self._accepted.seen(webhook_id):  # accepted before: not handled twice
+                return json_reply(200, {"received": True, "duplicate": True})
             reply = self._replies.popleft() if self._replies else self._default_reply(request, valid)
+            if 200 <= reply.status <= 299 and not reply.drop_connection:
+                self._accepted.add(webhook_id)
             delivery = Delivery(
                 **vars(request),
                 number=len(self._deliveries) + 1,

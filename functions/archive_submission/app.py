@@ -21,7 +21,14 @@ from form_archive_contract.api_events import RequestRejected, is_json_content_ty
 from form_archive_contract.s3 import error_code, get_s3_client
 
 from .object_key import BucketPathError, build_object_key, idempotent_submission_id, new_submission_id
-from .store import ObjectAlreadyExists, StoredSubmission, holds_body, other_versions, put_submission
+from .store import (
+    ObjectAlreadyExists,
+    StoredSubmission,
+    holds_body,
+    oldest_version,
+    put_submission,
+    versions_oldest_first,
+)
 from .submission_request import parse_submission, raw_body_bytes
 
 if TYPE_CHECKING:
@@ -140,8 +147,13 @@ def _idempotency_key() -> str | None:
 
 def _replay(client: S3Client, bucket: str, key: str, body: bytes, submission_id: str) -> Response[str] | None:
     """The answer for an `Idempotency-Key` whose object already exists at `key`: the first request's `201`
-    for the same bytes, `409` for other bytes; None when no object holds `key`."""
-    same = holds_body(client, bucket, key, body)
+    for the same bytes, `409` for other bytes; None when `key` has no version. The oldest version decides,
+    also when it was deleted (a delete marker on top) or a racing write landed on top of it (a store that
+    ignores `If-None-Match`): the first body wins on every retry, and a 409 writes nothing."""
+    version = oldest_version(client, bucket, key)
+    if version is None:
+        return None
+    same = holds_body(client, bucket, key, body, version)
     if same is None:
         return None
     return _replayed(bucket, key, submission_id) if same else _conflict()
@@ -171,13 +183,16 @@ def _warn_conditional_write_ignored() -> None:
 def _overwritten(client: S3Client, written: StoredSubmission) -> Response[str] | None:
     """In a versioned bucket, check that the conditional write did not land on an existing object (a store
     that ignores `If-None-Match`, after a request that raced past the look-up). If it did, the oldest
-    version holds the first answer: the same bytes are a replay, others a conflict (the version just
-    written stays, as a newer version, under the first one)."""
-    earlier = other_versions(client, written)
-    if not earlier:
+    version holds the first answer: it is this write (this request won), the same bytes (a replay), or
+    other bytes (a conflict; the version just written stays, as a newer version, above the first one)."""
+    listed = versions_oldest_first(client, written)
+    if len(listed) <= 1:
         return None
     _warn_conditional_write_ignored()
-    if earlier[0] == written.etag:
+    oldest_id, oldest_etag = listed[0]
+    if oldest_id == written.version_id:
+        return None
+    if oldest_etag == written.etag:
         return _replayed(written.bucket, written.key, written.submission_id)
     return _conflict()
 

@@ -31,7 +31,18 @@ def serialise_payload(payload: Any) -> bytes:
 
 
 def write_s3_bucket(config: Any, payload: Any) -> bool:
-    """Archive `payload` as one JSON object; True only once S3 confirmed it, else report and return False."""
+    """Archive `payload` as one JSON object; True only once S3 confirmed it, else report and return False.
+
+    It never raises: whatever the config and payload hold (a lone surrogate, a mapping whose methods
+    fail), the caller gets False and one `Error:` line."""
+    try:
+        return _write(config, payload)
+    except Exception as error:  # the contract: never raise to the caller
+        report_error(f"config or payload could not be used: {type(error).__name__}")
+        return False
+
+
+def _write(config: Any, payload: Any) -> bool:
     try:
         target = parse_archive_config(config)
         body = serialise_payload(payload)
@@ -43,7 +54,7 @@ def write_s3_bucket(config: Any, payload: Any) -> bool:
         return False
     for warning in target.warnings:
         report_warning(warning)
-    if not payload:
+    if body == b"{}":
         report_warning("payload is empty; archiving an empty object '{}'")
     received_at = datetime.now(UTC)
     submission_id = new_submission_id()

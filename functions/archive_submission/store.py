@@ -91,12 +91,28 @@ def _unquoted(etag: str) -> str:
     return etag.strip('"')
 
 
-def holds_body(client: S3Client, bucket: str, key: str, body: bytes) -> bool | None:
-    """Whether the object at `key` holds exactly `body` (None when there is no object), to tell a true
-    retry from a conflicting reuse. S3 answers from the SHA-256 it stored with the object; a store without
-    additional checksums (Ceph RGW 16) costs a GET when the lengths agree (a submission is small)."""
+def oldest_version(client: S3Client, bucket: str, key: str) -> str | None:
+    """The version id of `key`'s oldest version, also one hidden behind a delete marker ("null" in an
+    unversioned bucket); None when the key has no version at all. The oldest version holds the first
+    answer to an `Idempotency-Key`, whatever was written or deleted after it."""
+    oldest: str | None = None
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+        for item in page.get("Versions", []):  # newest first: the last one seen is the oldest
+            if item.get("Key") == key:
+                oldest = item.get("VersionId") or "null"
+    return oldest
+
+
+def holds_body(
+    client: S3Client, bucket: str, key: str, body: bytes, version_id: str | None = None
+) -> bool | None:
+    """Whether the object at `key` (that version of it) holds exactly `body` (None when there is no such
+    object), to tell a true retry from a conflicting reuse. S3 answers from the SHA-256 it stored with the
+    object; a store without additional checksums (Ceph RGW 16) costs a GET when the lengths agree (a
+    submission is small)."""
+    version: dict[str, str] = {} if version_id in (None, "null") else {"VersionId": str(version_id)}
     try:
-        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED", **version)  # type: ignore[arg-type]
     except ClientError as error:
         if error_code(error) in MISSING_CODES:
             return None
@@ -106,18 +122,18 @@ def holds_body(client: S3Client, bucket: str, key: str, body: bytes) -> bool | N
         return bool(stored == sha256_b64(body))
     if head.get("ContentLength") != len(body):
         return False
-    obj = client.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])
+    obj = client.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"], **version)  # type: ignore[arg-type]
     return bool(obj["Body"].read() == body)
 
 
-def other_versions(client: S3Client, written: StoredSubmission) -> list[str]:
-    """The ETags of the versions of `written.key` other than the one just written, oldest first: empty
-    unless the store accepted a conditional write over an existing object (or two writes raced on a store
-    that ignores `If-None-Match`)."""
+def versions_oldest_first(client: S3Client, written: StoredSubmission) -> list[tuple[str, str]]:
+    """(version id, ETag) of every version of `written.key`, oldest first: more than the one just written
+    only when the store accepted a conditional write over an existing object (or two writes raced on a
+    store that ignores `If-None-Match`)."""
     listing = client.list_object_versions(Bucket=written.bucket, Prefix=written.key)
     # S3 lists a key's versions newest first.
     return [
-        _unquoted(item.get("ETag", ""))
+        (item.get("VersionId", ""), _unquoted(item.get("ETag", "")))
         for item in reversed(listing.get("Versions", []))
-        if item.get("Key") == written.key and item.get("VersionId") != written.version_id
+        if item.get("Key") == written.key
     ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import email.errors
+import re
+import unicodedata
 from email.header import decode_header
 
 UPLOADED_BY = "uploaded-by"
@@ -25,9 +27,25 @@ KNOWN_UPLOADERS = frozenset({ARCHIVE_SUBMISSION, PRESIGNED_URL})
 DEFAULT_ACCEPTED_UPLOADERS = (PRESIGNED_URL,)
 
 
+# Control (Cc), format (Cf: bidi overrides, zero-width characters, the BOM), line and paragraph separators
+# (Zl, Zp) and lone surrogates (Cs): characters that change how text reads without being seen.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Plausible, not RFC 5322: one @, something on each side, a dot in the domain, no spaces or controls.
+PLAUSIBLE_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def is_plain_text(text: str) -> bool:
+    """No character that is invisible or reorders or breaks the text (see `_HIDDEN_CATEGORIES`)."""
+    return not any(unicodedata.category(char) in _HIDDEN_CATEGORIES for char in text)
+
+
 def encode_metadata_value(text: str) -> str:
-    """ASCII text unchanged; anything else as one RFC 2047 `B` encoded-word, as S3 itself returns it."""
-    if text.isascii():
+    """Plain ASCII unchanged; anything else as one RFC 2047 `B` encoded-word, as S3 itself returns it.
+
+    ASCII that could read as an encoded-word (it holds `=?`) is encoded too: passed through, the reader
+    would decode it into text that was never validated. So is text with leading or trailing spaces, which
+    an HTTP header cannot carry (clients refuse or strip them, and the signed value would not match)."""
+    if text.isascii() and "=?" not in text and text == text.strip():
         return text
     return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
 
@@ -48,3 +66,15 @@ def decode_metadata_value(value: str | None) -> str | None:
     except (email.errors.HeaderParseError, UnicodeDecodeError, LookupError, ValueError):
         return value
     return text or value  # undecodable base64 decodes to nothing: keep what S3 gave
+
+
+def announced_uploader(value: str | None, *, email: bool = False) -> str | None:
+    """The decoded text of an `uploader-name` / `uploader-email` value, or None when it is absent or, once
+    decoded, not plain text (or not a plausible address): a signed webhook never carries what the upload
+    function would have refused."""
+    text = decode_metadata_value(value)
+    if text is None or not is_plain_text(text):
+        return None
+    if email and not PLAUSIBLE_EMAIL.fullmatch(text):
+        return None
+    return text

@@ -175,7 +175,7 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
         return "skipped"
     if outcome.missing_fields:
         logger.warning(
-            "object has no uploader metadata; sending null",
+            "object has no uploader metadata (or none that is plain text once decoded); sending null",
             extra={"key": target.key, "fields": list(outcome.missing_fields)},
         )
     _send(target, outcome, settings, context)

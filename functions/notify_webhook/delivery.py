@@ -87,11 +87,14 @@ def backoff_delay(attempt: int, policy: DeliveryPolicy, jitter: Callable[[], flo
 
 
 def new_session() -> requests.Session:
-    """Our own retry loop decides; the adapter never retries on its own and redirects are never followed."""
+    """Our own retry loop decides; the adapter never retries on its own and redirects are never followed.
+    Its connections report to the running `AttemptDeadline`."""
     import requests  # noqa: PLC0415 - keeps `requests` off the cold-import path until the first delivery
 
+    from .attempt_deadline import DeadlineAdapter  # noqa: PLC0415 - imports requests too
+
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=4)
+    adapter = DeadlineAdapter(max_retries=0, pool_connections=4, pool_maxsize=4)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
@@ -121,22 +124,28 @@ class _Attempt:
 def _attempt(
     session: requests.Session, url: str, body: bytes, headers: Mapping[str, str], timeout: float, attempt: int
 ) -> Delivered | _Attempt:
-    """One POST: `Delivered`, a retryable `_Attempt`, or `DeliveryFailed` when retrying cannot help."""
+    """One POST: `Delivered`, a retryable `_Attempt`, or `DeliveryFailed` when retrying cannot help.
+    Everything, from connecting to draining the answer, ends by one deadline `timeout` seconds away."""
     import requests  # noqa: PLC0415 - see new_session
 
+    from .attempt_deadline import AttemptDeadline  # noqa: PLC0415 - see new_session
+
     timeouts = (min(timeout, MAX_CONNECT_TIMEOUT_SECONDS), timeout)
-    try:
-        response = session.post(
-            url, data=body, headers=dict(headers), timeout=timeouts, allow_redirects=False, stream=True
-        )
-    except requests.Timeout as error:
-        return _Attempt(f"timed out ({type(error).__name__})")
-    except requests.ConnectionError as error:
-        return _Attempt(f"connection failed ({type(error).__name__})")
-    except requests.RequestException as error:
-        raise DeliveryFailed(f"request could not be sent ({type(error).__name__})", attempt) from None
+    with AttemptDeadline(timeout) as deadline:
+        try:
+            response = session.post(
+                url, data=body, headers=dict(headers), timeout=timeouts, allow_redirects=False, stream=True
+            )
+        except requests.RequestException as error:
+            if deadline.expired:
+                return _Attempt(f"timed out (the attempt's deadline of {timeout:g} s passed)")
+            if isinstance(error, requests.Timeout):
+                return _Attempt(f"timed out ({type(error).__name__})")
+            if isinstance(error, requests.ConnectionError):
+                return _Attempt(f"connection failed ({type(error).__name__})")
+            raise DeliveryFailed(f"request could not be sent ({type(error).__name__})", attempt) from None
+        _close(response)
     status = response.status_code
-    _close(response)
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if 200 <= status <= 299:
         return Delivered(status=status, attempts=attempt)

@@ -9,6 +9,7 @@ destination (the original event is in `requestPayload`); `s3:TestEvent`. Anythin
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ EVENTBRIDGE_SOURCE = "aws.s3"
 EVENTBRIDGE_CREATED = "Object Created"
 # An OnFailure record holding an OnFailure record is possible (a replay that failed again); deeper is not.
 _MAX_NESTING = 4
+_KNOWN_SOURCES = frozenset({S3_SOURCE, CEPH_S3_SOURCE, SQS_SOURCE, SNS_SOURCE})
+_SOURCE_NAME = re.compile(r"[a-z0-9]{1,16}:[a-z0-9.-]{1,32}")
 
 
 class UnsupportedEvent(ValueError):
@@ -94,6 +97,10 @@ def items_of(event: Any, *, depth: int = 0) -> list[Item]:
         return _from_sns_message(event["Message"], depth)
     records = event.get("Records")
     if isinstance(records, list) and records:
+        if not any(_is_known_source(_record_source(record)) for record in records):
+            # A DynamoDB stream, Kinesis, ... wired to this function by mistake: the trigger is wrong, no
+            # webhook failed, so the event is unsupported (and counted as such).
+            raise UnsupportedEvent(f"event's records come from {_source_name(_record_source(records[0]))}")
         return [item for record in records for item in _from_record(record, depth)]
     if isinstance(records, list):
         raise UnsupportedEvent("event has an empty Records list")
@@ -191,6 +198,24 @@ def _parse_json(text: Any, what: str) -> Any:
         return json.loads(text)
     except ValueError:
         raise UnsupportedEvent(f"{what} is not JSON") from None
+
+
+def _record_source(record: Any) -> Any:
+    """`eventSource`, or SNS's `EventSource`; None for a record that is not an object."""
+    if not isinstance(record, dict):
+        return None
+    return record.get("eventSource", record.get("EventSource"))
+
+
+def _is_known_source(source: Any) -> bool:
+    return isinstance(source, str) and source in _KNOWN_SOURCES
+
+
+def _source_name(source: Any) -> str:
+    """An event source as AWS names them (`aws:dynamodb`), quoted; anything else only by its kind."""
+    if isinstance(source, str) and _SOURCE_NAME.fullmatch(source):
+        return repr(source)
+    return "missing" if source is None else f"not a known name ({_json_type(source)})"
 
 
 def _json_type(value: Any) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, decode_metadata_value
+from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, announced_uploader
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
 from .hashing import sha256_hex_from_checksum
@@ -137,7 +137,8 @@ def build_payload(
     target: ObjectRef, head: HeadObjectOutputTypeDef, sha256: str, body_token: str | None
 ) -> dict[str, Any]:
     """Exactly the fields receivers expect; `secret_token` (the body token, never the signing secret) only
-    when one is configured. Uploader metadata is decoded from RFC 2047, as S3 returns non-ASCII text."""
+    when one is configured. Uploader metadata is decoded from RFC 2047, as S3 returns non-ASCII text, and
+    sent only when the decoded text is plain (else null, like absent metadata)."""
     parts = split_key(target.key)
     metadata = head.get("Metadata") or {}
     payload: dict[str, Any] = {
@@ -148,8 +149,8 @@ def build_payload(
         "length": head.get("ContentLength"),
         "etag": target.event_etag or strip_etag(head.get("ETag")),
         "sha256": sha256,
-        "submitter_name": decode_metadata_value(metadata.get(UPLOADER_NAME)),
-        "submitter_email": decode_metadata_value(metadata.get(UPLOADER_EMAIL)),
+        "submitter_name": announced_uploader(metadata.get(UPLOADER_NAME)),
+        "submitter_email": announced_uploader(metadata.get(UPLOADER_EMAIL), email=True),
         "_updated": str(head.get("LastModified")),
     }
     if body_token is not None:

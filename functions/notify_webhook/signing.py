@@ -6,12 +6,15 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
+_MAX_TIMESTAMP_DIGITS = 12
+_TIMESTAMP = re.compile(rf"-?[0-9]{{1,{_MAX_TIMESTAMP_DIGITS}}}")
 
 
 class InvalidSecret(ValueError):
@@ -69,16 +72,19 @@ def verify_signature(
     """True when one of the space-separated `v1,` signatures matches and the timestamp is within ±tolerance.
 
     Comparison is constant-time. Stale and future timestamps are refused, so a captured request cannot be
-    replayed later.
+    replayed later. A malformed header of any kind (a huge or non-numeric timestamp, a lone surrogate, a
+    value that is not text) gives False; only an unusable `secret` (`InvalidSecret`) raises.
     """
-    try:
-        stamp = int(timestamp)
-    except (TypeError, ValueError):
+    stamp = _parse_timestamp(timestamp)
+    if stamp is None or not isinstance(msg_id, str) or not isinstance(signature_header, str):
         return False
     current = time.time() if now is None else now
     if abs(current - stamp) > tolerance_seconds:
         return False
-    expected = sign(secret, msg_id, stamp, body).encode("ascii")
+    try:
+        expected = sign(secret, msg_id, stamp, body).encode("ascii")
+    except (UnicodeEncodeError, TypeError):  # a lone surrogate in the id or body, a body of another type
+        return False
     matched = False
     for candidate in signature_header.split():
         version, _, value = candidate.partition(",")
@@ -87,6 +93,18 @@ def verify_signature(
         # Keep looping after a match so timing does not reveal which candidate matched.
         matched |= hmac.compare_digest(expected, candidate.encode("ascii", "replace"))
     return matched
+
+
+def _parse_timestamp(value: object) -> int | None:
+    """Unix seconds of at most 12 digits (the year 33658): a longer number cannot be compared with the
+    clock as a float (`OverflowError`), and no valid header holds one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if abs(value) < 10**_MAX_TIMESTAMP_DIGITS else None
+    if isinstance(value, str) and _TIMESTAMP.fullmatch(value.strip()):
+        return int(value)
+    return None
 
 
 def message_id(bucket: str, key: str, version_or_etag: str, sequencer: str) -> str:

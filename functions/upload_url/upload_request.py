@@ -8,10 +8,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from form_archive_contract.api_events import RequestRejected, decode_body, is_json_content_type
+from form_archive_contract.archive_keys import in_archive_key_space
+from form_archive_contract.metadata import PLAUSIBLE_EMAIL, is_plain_text
 
 __all__ = [
     "RequestRejected",
@@ -45,8 +48,11 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _MEDIA_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _CONTENT_TYPE = re.compile(rf"{_MEDIA_NAME}/{_MEDIA_NAME}")
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-# Plausible, not RFC 5322: one @, something on each side, a dot in the domain, no spaces or controls.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+# Characters that read as a folder separator without being `/` (fraction slash, division slash, fullwidth
+# and big solidus) or are one on another system (backslash and its look-alikes).
+_LOOK_ALIKE_SEPARATORS = frozenset("\u2044\u2215\uff0f\u29f8\\\uff3c\ufe68\u2216")
+ARCHIVE_KEY_RULE = "datapack_identifier, path and filename make the key of an archived submission"
+_HIDDEN_CHARACTERS = "must not contain format characters (bidi overrides, zero-width, BOM) or U+2028/U+2029"
 
 
 @dataclass(frozen=True)
@@ -128,17 +134,30 @@ def _path(document: dict[str, Any]) -> str:
 
 
 def _filename(document: dict[str, Any]) -> str:
+    """NFC, so `März.csv` typed on any system is one key; refused: what hides, reorders or splits the name."""
     value = _required_text(document, "filename")
-    size = len(value.encode("utf-8", errors="surrogatepass"))
-    if not 1 <= size <= MAX_FILENAME_BYTES:
+    if not _is_unicode(value):
+        _reject("filename", "is not valid Unicode text")
+    value = unicodedata.normalize("NFC", value)
+    if not 1 <= len(value.encode("utf-8")) <= MAX_FILENAME_BYTES:
         _reject("filename", f"must be 1-{MAX_FILENAME_BYTES} UTF-8 bytes")
     if "/" in value or _has_control_character(value) or value in {".", ".."}:
         _reject("filename", "must not contain / or control characters, and not be . or ..")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        _reject("filename", "is not valid Unicode text")
+    if not is_plain_text(value):
+        _reject("filename", _HIDDEN_CHARACTERS)
+    if any(char in _LOOK_ALIKE_SEPARATORS for char in value):
+        _reject("filename", "must not contain a backslash or a character that looks like a slash")
+    if value[-1] in ". ":
+        _reject("filename", "must not end with a dot or a space")
     return value
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _content_type(document: dict[str, Any]) -> str:
@@ -176,11 +195,11 @@ def _uploader(document: dict[str, Any], field: str) -> str:
         _reject(field, f"must be 1-{MAX_UPLOADER_CHARS} characters")
     if _has_control_character(value):
         _reject(field, "must not contain control characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
+    if not _is_unicode(value):
         _reject(field, "is not valid Unicode text")
-    if field == "uploader_email" and not _EMAIL.fullmatch(value):
+    if not is_plain_text(value):
+        _reject(field, _HIDDEN_CHARACTERS)
+    if field == "uploader_email" and not PLAUSIBLE_EMAIL.fullmatch(value):
         _reject(field, "is not a plausible e-mail address")
     return value
 
@@ -208,8 +227,10 @@ def parse_upload_request(
         uploader_name=_uploader(document, "uploader_name"),
         uploader_email=_uploader(document, "uploader_email"),
     )
-    key_bytes = len(object_key(request).encode("utf-8"))
-    if key_bytes > MAX_KEY_BYTES:
+    key = object_key(request)
+    if reserved_identifier is None and in_archive_key_space(key, ""):
+        _reject("filename", ARCHIVE_KEY_RULE)
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         _reject("path", f"datapack_identifier, path and filename make a key over {MAX_KEY_BYTES} bytes")
     return request
 

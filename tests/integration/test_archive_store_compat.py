@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from archive_submission.app import _warn_conditional_write_ignored, lambda_handler
+from archive_submission.object_key import build_object_key, idempotent_submission_id
 from form_archive_contract.s3 import get_s3_client
 from tests.api_events import api_event
 from tests.conftest import ARCHIVE_BUCKET, S3Capabilities
-from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.faulty_s3_proxy import FaultyS3Proxy
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -67,10 +69,17 @@ def versioned(client: S3Client) -> None:
     client.put_bucket_versioning(Bucket=ARCHIVE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
 
 
-def race_past_the_look_up(proxy: FaultyS3Proxy) -> None:
-    """The next request's look-ups (this day's key and the previous day's) find nothing, as when its
+def race_past_the_look_up() -> None:
+    """The next request's look-ups (this day's key and the previous day's) find no version, as when its
     retry's twin is written just after them."""
-    proxy.inject(Fault("HEAD", f"/{ARCHIVE_BUCKET}/submissions/", status=404, code="NotFound", times=2))
+    blinded = {"left": 2}
+
+    def hide_versions(parsed: dict[str, Any], **_: Any) -> None:
+        if blinded["left"] > 0:
+            blinded["left"] -= 1
+            parsed["Versions"] = []
+
+    get_s3_client().meta.events.register("after-call.s3.ListObjectVersions", hide_versions)
 
 
 def make_the_store_ignore_if_none_match(capabilities: S3Capabilities) -> None:
@@ -141,10 +150,12 @@ def test_versioned_bucket_another_body_conflicts_and_adds_no_version(
     assert IGNORED_WARNING not in log_output()
 
 
-def test_unversioned_bucket_lists_no_versions(server_s3: S3Client) -> None:
+def test_unversioned_bucket_is_not_checked_for_racing_versions_after_the_write(server_s3: S3Client) -> None:
+    """The look-ups list the key's versions (this day's and the previous day's key); the write itself is
+    not followed by another listing when the store answered without a version id."""
     listings = calls_to("ListObjectVersions")
     assert post('{"a": 1}', "unversioned")[0] == 201
-    assert listings == []
+    assert listings == ["ListObjectVersions"] * 2
 
 
 def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
@@ -156,9 +167,9 @@ def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
     versioned(server_s3)
     make_the_store_ignore_if_none_match(s3_capabilities)
     first = post('{"a": 1}', "raced")
-    race_past_the_look_up(faulty_s3)
+    race_past_the_look_up()
     conflict = post('{"a": 2}', "raced")
-    race_past_the_look_up(faulty_s3)
+    race_past_the_look_up()
     replay = post('{"a": 1}', "raced")
     assert (first[0], conflict[0], replay[0]) == (201, 409, 201)
     assert "different body" in conflict[1]["error"]
@@ -177,8 +188,65 @@ def test_a_store_honouring_if_none_match_refuses_the_racing_write(
 ) -> None:
     versioned(server_s3)
     first = post('{"a": 1}', "raced-refused")
-    race_past_the_look_up(faulty_s3)
+    race_past_the_look_up()
     conflict = post('{"a": 2}', "raced-refused")
     assert (first[0], conflict[0]) == (201, 409)
     assert versions(server_s3, first[1]["key"]) == [b'{"a": 1}']
     assert IGNORED_WARNING not in log_output()
+
+
+def test_item4_a_key_reused_after_its_object_was_deleted_writes_nothing(server_s3: S3Client) -> None:
+    """Review round 3, item 4: in a versioned bucket a deleted submission is a delete marker over its
+    first version. Reusing the key with another body is a 409 that writes nothing (no new version, so
+    nothing is announced); the same body is still the first request's answer."""
+    versioned(server_s3)
+    first = post('{"a": 1}', "deleted-then-reused")
+    key = first[1]["key"]
+    server_s3.delete_object(Bucket=ARCHIVE_BUCKET, Key=key)
+    conflict = post('{"a": 2}', "deleted-then-reused")
+    replay = post('{"a": 1}', "deleted-then-reused")
+    assert (first[0], conflict[0], replay[0]) == (201, 409, 201)
+    assert replay[1] == first[1]
+    assert versions(server_s3, key) == [b'{"a": 1}']
+    markers = server_s3.list_object_versions(Bucket=ARCHIVE_BUCKET, Prefix=key).get("DeleteMarkers", [])
+    assert [marker["IsLatest"] for marker in markers] == [True]  # still deleted: nothing new is current
+
+
+def test_item5_on_a_store_ignoring_if_none_match_the_oldest_version_wins_on_every_retry(
+    server_s3: S3Client,
+) -> None:
+    """Review round 3, item 5: two requests raced on a store that ignores `If-None-Match` (Ceph RGW 16 in a
+    versioned bucket), so the second body landed as a newer version above the first. Every retry is
+    answered from the oldest version: the first body is replayed, the second gets 409, and nothing more
+    is written."""
+    versioned(server_s3)
+    first = post('{"a": 1}', "raced-then-retried")
+    key = first[1]["key"]
+    # The racing twin's write, landing on top as the store ignored its If-None-Match.
+    server_s3.put_object(Bucket=ARCHIVE_BUCKET, Key=key, Body=b'{"a": 2}', ContentType="application/json")
+    for _ in range(2):
+        first_retry = post('{"a": 1}', "raced-then-retried")
+        second_retry = post('{"a": 2}', "raced-then-retried")
+        assert (first_retry[0], second_retry[0]) == (201, 409)
+        assert first_retry[1] == first[1]
+    assert versions(server_s3, key) == [b'{"a": 1}', b'{"a": 2}']
+
+
+def test_item5_the_first_writer_of_a_race_is_answered_201(server_s3: S3Client) -> None:
+    """Review round 3, item 5 (found with it): on a store that ignores `If-None-Match`, the racing twin's
+    write can land between this request's write and its check of the key's versions. This request's
+    version is still the oldest: it is answered 201, and the twin's retry gets 409."""
+    versioned(server_s3)
+
+    def twin_writes_after(**_: Any) -> None:
+        server_s3.put_object(Bucket=ARCHIVE_BUCKET, Key=written_key, Body=b'{"a": 2}')
+
+    written_key = build_object_key("submissions", datetime.now(UTC), idempotent_submission_id("raced-first"))
+    get_s3_client().meta.events.register("after-call.s3.PutObject", twin_writes_after)
+    first = post('{"a": 1}', "raced-first")
+    get_s3_client().meta.events.unregister("after-call.s3.PutObject", twin_writes_after)
+    assert first[0] == 201
+    assert first[2].get("Idempotent-Replayed") is None
+    assert versions(server_s3, written_key) == [b'{"a": 1}', b'{"a": 2}']
+    assert post('{"a": 2}', "raced-first")[0] == 409
+    assert post('{"a": 1}', "raced-first")[0] == 201

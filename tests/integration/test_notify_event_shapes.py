@@ -295,3 +295,23 @@ def test_a_retried_delivery_inside_an_sqs_batch_counts_as_done(
     event = sqs_event(stored())
     assert lambda_handler(event, lambda_context) == {"batchItemFailures": []}
     assert event["Records"][0]["messageId"] == SQS_MESSAGE_ID
+
+
+@pytest.mark.parametrize("name", ["dynamodb_stream", "kinesis_stream"])
+def test_item11_a_non_s3_records_event_is_unsupported_not_a_failed_webhook(
+    receiver: WebhookReceiver, lambda_context: LocalLambdaContext, log_output: Callable[[], str], name: str
+) -> None:
+    """Review round 3, item 11: a misrouted trigger (Powertools' DynamoDB-stream and Kinesis examples) is
+    `UnsupportedEvent`, counted as `UnsupportedEvents`; no webhook failed, so `WebhooksFailed` stays 0."""
+    source = fixture(name)["Records"][0]["eventSource"]
+    with pytest.raises(UnsupportedEvent, match=f"records come from '{source}'"):
+        lambda_handler(fixture(name), lambda_context)
+    logs = log_output()
+    assert '"UnsupportedEvents":[1.0]' in logs
+    assert "WebhooksFailed" not in logs
+    assert receiver.requests == []
+    # Inside an SQS batch, the message is the one that comes back, counted the same way.
+    assert lambda_handler(sqs_event(fixture(name)), lambda_context) == {
+        "batchItemFailures": [{"itemIdentifier": SQS_MESSAGE_ID}]
+    }
+    assert "WebhooksFailed" not in log_output()

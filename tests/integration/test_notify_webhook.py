@@ -566,3 +566,35 @@ def _recording_api_calls(calls: list[str]) -> Callable[..., Any]:
         return original(self, operation_name, api_params)
 
     return record
+
+
+def _b_word(text: str) -> str:
+    return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+@pytest.mark.parametrize(
+    ("name", "email"),
+    [
+        (_b_word("Jane\r\nBcc: evil@example.test"), _b_word("jane@example.test\r\nX: y")),
+        (_b_word("Jane\x00Doe"), _b_word("jane\x00@example.test")),
+        (_b_word("Jane \u202eeoD"), _b_word("\u202ejane@example.test")),
+        (_b_word("Jane\u2028Doe"), "=?UTF-8?Q?evil=40attacker.test?=@example.test"),  # two addresses
+    ],
+)
+def test_item2_decoded_uploader_text_that_is_not_plain_is_announced_as_null(
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    log_output: Callable[[], str],
+    name: str,
+    email: str,
+) -> None:
+    """Review round 3, item 2: an object whose metadata decodes to CR/LF, NUL, bidi overrides, a line
+    separator or a second address (written by anything but the upload function, which encodes such text)
+    is announced with null submitter fields and a warning, never with the decoded text."""
+    metadata = {"uploaded-by": "presigned-url", "uploader-name": name, "uploader-email": email}
+    lambda_handler(s3_event(put("pack/odd-uploader.json", metadata=metadata)), lambda_context)
+    payload = notify_env.requests[0].json()
+    assert payload["submitter_name"] is None
+    assert payload["submitter_email"] is None
+    assert "no uploader metadata" in log_output()

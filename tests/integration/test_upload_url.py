@@ -17,9 +17,11 @@ import requests
 from form_archive_contract.metadata import decode_metadata_value
 from tests.api_events import api_event, http_api_event
 from tests.conftest import ARCHIVE_BUCKET, S3_BACKEND, S3Capabilities
+from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from upload_url.app import lambda_handler
 from upload_url.presign import get_presigning_client
+from upload_url.upload_request import ARCHIVE_KEY_RULE
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -286,3 +288,114 @@ def test_an_expired_url_is_refused(upload_store: UploadStore, monkeypatch: pytes
     time.sleep(2.2)
     response = send(answer, CONTENT)
     assert_refused_where_enforced(upload_store, response, upload_store.checks_signatures)
+
+
+def test_item1_an_upload_never_writes_into_the_archive_key_space_with_an_empty_prefix(
+    server_s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review round 3, item 1: with `ArchivePrefix` empty, archived submissions live at
+    `yyyy/mm/dd/<id>.json` in the bucket root. No upload URL is signed for such a key: not to replace an
+    archived submission, and not to plant one under an `Idempotency-Key`'s (predictable) id first."""
+    from archive_submission.app import lambda_handler as archive_handler  # noqa: PLC0415
+    from archive_submission.object_key import build_object_key, idempotent_submission_id  # noqa: PLC0415
+
+    monkeypatch.setenv("ARCHIVE_PREFIX", "")
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "order-42"}
+    archived = archive_handler(api_event('{"a": 1}', headers=headers), LocalLambdaContext())
+    assert archived["statusCode"] == 201
+    planted = build_object_key("", datetime.now(UTC), idempotent_submission_id("order-43"))
+    fresh = build_object_key("", datetime.now(UTC), "01JDQ4Z0000000000000000000")
+    for key in (json.loads(archived["body"])["key"], planted, fresh):
+        identifier, month, day, filename = key.split("/")
+        status, answer = ask(
+            upload_request(
+                datapack_identifier=identifier,
+                path=f"/{month}/{day}",
+                filename=filename,
+                content_type="application/json",
+            )
+        )
+        assert status == 400, key
+        assert answer == {"error": "filename: " + ARCHIVE_KEY_RULE}
+    original = json.loads(archived["body"])["key"]
+    assert server_s3.get_object(Bucket=ARCHIVE_BUCKET, Key=original)["Body"].read() == b'{"a": 1}'
+    # Other names in date folders stay uploadable.
+    status, _answer = ask(upload_request(datapack_identifier="2026", path="/11/27", filename="report.json"))
+    assert status == 201
+
+
+def test_item2_uploader_text_that_looks_like_an_encoded_word_is_announced_as_sent(
+    server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review round 3, item 2: `=?UTF-8?B?...?=` typed as a name is plain ASCII, but the notify function
+    decodes encoded-words; the upload function encodes it, so the webhook carries exactly what was typed,
+    not CR/LF or another address."""
+    from notify_webhook.app import lambda_handler as notify_handler  # noqa: PLC0415
+
+    name = "=?UTF-8?B?" + base64.b64encode(b"Jane\r\nBcc: evil@example.test").decode() + "?="
+    email = "=?UTF-8?Q?evil=40attacker.test?=@example.org"
+    status, answer = ask(upload_request(uploader_name=name, uploader_email=email, sha256=None))
+    assert status == 201, answer
+    assert answer["upload"]["headers"]["x-amz-meta-uploader-name"] != name
+    assert send(answer, CONTENT).status_code == 200
+    monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
+    monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
+    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", "testing")
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key=answer["key"])
+    record = object_created_record(
+        ARCHIVE_BUCKET, answer["key"], etag=head["ETag"], version_id=head.get("VersionId"), size=len(CONTENT)
+    )
+    assert notify_handler(s3_event(record), LocalLambdaContext())["delivered"] == 1
+    payload = webhook_receiver.requests[0].json()
+    assert (payload["submitter_name"], payload["submitter_email"]) == (name, email)
+
+
+def test_uploader_metadata_round_trip_upload_to_webhook(
+    server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Property, end to end (review round 3): any uploader name and address that `POST /uploads` accepts,
+    sent with the presigned PUT to the S3 server and announced by the notify function, reaches the
+    receiver exactly as the client typed it. Each example is an upload, a PUT, a HEAD and a POST over
+    real HTTP, so this runs 60 examples; tests/unit/test_upload_properties.py runs the profile's count
+    without I/O."""
+    from hypothesis import example, given, settings  # noqa: PLC0415
+    from hypothesis import strategies as st  # noqa: PLC0415
+
+    from notify_webhook.app import lambda_handler as notify_handler  # noqa: PLC0415
+    from tests.unit.test_upload_properties import any_character  # noqa: PLC0415
+
+    monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
+    monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
+    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", "testing")
+    tried = {"uploaded": 0}
+
+    @settings(max_examples=60)
+    @example(name=" Ana ", local="x")  # HTTP cannot carry leading or trailing spaces in a header
+    @example(name="=?UTF-8?B?SmFuZQ0KQmNjOiBldmlsQGV4YW1wbGUudGVzdA==?=", local="=?UTF-8?Q?evil=40a.test?=")
+    @given(
+        name=st.text(any_character, min_size=1, max_size=30),
+        local=st.text(any_character, min_size=1, max_size=12),
+    )
+    def check(name: str, local: str) -> None:
+        email = f"{local}@example.org"
+        status, answer = ask(upload_request(uploader_name=name, uploader_email=email, sha256=None))
+        if status != 201:
+            assert status == 400 and answer["error"].startswith("uploader_"), answer
+            return
+        assert send(answer, CONTENT).status_code == 200
+        head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key=answer["key"])
+        record = object_created_record(
+            ARCHIVE_BUCKET,
+            answer["key"],
+            etag=head["ETag"],
+            version_id=head.get("VersionId"),
+            size=len(CONTENT),
+        )
+        seen = len(webhook_receiver.requests)
+        assert notify_handler(s3_event(record), LocalLambdaContext())["delivered"] == 1
+        payload = webhook_receiver.requests[seen].json()
+        assert (payload["submitter_name"], payload["submitter_email"]) == (name, email)
+        tried["uploaded"] += 1
+
+    check()
+    assert tried["uploaded"] >= 10, tried

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 from collections.abc import Iterator
@@ -271,3 +272,106 @@ def test_a_strange_retry_after_is_ignored_not_fatal(
     clock = Clock()
     assert run(session, webhook_receiver.url, clock) == Delivered(status=200, attempts=2)
     assert clock.sleeps == [0.5]
+
+
+class DrippingReceiver:
+    """A receiver on 127.0.0.1 that sends `at_once`, then `answer` one byte every `interval` seconds, and
+    records, per connection, whether the client hung up before the whole answer was sent."""
+
+    def __init__(self, answer: bytes, interval: float = 0.05, *, at_once: bytes = b"") -> None:
+        self.answer = answer
+        self.at_once = at_once
+        self.interval = interval
+        self.outcomes: list[str] = []  # "complete" or "client hung up", one per connection
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(4)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/webhook"
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):  # the listener is closed at the end of the test
+            while True:
+                connection, _ = self._listener.accept()
+                with connection:
+                    _read_request(connection)
+                    connection.sendall(self.at_once)
+                    self.outcomes.append(self._drip(connection))
+
+    def _drip(self, connection: socket.socket) -> str:
+        for index in range(len(self.answer)):
+            try:
+                connection.sendall(self.answer[index : index + 1])
+                readable, _, _ = select.select([connection], [], [], self.interval)
+                if readable and connection.recv(1) == b"":
+                    return "client hung up"
+            except OSError:
+                return "client hung up"
+        return "complete"
+
+    def close(self) -> list[str]:
+        """Wait (at most 10 s) for the connection being served to end, then stop; the outcomes."""
+        waited = threading.Event()
+        for _ in range(200):
+            if self.outcomes:
+                break
+            waited.wait(0.05)
+        self._listener.close()
+        return list(self.outcomes)
+
+
+SLOW_500 = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
+FAST_200_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("at_once", "answer", "outcome"),
+    [
+        (b"", SLOW_500, "timed out (the attempt's deadline of 0.5 s passed)"),
+        (FAST_200_HEADERS, b"x" * 60, "delivered"),
+    ],
+    ids=["drips-its-headers", "drips-its-body"],
+)
+def test_item3_a_dripping_receiver_is_cut_off_by_the_attempts_deadline(
+    session: requests.Session, at_once: bytes, answer: bytes, outcome: str
+) -> None:
+    """Review round 3, item 3: one byte every 50 ms never trips a 0.5 s read timeout; the attempt's own
+    deadline ends it, while the status line and headers arrive and while a body is drained. The proof is
+    the receiver's: the client hung up before the answer (about 3 s of it) was complete."""
+    receiver = DrippingReceiver(answer, at_once=at_once)
+    policy = DeliveryPolicy(timeout_seconds=0.5, max_attempts=1)
+    try:
+        result: str = "delivered"
+        try:
+            run(session, receiver.url, Clock(), policy)
+        except DeliveryFailed as error:
+            result = error.reason.split(";")[0]
+    finally:
+        outcomes = receiver.close()
+    assert result == outcome
+    assert outcomes == ["client hung up"]
+
+
+@pytest.mark.timeout(60)
+def test_item3_the_attempts_deadline_is_bounded_by_the_remaining_time(session: requests.Session) -> None:
+    """With a 10 s timeout but 1.5 s of Lambda time left (1 s kept back), the one attempt may take 0.5 s:
+    the dripping answer is cut off and no second attempt is started."""
+    receiver = DrippingReceiver(SLOW_500)
+    try:
+        with pytest.raises(DeliveryFailed) as failed:
+            run(
+                session,
+                receiver.url,
+                Clock(remaining=1.5),
+                DeliveryPolicy(timeout_seconds=10, max_attempts=3),
+            )
+    finally:
+        outcomes = receiver.close()
+    assert failed.value.attempts == 1
+    assert failed.value.reason.startswith("timed out (the attempt's deadline of 0.5 s passed)")
+    assert outcomes == ["client hung up"]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
 from notify_webhook.signing import (
@@ -122,3 +125,37 @@ def test_unpadded_whsec_secret_is_accepted_like_the_standard_webhooks_libraries(
 def test_a_whsec_secret_that_no_padding_can_fix_is_refused() -> None:
     with pytest.raises(InvalidSecret, match="must be base64"):
         signing_key("whsec_" + "A" * 5)  # 4n+1 characters are never base64
+
+
+@pytest.mark.parametrize(
+    ("msg_id", "timestamp", "body", "signature"),
+    [
+        (MSG_ID, "9" * 400, BODY, SIGNATURE),  # OverflowError before the fix
+        (MSG_ID, "9" * 5000, BODY, SIGNATURE),  # over int()'s digit limit
+        (MSG_ID, 10**400, BODY, SIGNATURE),
+        (MSG_ID, "1614265330.0", BODY, SIGNATURE),
+        (MSG_ID, "١٦١٤٢٦٥٣٣٠", BODY, SIGNATURE),  # Arabic-Indic digits, which int() accepts
+        (MSG_ID, True, BODY, SIGNATURE),
+        (MSG_ID, None, BODY, SIGNATURE),
+        ("msg_\ud800", TIMESTAMP, BODY, SIGNATURE),
+        (MSG_ID, TIMESTAMP, "body \udfff", SIGNATURE),
+        (MSG_ID, TIMESTAMP, BODY, None),
+        (MSG_ID, TIMESTAMP, BODY, "v1," + "A" * 100_000),
+        (None, TIMESTAMP, BODY, SIGNATURE),
+        (MSG_ID, TIMESTAMP, 12345, SIGNATURE),
+    ],
+)
+def test_item6_verify_signature_is_false_for_any_malformed_header(
+    msg_id: Any, timestamp: Any, body: Any, signature: Any
+) -> None:
+    """Review round 3, item 6: a malformed header (a huge number above all) is False; it never raises."""
+    assert verify_signature(SECRET, msg_id, timestamp, body, signature, now=float(TIMESTAMP)) is False
+
+
+@given(
+    timestamp=st.one_of(st.text(max_size=40), st.integers()),
+    msg_id=st.text(max_size=40),
+    signature=st.text(max_size=120),
+)
+def test_item6_verify_signature_never_raises(timestamp: Any, msg_id: str, signature: str) -> None:
+    assert verify_signature(SECRET, msg_id, timestamp, BODY, signature, now=float(TIMESTAMP)) in (True, False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -128,3 +129,42 @@ def test_unusable_options_exit_2(args: list[str]) -> None:
     )
     assert completed.returncode == 2
     assert completed.stdout == ""
+
+
+def test_item9_a_delivery_already_accepted_is_not_handled_twice(verifying_receiver: WebhookReceiver) -> None:
+    """Review round 3, item 9: the same signed delivery sent again (a captured request replayed within the
+    signature's tolerance) is answered 200, so a sender stops retrying, but it is not a second delivery."""
+    headers = {**signature_headers(SECRET, "msg_once", BODY), "Content-Type": "application/json"}
+    first = post(verifying_receiver.url, BODY, headers)
+    again = post(verifying_receiver.url, BODY, headers)
+    assert first[0] == again[0] == 200
+    assert json.loads(again[1]) == {"received": True, "duplicate": True}
+    assert [delivery.headers["webhook-id"] for delivery in verifying_receiver.deliveries] == ["msg_once"]
+    # Another id is a delivery of its own.
+    assert post(verifying_receiver.url, BODY, signature_headers(SECRET, "msg_other", BODY))[0] == 200
+    assert len(verifying_receiver.deliveries) == 2
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("declared", "status"),
+    [
+        ("Content-Length: 20971520", 413),  # 20 MiB announced, not one byte of it sent
+        ("Content-Length: 1" + "0" * 30, 413),
+        ("Content-Length: -1", 400),
+        ("Content-Length: abc", 400),
+        ("Content-Length: 1e15", 400),
+        ("Transfer-Encoding: chunked", 411),
+    ],
+)
+def test_item9_the_declared_length_is_checked_before_a_body_is_read(
+    verifying_receiver: WebhookReceiver, declared: str, status: int
+) -> None:
+    """Review round 3, item 9: the receiver answers from the headers alone; it never waits for (or holds)
+    a body it is going to refuse. The client sends no body at all: an answer proves none was read."""
+    host, port = verifying_receiver.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(f"POST {WEBHOOK_PATH} HTTP/1.1\r\nHost: {host}\r\n{declared}\r\n\r\n".encode())
+        answer = connection.recv(4096)
+    assert answer.split(b"\r\n", 1)[0].split(b" ")[1] == str(status).encode()
+    assert verifying_receiver.requests == []

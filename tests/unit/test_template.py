@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 import json
 import tomllib
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from archive_submission.object_key import build_object_key, idempotent_submission_id, new_submission_id
 from form_archive_contract import metadata
+from form_archive_contract.archive_keys import archive_key_patterns, in_archive_key_space
 from tools.local_invoke import PROJECT_ROOT, load_handler, read_function
 from tools.sam_template import Resolver, load_template
 
@@ -195,7 +198,13 @@ def test_archive_function_writes_only_to_the_archive_bucket(
         for statement in policy["Statement"]
     ]
     actions = {action for statement in statements for action in statement["Action"]}
-    assert actions == {"s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:ListBucketVersions"}
+    assert actions == {
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+    }
     assert all(mentions(statement["Resource"], "ArchiveBucket") for statement in statements)
     # ListBucket (HEAD of an absent key answers 404, not 403) and ListBucketVersions (a conditional write
     # accepted over an existing version) are the bucket itself, never its objects.
@@ -573,7 +582,8 @@ def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical
         "Action": "s3:PutObject",
         "Resource": bucket_arn("/*"),
     }
-    # Not into the archive folder: archived submissions cannot be overwritten through an upload URL.
+    # Not into the archive folder: archived submissions cannot be overwritten through an upload URL
+    # (with an empty prefix, the archive key shape: test_item1_the_upload_roles_are_denied_...).
     condition, denied, absent = deny["Fn::If"]
     assert condition == "HasArchivePrefix"
     assert denied == {
@@ -581,7 +591,8 @@ def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical
         "Action": "s3:PutObject",
         "Resource": bucket_arn("/${ArchivePrefix}/*"),
     }
-    assert absent == {"Ref": "AWS::NoValue"}
+    assert absent["Effect"] == "Deny"
+    assert absent["Action"] == "s3:PutObject"
     actions = json.dumps(statements)
     assert "GetObject" not in actions and "ListBucket" not in actions and "s3:*" not in actions
 
@@ -660,3 +671,28 @@ def test_browser_function_matches_the_api_key_function(resources: dict[str, Any]
     browser = properties(resources, "BrowserUploadUrlFunction")
     for name in ("CodeUri", "Handler", "Timeout", "Environment", "Policies", "LoggingConfig"):
         assert browser[name] == api_key[name], name
+
+
+@pytest.mark.parametrize("logical_id", ["UploadUrlFunction", "BrowserUploadUrlFunction"])
+@pytest.mark.parametrize("prefix", ["", "submissions", "forms/archive"])
+def test_item1_the_upload_roles_are_denied_the_archive_key_space_for_every_prefix(
+    template: dict[str, Any], logical_id: str, prefix: str
+) -> None:
+    """Review round 3, item 1: IAM denies the upload roles exactly `archive_key_patterns(prefix)` (which
+    `POST /uploads` refuses too), for every `ArchivePrefix`, the empty one included; and those patterns
+    cover the keys the archive function writes, fresh and idempotent ids alike."""
+    resolver = Resolver(template, {"ArchivePrefix": prefix})
+    statements = _prune(_upload_statements(template["Resources"], logical_id), resolver)
+    denied = [statement for statement in statements if statement["Effect"] == "Deny"]
+    assert len(denied) == 1
+    assert denied[0]["Action"] == "s3:PutObject"
+    resources = denied[0]["Resource"]
+    resources = resources if isinstance(resources, list) else [resources]
+    patterns = [
+        item["Fn::Sub"].replace("${ArchiveBucket.Arn}/", "").replace("${ArchivePrefix}", prefix)
+        for item in resources
+    ]
+    assert tuple(patterns) == archive_key_patterns(prefix)
+    when = datetime(2026, 11, 27, 23, 59, tzinfo=UTC)
+    for submission_id in (new_submission_id(), idempotent_submission_id("order-42")):
+        assert in_archive_key_space(build_object_key(prefix, when, submission_id), prefix)

@@ -225,3 +225,44 @@ def test_request_body_bytes() -> None:
 )
 def test_json_content_type(header: str | None, expected: bool) -> None:
     assert is_json_content_type(header) is expected
+
+
+@pytest.mark.parametrize(
+    ("filename", "rule"),
+    [
+        ("invoice\u202efdp.exe", "format characters"),  # right-to-left override: reads "invoiceexe.pdf"
+        ("zero\u200bwidth.txt", "format characters"),
+        ("joiner\u200d.txt", "format characters"),
+        ("\ufeffbom.txt", "format characters"),
+        ("line\u2028separator.txt", "format characters"),
+        ("para\u2029separator.txt", "format characters"),
+        ("a\u2044b.txt", "looks like a slash"),  # fraction slash
+        ("a\u2215b.txt", "looks like a slash"),  # division slash
+        ("a\uff0fb.txt", "looks like a slash"),  # fullwidth solidus
+        ("a\\b.txt", "backslash"),
+        ("report.txt.", "end with a dot or a space"),
+        ("report.txt ", "end with a dot or a space"),
+    ],
+)
+def test_item10_file_names_that_hide_reorder_or_split_are_refused(filename: str, rule: str) -> None:
+    """Review round 3, item 10: each rule gets a 400 that names it."""
+    error = rejected(with_field("filename", filename))
+    assert error.status_code == 400
+    assert error.message.startswith("filename: ")
+    assert rule in error.message
+
+
+def test_item10_file_names_are_nfc_so_one_name_is_one_key() -> None:
+    nfc, nfd = "M\u00e4rz.csv", "Ma\u0308rz.csv"
+    assert parse(with_field("filename", nfd)).filename == nfc
+    assert object_key(parse(with_field("filename", nfd))) == object_key(parse(with_field("filename", nfc)))
+
+
+@pytest.mark.parametrize("field", ["uploader_name", "uploader_email"])
+@pytest.mark.parametrize("hidden", ["\u202e", "\u200b", "\u2028", "\ufeff"])
+def test_item2_uploader_text_with_hidden_characters_is_refused(field: str, hidden: str) -> None:
+    """Review round 3, item 2: what the notify function would refuse to announce is not signed either."""
+    value = f"ana{hidden}@example.org" if field == "uploader_email" else f"Ana{hidden} Núñez"
+    error = rejected(with_field(field, value))
+    assert error.message.startswith(f"{field}: ")
+    assert "format characters" in error.message

@@ -251,3 +251,38 @@ def test_a_config_mapping_that_fails_is_reported_not_raised(capsys: pytest.Captu
 
     assert write_s3_bucket(Broken(aws_s3_bucket={"bucket_name": "b"}), SAMPLE) is False
     assert capsys.readouterr().out == "Error: config or payload could not be read: RuntimeError\n"
+
+
+class _LengthFails(dict[str, Any]):
+    """A mapping whose `__len__` raises: `if not payload` must not let that escape."""
+
+    def __len__(self) -> int:
+        raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize(
+    ("odd_config", "payload"),
+    [
+        (config(bucket_name="form-archive-\ud800"), SAMPLE),
+        (config(bucket_path="forms/\udfff"), SAMPLE),
+        (config(aws_region_name="eu-\ud800"), SAMPLE),
+        (config(endpoint_url="http://127.0.0.1:1/\ud800"), SAMPLE),
+        (config(**{"bucket\ud800": "x"}), SAMPLE),  # an unknown key: a warning that names it
+        (config(), {"name\ud800": "x"}),
+        (config(), _LengthFails(first_name="John")),
+    ],
+    ids=["bucket", "path", "region", "endpoint", "unknown-key", "payload-key", "payload-len"],
+)
+def test_item7_write_s3_bucket_never_raises(
+    mocked_s3: S3Client, capsys: pytest.CaptureFixture[str], odd_config: dict[str, Any], payload: Any
+) -> None:
+    """Review round 3, item 7: lone surrogates (JSON's "\\ud800") anywhere in the config or payload, and
+    a payload mapping whose `__len__` raises, give False (or a write) and printable lines, never raise."""
+    result = write_s3_bucket(odd_config, payload)
+    printed = capsys.readouterr().out
+    if result:
+        assert len(all_keys(mocked_s3)) == 1
+    else:
+        assert printed.startswith("Error: ") or "\nError: " in printed
+        assert all_keys(mocked_s3) == []
+    printed.encode("utf-8")  # what was printed is text a log can carry
