@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 # S3's limit for one PUT.
 S3_SINGLE_PUT_LIMIT = 5 * 1024**3
-DEFAULT_MAX_UPLOAD_BYTES = S3_SINGLE_PUT_LIMIT
+# S3's limit for one object; above MULTIPART_THRESHOLD_BYTES an upload is multipart.
+S3_MAX_OBJECT_BYTES = 5 * 1024**4
+DEFAULT_MAX_UPLOAD_BYTES = S3_MAX_OBJECT_BYTES
 DEFAULT_EXPIRES_SECONDS = 900
 # SigV4 presigned URLs live at most 7 days (and never longer than the signing credentials).
 MAX_EXPIRES_SECONDS = 604_800
@@ -47,7 +49,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> UploadSettings:
     return UploadSettings(
         bucket=bucket,
         max_upload_bytes=_bounded_int(
-            environ, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, S3_SINGLE_PUT_LIMIT
+            environ, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, S3_MAX_OBJECT_BYTES
         ),
         expires_seconds=_bounded_int(
             environ, "UPLOAD_URL_EXPIRES_SECONDS", DEFAULT_EXPIRES_SECONDS, MAX_EXPIRES_SECONDS
