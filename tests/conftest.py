@@ -310,18 +310,30 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
 def probe_part_checksums(client: S3Client, bucket: str, wrong_sum: str) -> tuple[bool, bool]:
     """Whether an UploadPart whose bytes differ from its x-amz-checksum-sha256 is refused, and whether
     ListParts gives the SHA-256 of a part uploaded with one."""
-    upload_id = client.create_multipart_upload(Bucket=bucket, Key="part", ChecksumAlgorithm="SHA256")["UploadId"]
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="part", ChecksumAlgorithm="SHA256")[
+        "UploadId"
+    ]
     right_sum = base64.b64encode(hashlib.sha256(b"probe").digest()).decode()
     try:
         try:
             client.upload_part(
-                Bucket=bucket, Key="part", UploadId=upload_id, PartNumber=1, Body=b"probe", ChecksumSHA256=wrong_sum
+                Bucket=bucket,
+                Key="part",
+                UploadId=upload_id,
+                PartNumber=1,
+                Body=b"probe",
+                ChecksumSHA256=wrong_sum,
             )
             verifies = False
         except ClientError:
             verifies = True
         client.upload_part(
-            Bucket=bucket, Key="part", UploadId=upload_id, PartNumber=2, Body=b"probe", ChecksumSHA256=right_sum
+            Bucket=bucket,
+            Key="part",
+            UploadId=upload_id,
+            PartNumber=2,
+            Body=b"probe",
+            ChecksumSHA256=right_sum,
         )
         listed = client.list_parts(Bucket=bucket, Key="part", UploadId=upload_id).get("Parts", [])
     finally:

@@ -166,9 +166,7 @@ def completed_object_exists(client: S3Client, claims: UploadClaims, part_count: 
     written after the token was issued. Lists versions of this one key only (no object is read)."""
     issued = datetime.fromtimestamp(claims.issued_at - 1, tz=UTC)
     with store_call():
-        pages = client.get_paginator("list_object_versions").paginate(
-            Bucket=claims.bucket, Prefix=claims.key
-        )
+        pages = client.get_paginator("list_object_versions").paginate(Bucket=claims.bucket, Prefix=claims.key)
         for page in pages:
             for version in page.get("Versions", []):
                 if (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -116,7 +117,7 @@ def _part_list(document: dict[str, Any], *, fields: set[str], limit: int) -> lis
     return parts
 
 
-def _no_duplicates(parts: list[PartDigest]) -> None:
+def _no_duplicates(parts: Sequence[PartDigest]) -> None:
     seen: set[int] = set()
     for index, part in enumerate(parts):
         if part.part_number in seen:

@@ -72,9 +72,7 @@ def load_token_key(environ: Mapping[str, str] = os.environ) -> bytes:
     if not value:
         reference = environ.get("UPLOAD_TOKEN_KEY_PARAMETER", "").strip()
         if not reference:
-            raise ServerMisconfigured(
-                "multipart uploads need UPLOAD_TOKEN_KEY or UPLOAD_TOKEN_KEY_PARAMETER"
-            )
+            raise ServerMisconfigured("multipart uploads need UPLOAD_TOKEN_KEY or UPLOAD_TOKEN_KEY_PARAMETER")
         source = "UPLOAD_TOKEN_KEY_PARAMETER"
         try:
             value = read_secret(reference)

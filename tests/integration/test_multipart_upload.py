@@ -5,6 +5,7 @@ exactly the answered URLs and headers, `status`, `complete` and `abort`, against
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -100,15 +101,17 @@ def upload_parts(token: str, numbers: list[int]) -> list[dict[str, Any]]:
         response = put_part(part, part_bytes(part["part_number"]))
         assert response.status_code == 200, response.text
         number = part["part_number"]
-        done.append({"part_number": number, "etag": response.headers["ETag"], "sha256": digest(part_bytes(number))})
+        done.append(
+            {"part_number": number, "etag": response.headers["ETag"], "sha256": digest(part_bytes(number))}
+        )
     return done
 
 
-def open_uploads(client: S3Client) -> list[dict[str, Any]]:
+def open_uploads(client: S3Client) -> list[Any]:
     return list(client.list_multipart_uploads(Bucket=ARCHIVE_BUCKET).get("Uploads", []))
 
 
-def versions(client: S3Client, key: str) -> list[dict[str, Any]]:
+def versions(client: S3Client, key: str) -> list[Any]:
     return [v for v in client.list_object_versions(Bucket=ARCHIVE_BUCKET, Prefix=key).get("Versions", [])]
 
 
@@ -119,7 +122,13 @@ def test_a_file_of_three_parts_uploads_resumes_and_completes(
     answer = start(event_format)
     assert set(answer) == {"bucket", "key", "expires_at", "max_bytes", "upload"}
     upload = answer["upload"]
-    assert set(upload) == {"method", "upload_token", "part_size", "part_count", *(f"{r}_url" for r in ROUTES if r != "status")}
+    assert set(upload) == {
+        "method",
+        "upload_token",
+        "part_size",
+        "part_count",
+        *(f"{r}_url" for r in ROUTES if r != "status"),
+    }
     assert (upload["method"], upload["part_size"], upload["part_count"]) == ("MULTIPART", PART, 3)
     assert upload["parts_url"].endswith("/uploads/parts")
     assert answer["key"] == "DP-9/raw/Aufnahme 1.bin"
@@ -200,17 +209,24 @@ def _other_claims(token: str, **changes: Any) -> str:
     [
         (lambda token: "v1.e30.AAAA", "upload_token: signature does not match"),
         (_tampered, "upload_token: signature does not match"),
-        (lambda token: issue_token(b"another-deployments-key", verify_token(TOKEN_KEY.encode(), token, bucket=ARCHIVE_BUCKET, now=0)), "upload_token: signature does not match"),
+        (
+            lambda token: issue_token(
+                b"another-deployments-key",
+                verify_token(TOKEN_KEY.encode(), token, bucket=ARCHIVE_BUCKET, now=0),
+            ),
+            "upload_token: signature does not match",
+        ),
         (lambda token: _other_claims(token, expires_at=int(time.time()) - 1), "upload_token: has expired"),
-        (lambda token: _other_claims(token, bucket="someone-elses-bucket"), "upload_token: was issued for another bucket"),
+        (
+            lambda token: _other_claims(token, bucket="someone-elses-bucket"),
+            "upload_token: was issued for another bucket",
+        ),
         (lambda token: 12, "upload_token: is not a valid upload token"),
         (lambda token: token + "x" * 5000, "upload_token: is not a valid upload token"),
     ],
     ids=["forged", "tampered", "other-key", "expired", "other-bucket", "not-a-string", "oversized"],
 )
-def test_a_bad_token_is_403_and_touches_nothing(
-    server_s3: S3Client, make_token: Any, message: str
-) -> None:
+def test_a_bad_token_is_403_and_touches_nothing(server_s3: S3Client, make_token: Any, message: str) -> None:
     answer = start()
     good = answer["upload"]["upload_token"]
     upload_parts(good, [1])
@@ -218,7 +234,13 @@ def test_a_bad_token_is_403_and_touches_nothing(
     digest_of_1 = digest(part_bytes(1))
     for route, document in (
         ("parts", {"upload_token": bad, "parts": [{"part_number": 2, "sha256": digest_of_1}]}),
-        ("complete", {"upload_token": bad, "parts": [{"part_number": n, "etag": "x", "sha256": digest_of_1} for n in (1, 2, 3)]}),
+        (
+            "complete",
+            {
+                "upload_token": bad,
+                "parts": [{"part_number": n, "etag": "x", "sha256": digest_of_1} for n in (1, 2, 3)],
+            },
+        ),
         ("status", {"upload_token": bad}),
         ("abort", {"upload_token": bad}),
     ):
@@ -234,7 +256,7 @@ def test_a_bad_token_is_403_and_touches_nothing(
 def test_a_token_for_another_key_cannot_be_made_by_editing_it(server_s3: S3Client) -> None:
     answer = start()
     token = answer["upload"]["upload_token"]
-    version, claims, mac = token.split(".")
+    version, _claims, mac = token.split(".")
     other = start(filename="other.bin")["upload"]["upload_token"]
     swapped = f"{version}.{other.split('.')[1]}.{mac}"  # another upload's claims under this signature
     assert call("/uploads/abort", {"upload_token": swapped})[0] == 403
@@ -251,7 +273,10 @@ def test_a_token_for_another_key_cannot_be_made_by_editing_it(server_s3: S3Clien
         ([{"part_number": 1}], "parts[0].sha256: is required"),
         ([{"part_number": True, "sha256": "0" * 64}], "parts[0].part_number: must be a whole number"),
         ([], "parts: must be a non-empty list"),
-        ([{"part_number": n, "sha256": "0" * 64} for n in range(1, 102)], "parts: at most 100 parts per request"),
+        (
+            [{"part_number": n, "sha256": "0" * 64} for n in range(1, 102)],
+            "parts: at most 100 parts per request",
+        ),
     ],
 )
 def test_bad_parts_requests_are_400_naming_the_field(
@@ -268,10 +293,13 @@ def test_complete_checks_every_part_against_s3(server_s3: S3Client, s3_capabilit
     fake_third = {"part_number": 3, "etag": '"0123"', "sha256": digest(part_bytes(3))}
     cases = [
         (parts, 400, "parts: 2 of 3 parts listed; missing part 3"),
-        (parts + [fake_third], 409, "parts: part 3 was not uploaded"),
+        ([*parts, fake_third], 409, "parts: part 3 was not uploaded"),
     ]
     for listed, status, message in cases:
-        assert call("/uploads/complete", {"upload_token": token, "parts": listed}) == (status, {"error": message})
+        assert call("/uploads/complete", {"upload_token": token, "parts": listed}) == (
+            status,
+            {"error": message},
+        )
     # The third part, uploaded past the presigned URL with a size that does not add up.
     upload_id = open_uploads(server_s3)[0]["UploadId"]
     short = part_bytes(3)[:-1]
@@ -279,9 +307,10 @@ def test_complete_checks_every_part_against_s3(server_s3: S3Client, s3_capabilit
         Bucket=ARCHIVE_BUCKET, Key=answer["key"], UploadId=upload_id, PartNumber=3, Body=short
     )
     third = {"part_number": 3, "etag": stored["ETag"], "sha256": digest(short)}
-    status, refused = call("/uploads/complete", {"upload_token": token, "parts": parts + [third]})
+    status, refused = call("/uploads/complete", {"upload_token": token, "parts": [*parts, third]})
     assert status == 409
-    assert refused["error"] == f"size: part 3 holds {len(short)} bytes, not {len(short) + 1}; the parts must add up to {len(CONTENT)}"
+    expected = f"size: part 3 holds {len(short)} bytes, not {len(short) + 1}"
+    assert refused["error"] == f"{expected}; the parts must add up to {len(CONTENT)}"
     wrong_etag = [{**parts[0], "etag": '"' + "0" * 32 + '"'}, parts[1], third]
     status, refused = call("/uploads/complete", {"upload_token": token, "parts": wrong_etag})
     assert (status, refused) == (409, {"error": "parts: part 1's etag is not the one S3 holds"})
@@ -320,11 +349,17 @@ def test_a_part_whose_bytes_differ_from_its_signed_sha256(
     _refused_where_enforced(server_s3, response, s3_capabilities.verifies_part_checksums, answer["key"])
 
 
-def test_a_part_of_another_length_or_digest_header(server_s3: S3Client, s3_capabilities: S3Capabilities) -> None:
+def test_a_part_of_another_length_or_digest_header(
+    server_s3: S3Client, s3_capabilities: S3Capabilities
+) -> None:
     answer = start()
     [part] = presign(answer["upload"]["upload_token"], [1])
     other = part_bytes(2)[:-7]
-    response = put_part(part, other, **{"x-amz-checksum-sha256": __import__("base64").b64encode(hashlib.sha256(other).digest()).decode()})
+    response = put_part(
+        part,
+        other,
+        **{"x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(other).digest()).decode()},
+    )
     _refused_where_enforced(server_s3, response, s3_capabilities.signature_checks, answer["key"])
 
 
@@ -348,7 +383,9 @@ def test_without_a_token_key_the_multipart_routes_are_a_500(
     monkeypatch.delenv("UPLOAD_TOKEN_KEY")
     document = upload_request() if route == "/uploads" else {"upload_token": token}
     if route.endswith(("parts", "complete")):
-        document["parts"] = [{"part_number": 1, "sha256": "0" * 64, **({"etag": "x"} if "complete" in route else {})}]
+        document["parts"] = [
+            {"part_number": 1, "sha256": "0" * 64, **({"etag": "x"} if "complete" in route else {})}
+        ]
     status, answer = call(route, document)
     assert status == 500
     assert answer == {"error": "the upload could not be prepared", "request_id": answer["request_id"]}
