@@ -67,7 +67,8 @@ def test_demo_uploads_a_file_and_announces_it(whsec_env_vars: Path) -> None:
             "submitter_name": UPLOADER_NAME,
         },
     }
-    upload_delivery = deliveries[-1]
+    # The multipart step's delivery follows; this flow's is the one naming its file.
+    upload_delivery = [d for d in deliveries if (d.payload() or {}).get("display") == FILENAME][-1]
     Webhook(WHSEC).verify(upload_delivery.body, upload_delivery.headers)  # raises on a bad signature
     sent = json.loads(upload_delivery.body)
     assert (sent["datapack_identifier"], sent["path"], sent["display"]) == (DATAPACK, FOLDER, FILENAME)
@@ -87,3 +88,34 @@ def test_upload_flow_alone_reports_a_refusal(tmp_path: Path) -> None:
         assert not result.ok
     assert result.uploaded is None
     assert result.error == "the upload function answered 413: size: at most 10 bytes"
+
+
+def test_demo_uploads_a_file_of_three_parts_and_announces_its_sha256(whsec_env_vars: Path) -> None:
+    from tools.demo.multipart import FILENAME as MULTIPART_FILENAME  # noqa: PLC0415
+    from tools.demo.multipart import multipart_file  # noqa: PLC0415
+
+    content = multipart_file()
+    with demo_session(DemoOptions(env_vars=whsec_env_vars), lambda _line: None) as (result, servers):
+        assert result.ok, result.error
+        assert servers is not None
+        multipart = result.document()["multipart"]
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=servers.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        head = s3.head_object(Bucket="form-archive-local", Key=multipart["key"])
+        stored = s3.get_object(Bucket="form-archive-local", Key=multipart["key"])["Body"].read()
+        delivery = [
+            d for d in servers.receiver.deliveries if (d.payload() or {}).get("display") == MULTIPART_FILENAME
+        ]
+
+    assert stored == content
+    assert head["ETag"].strip('"').endswith("-3")  # a multipart object of three parts
+    assert head["Metadata"]["uploaded-by"] == "presigned-url"
+    assert multipart["parts"] == 3
+    assert multipart["announced_sha256"] == hashlib.sha256(content).hexdigest()
+    assert delivery and delivery[-1].signature_valid
+    Webhook(WHSEC).verify(delivery[-1].body, delivery[-1].headers)
