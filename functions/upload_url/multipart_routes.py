@@ -39,7 +39,7 @@ from .multipart_request import (
     parse_token_request,
     read_json_object,
 )
-from .multipart_settings import MultipartSettings, load_multipart_settings, load_token_key
+from .multipart_settings import load_multipart_settings, load_token_key
 from .part_plan import PartPlan, plan_parts
 from .presign import get_presigning_client
 from .settings import UploadSettings, load_settings
@@ -135,10 +135,10 @@ def uses_multipart(size: int) -> bool:
     return size > load_multipart_settings(os.environ).threshold_bytes
 
 
-def _request() -> tuple[dict[str, Any], UploadSettings, MultipartSettings]:
+def _request() -> tuple[dict[str, Any], UploadSettings]:
     event = router.current_event
     document = read_json_object(event.body, bool(event.is_base64_encoded))
-    return document, load_settings(os.environ), load_multipart_settings(os.environ)
+    return document, load_settings(os.environ)
 
 
 def _claims(token: Any, settings: UploadSettings) -> tuple[UploadClaims, PartPlan]:
@@ -149,7 +149,7 @@ def _claims(token: Any, settings: UploadSettings) -> tuple[UploadClaims, PartPla
 
 @router.post("/uploads/parts")
 def presign_parts() -> Response[str]:
-    document, settings, _multipart = _request()
+    document, settings = _request()
     request = parse_parts_request(document)
     claims, plan = _claims(request.upload_token, settings)
     check_part_numbers(request.parts, plan.part_count, every=False)
@@ -162,7 +162,7 @@ def presign_parts() -> Response[str]:
 
 @router.post("/uploads/status")
 def upload_status() -> Response[str]:
-    document, settings, _multipart = _request()
+    document, settings = _request()
     claims, plan = _claims(parse_token_request(document).upload_token, settings)
     held = list_held_parts(get_presigning_client(), claims)
     if held is None:
@@ -201,7 +201,7 @@ def _check_against_held(request_parts: tuple[Any, ...], held: list[Any], plan: P
 
 @router.post("/uploads/complete")
 def complete() -> Response[str]:
-    document, settings, _multipart = _request()
+    document, settings = _request()
     request = parse_complete_request(document)
     claims, plan = _claims(request.upload_token, settings)
     check_part_numbers(request.parts, plan.part_count, every=True)
@@ -227,7 +227,7 @@ def complete() -> Response[str]:
 
 @router.post("/uploads/abort")
 def abort() -> Response[str]:
-    document, settings, _multipart = _request()
+    document, settings = _request()
     claims, plan = _claims(parse_token_request(document).upload_token, settings)
     client = get_presigning_client()
     if list_held_parts(client, claims) is None:

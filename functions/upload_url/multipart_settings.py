@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from form_archive_contract.secret_store import SecretUnavailable, read_secret
 
 from .part_plan import MIB, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES
-from .settings import S3_SINGLE_PUT_LIMIT, ServerMisconfigured
+from .settings import S3_SINGLE_PUT_LIMIT, ServerMisconfigured, bounded_int
 from .upload_token import MIN_KEY_BYTES
 
 DEFAULT_MULTIPART_THRESHOLD_BYTES = 64 * MIB
@@ -34,33 +34,18 @@ class MultipartSettings:
     token_expires_seconds: int
 
 
-def _bounded_int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = environ.get(name, "").strip() or str(default)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ServerMisconfigured(f"{name} is not an integer") from None
-    if not low <= value <= high:
-        raise ServerMisconfigured(f"{name} must be {low}-{high}")
-    return value
-
-
 def load_multipart_settings(environ: Mapping[str, str] = os.environ) -> MultipartSettings:
     return MultipartSettings(
         # Up to the threshold a single presigned PUT, which S3 takes up to 5 GiB.
-        threshold_bytes=_bounded_int(
-            environ,
-            "MULTIPART_THRESHOLD_BYTES",
-            DEFAULT_MULTIPART_THRESHOLD_BYTES,
-            0,
-            S3_SINGLE_PUT_LIMIT,
+        threshold_bytes=bounded_int(
+            environ, "MULTIPART_THRESHOLD_BYTES", DEFAULT_MULTIPART_THRESHOLD_BYTES, S3_SINGLE_PUT_LIMIT, 0
         ),
-        part_bytes=_bounded_int(
-            environ, "MULTIPART_PART_BYTES", DEFAULT_PART_BYTES, S3_MIN_PART_BYTES, S3_MAX_PART_BYTES
+        part_bytes=bounded_int(
+            environ, "MULTIPART_PART_BYTES", DEFAULT_PART_BYTES, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES
         ),
         token_expires_seconds=DAY_SECONDS
-        * _bounded_int(
-            environ, "UPLOAD_TOKEN_EXPIRES_DAYS", DEFAULT_TOKEN_EXPIRES_DAYS, 1, MAX_TOKEN_EXPIRES_DAYS
+        * bounded_int(
+            environ, "UPLOAD_TOKEN_EXPIRES_DAYS", DEFAULT_TOKEN_EXPIRES_DAYS, MAX_TOKEN_EXPIRES_DAYS
         ),
     )
 

@@ -30,14 +30,14 @@ class UploadSettings:
     reserved_identifier: str | None
 
 
-def _bounded_int(environ: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+def bounded_int(environ: Mapping[str, str], name: str, default: int, maximum: int, minimum: int = 1) -> int:
     raw = environ.get(name, "").strip() or str(default)
     try:
         value = int(raw)
     except ValueError:
         raise ServerMisconfigured(f"{name} is not an integer") from None
-    if not 1 <= value <= maximum:
-        raise ServerMisconfigured(f"{name} must be 1-{maximum}")
+    if not minimum <= value <= maximum:
+        raise ServerMisconfigured(f"{name} must be {minimum}-{maximum}")
     return value
 
 
@@ -48,10 +48,10 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> UploadSettings:
     prefix = environ.get("ARCHIVE_PREFIX", DEFAULT_ARCHIVE_PREFIX).strip("/")
     return UploadSettings(
         bucket=bucket,
-        max_upload_bytes=_bounded_int(
+        max_upload_bytes=bounded_int(
             environ, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, S3_MAX_OBJECT_BYTES
         ),
-        expires_seconds=_bounded_int(
+        expires_seconds=bounded_int(
             environ, "UPLOAD_URL_EXPIRES_SECONDS", DEFAULT_EXPIRES_SECONDS, MAX_EXPIRES_SECONDS
         ),
         reserved_identifier=prefix.split("/", 1)[0] or None,
