@@ -253,12 +253,16 @@ class S3Capabilities:
     if_none_match_in_versioned_buckets: bool
     signature_checks: bool
     verifies_checksums: bool
+    verifies_part_checksums: bool = False
+    lists_part_checksums: bool = False
 
     REASONS = {  # noqa: RUF012 - a class constant, not a field
         "additional_checksums": "the store keeps no additional checksums (x-amz-checksum-sha256)",
         "if_none_match_in_versioned_buckets": "the store ignores If-None-Match: * in a versioned bucket",
         "signature_checks": "the store accepts any signature",
         "verifies_checksums": "the store does not verify x-amz-checksum-sha256 against the bytes",
+        "verifies_part_checksums": "the store does not verify an UploadPart's x-amz-checksum-sha256",
+        "lists_part_checksums": "ListParts gives no part checksums",
     }
 
 
@@ -280,6 +284,7 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
             verifies_checksums = False
         except ClientError:
             verifies_checksums = True
+        verifies_part_checksums, lists_part_checksums = probe_part_checksums(client, bucket, wrong_sum)
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         client.put_object(Bucket=bucket, Key="once", Body=b"first", IfNoneMatch="*")
         try:
@@ -297,7 +302,43 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
         if_none_match_in_versioned_buckets=refused,
         signature_checks=signature_checks,
         verifies_checksums=verifies_checksums,
+        verifies_part_checksums=verifies_part_checksums,
+        lists_part_checksums=lists_part_checksums,
     )
+
+
+def probe_part_checksums(client: S3Client, bucket: str, wrong_sum: str) -> tuple[bool, bool]:
+    """Whether an UploadPart whose bytes differ from its x-amz-checksum-sha256 is refused, and whether
+    ListParts gives the SHA-256 of a part uploaded with one."""
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="part", ChecksumAlgorithm="SHA256")[
+        "UploadId"
+    ]
+    right_sum = base64.b64encode(hashlib.sha256(b"probe").digest()).decode()
+    try:
+        try:
+            client.upload_part(
+                Bucket=bucket,
+                Key="part",
+                UploadId=upload_id,
+                PartNumber=1,
+                Body=b"probe",
+                ChecksumSHA256=wrong_sum,
+            )
+            verifies = False
+        except ClientError:
+            verifies = True
+        client.upload_part(
+            Bucket=bucket,
+            Key="part",
+            UploadId=upload_id,
+            PartNumber=2,
+            Body=b"probe",
+            ChecksumSHA256=right_sum,
+        )
+        listed = client.list_parts(Bucket=bucket, Key="part", UploadId=upload_id).get("Parts", [])
+    finally:
+        client.abort_multipart_upload(Bucket=bucket, Key="part", UploadId=upload_id)
+    return verifies, any(part.get("ChecksumSHA256") == right_sum for part in listed)
 
 
 @functools.cache

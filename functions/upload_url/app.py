@@ -20,6 +20,8 @@ from botocore.exceptions import BotoCoreError
 from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
 
+from .multipart_routes import router as multipart_router
+from .multipart_routes import start_multipart, uses_multipart
 from .presign import get_presigning_client, presign_put
 from .settings import ServerMisconfigured, load_settings
 from .upload_plan import build_upload_plan
@@ -87,6 +89,8 @@ def create_upload() -> Response[str]:
         raw, max_upload_bytes=settings.max_upload_bytes, reserved_identifier=settings.reserved_identifier
     )
     plan = build_upload_plan(settings.bucket, request)
+    if uses_multipart(request.size):
+        return json_response(201, start_multipart(settings, plan, request.size, event.raw_event))
     issued_at = datetime.now(UTC)
     url = presign_put(get_presigning_client(), plan, settings.expires_seconds)
     expires_at = issued_at + timedelta(seconds=settings.expires_seconds)
@@ -106,6 +110,8 @@ def create_upload() -> Response[str]:
 
 # After every route and handler above is registered: the resolvers copy them.
 rest_resolver, http_resolver = api_resolvers(app)
+for resolver in (rest_resolver, http_resolver):
+    resolver.include_router(multipart_router)
 
 
 @api_entry_point(logger=logger, tracer=tracer, metrics=metrics)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 # S3's limit for one PUT.
 S3_SINGLE_PUT_LIMIT = 5 * 1024**3
-DEFAULT_MAX_UPLOAD_BYTES = S3_SINGLE_PUT_LIMIT
+# S3's limit for one object; above MULTIPART_THRESHOLD_BYTES an upload is multipart.
+S3_MAX_OBJECT_BYTES = 5 * 1024**4
+DEFAULT_MAX_UPLOAD_BYTES = S3_MAX_OBJECT_BYTES
 DEFAULT_EXPIRES_SECONDS = 900
 # SigV4 presigned URLs live at most 7 days (and never longer than the signing credentials).
 MAX_EXPIRES_SECONDS = 604_800
@@ -28,14 +30,14 @@ class UploadSettings:
     reserved_identifier: str | None
 
 
-def _bounded_int(environ: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+def bounded_int(environ: Mapping[str, str], name: str, default: int, maximum: int, minimum: int = 1) -> int:
     raw = environ.get(name, "").strip() or str(default)
     try:
         value = int(raw)
     except ValueError:
         raise ServerMisconfigured(f"{name} is not an integer") from None
-    if not 1 <= value <= maximum:
-        raise ServerMisconfigured(f"{name} must be 1-{maximum}")
+    if not minimum <= value <= maximum:
+        raise ServerMisconfigured(f"{name} must be {minimum}-{maximum}")
     return value
 
 
@@ -46,10 +48,10 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> UploadSettings:
     prefix = environ.get("ARCHIVE_PREFIX", DEFAULT_ARCHIVE_PREFIX).strip("/")
     return UploadSettings(
         bucket=bucket,
-        max_upload_bytes=_bounded_int(
-            environ, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, S3_SINGLE_PUT_LIMIT
+        max_upload_bytes=bounded_int(
+            environ, "MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, S3_MAX_OBJECT_BYTES
         ),
-        expires_seconds=_bounded_int(
+        expires_seconds=bounded_int(
             environ, "UPLOAD_URL_EXPIRES_SECONDS", DEFAULT_EXPIRES_SECONDS, MAX_EXPIRES_SECONDS
         ),
         reserved_identifier=prefix.split("/", 1)[0] or None,

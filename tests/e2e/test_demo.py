@@ -94,7 +94,8 @@ def test_demo_default_run_archives_and_delivers() -> None:
         "archived",
         "webhook",
         "uploaded",
-    }  # the upload flow: tests/e2e/test_demo_upload.py
+        "multipart",
+    }  # the upload flows: tests/e2e/test_demo_upload.py
     assert set(document["archived"]) == {"bucket", "key", "submission_id"}
     assert set(document["webhook"]) == {
         "status",
@@ -140,7 +141,7 @@ def test_demo_payload_object_holds_the_exact_bytes(tmp_path: Path, whsec_env_var
     assert document["webhook"]["signature_valid"] is True
     assert document["webhook"]["status"] == 200
     assert_key_layout(document)
-    delivery, _upload_delivery = deliveries  # the submission's, then the upload flow's
+    delivery, _upload_delivery, _multipart_delivery = deliveries  # the submission's, then the uploads'
     sent = json.loads(delivery.body)
     assert sent["sha256"] == hashlib.sha256(PAYLOAD).hexdigest()
     assert sent["length"] == len(PAYLOAD)
@@ -155,8 +156,8 @@ def test_demo_receiver_failing_twice_then_succeeding_is_retried_in_process() -> 
         assert servers is not None
         deliveries = servers.receiver.deliveries
     assert result.ok, (result.error, lines)
-    # The submission: two scripted 503s, then 200; then the upload flow's announcement, delivered at once.
-    assert [item.status for item in deliveries] == [503, 503, 200, 200]
+    # The submission: two scripted 503s, then 200; then the uploads' announcements, delivered at once.
+    assert [item.status for item in deliveries] == [503, 503, 200, 200, 200]
     assert all(item.signature_valid for item in deliveries)
     submission = deliveries[:3]
     assert len({item.headers["webhook-id"] for item in submission}) == 1, "one message, retried"
@@ -271,7 +272,7 @@ def test_demo_keep_running_serves_the_printed_commands_until_stopped(
             seen = json.loads(last)
             assert seen["signature_valid"] is True
             assert seen["status"] == 200
-            assert seen["payload"]["sha256"] == document["uploaded"]["sha256"]  # the last: the upload
+            assert seen["payload"]["sha256"] == document["multipart"]["sha256"]  # the last: multipart
             assert "secret_token" not in seen["payload"], "the signing secret never travels in a body"
 
             process.send_signal(stop_signal)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -15,6 +16,9 @@ from form_archive_contract.metadata import decode_metadata_value
 from tools.demo import DemoOptions, demo_session
 from tools.demo.upload import DATAPACK, FILENAME, FOLDER, UPLOADER_NAME, demo_file, run_upload
 from tools.local_invoke import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 pytestmark = pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)")
 
@@ -30,6 +34,17 @@ def whsec_env_vars(tmp_path: Path) -> Path:
     return path
 
 
+def own_client(endpoint: str) -> S3Client:
+    """Our own S3 client, not the demo's: what it reads is checked independently."""
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def test_demo_uploads_a_file_and_announces_it(whsec_env_vars: Path) -> None:
     content = demo_file()
     digest = hashlib.sha256(content).hexdigest()
@@ -38,13 +53,7 @@ def test_demo_uploads_a_file_and_announces_it(whsec_env_vars: Path) -> None:
         assert result.ok, (result.error, lines)
         assert servers is not None
         document = result.document()
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=servers.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        s3 = own_client(servers.endpoint)
         key = document["uploaded"]["key"]
         head = s3.head_object(Bucket=document["uploaded"]["bucket"], Key=key, ChecksumMode="ENABLED")
         stored = s3.get_object(Bucket=document["uploaded"]["bucket"], Key=key)["Body"].read()
@@ -67,7 +76,8 @@ def test_demo_uploads_a_file_and_announces_it(whsec_env_vars: Path) -> None:
             "submitter_name": UPLOADER_NAME,
         },
     }
-    upload_delivery = deliveries[-1]
+    # The multipart step's delivery follows; this flow's is the one naming its file.
+    upload_delivery = [d for d in deliveries if (d.payload() or {}).get("display") == FILENAME][-1]
     Webhook(WHSEC).verify(upload_delivery.body, upload_delivery.headers)  # raises on a bad signature
     sent = json.loads(upload_delivery.body)
     assert (sent["datapack_identifier"], sent["path"], sent["display"]) == (DATAPACK, FOLDER, FILENAME)
@@ -87,3 +97,28 @@ def test_upload_flow_alone_reports_a_refusal(tmp_path: Path) -> None:
         assert not result.ok
     assert result.uploaded is None
     assert result.error == "the upload function answered 413: size: at most 10 bytes"
+
+
+def test_demo_uploads_a_file_of_three_parts_and_announces_its_sha256(whsec_env_vars: Path) -> None:
+    from tools.demo.multipart import FILENAME as MULTIPART_FILENAME  # noqa: PLC0415
+    from tools.demo.multipart import multipart_file  # noqa: PLC0415
+
+    content = multipart_file()
+    with demo_session(DemoOptions(env_vars=whsec_env_vars), lambda _line: None) as (result, servers):
+        assert result.ok, result.error
+        assert servers is not None
+        multipart = result.document()["multipart"]
+        s3 = own_client(servers.endpoint)
+        head = s3.head_object(Bucket="form-archive-local", Key=multipart["key"])
+        stored = s3.get_object(Bucket="form-archive-local", Key=multipart["key"])["Body"].read()
+        delivery = [
+            d for d in servers.receiver.deliveries if (d.payload() or {}).get("display") == MULTIPART_FILENAME
+        ]
+
+    assert stored == content
+    assert head["ETag"].strip('"').endswith("-3")  # a multipart object of three parts
+    assert head["Metadata"]["uploaded-by"] == "presigned-url"
+    assert multipart["parts"] == 3
+    assert multipart["announced_sha256"] == hashlib.sha256(content).hexdigest()
+    assert delivery and delivery[-1].signature_valid
+    Webhook(WHSEC).verify(delivery[-1].body, delivery[-1].headers)

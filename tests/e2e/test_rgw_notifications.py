@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+import requests
 
 from notify_webhook.signing import verify_signature
+from tests.api_events import api_event
 from tests.conftest import ARCHIVE_BUCKET, ON_RGW, REGION, S3Server
 from tests.webhook_receiver import WebhookReceiver
 from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
@@ -197,4 +200,70 @@ def test_the_gateways_own_event_for_an_archived_submission_ends_in_a_verified_we
         request.body,
         request.headers["webhook-signature"],
     )
+    assert notify_endpoint.results.empty()
+
+
+def test_the_gateways_event_for_a_completed_multipart_upload_is_announced_with_the_files_sha256(
+    bucket_notifies: str,
+    notify_endpoint: NotifyEndpoint,
+    local_env: dict[str, dict[str, Any]],
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    """POST /uploads above a lowered threshold, the parts PUT with the answered (signed) URLs and headers,
+    complete: the gateway's CompleteMultipartUpload event ends in an announcement with the whole file's
+    SHA-256 (the notify function hashes it; a multipart object carries no full-object checksum)."""
+    part = 5 * 1024 * 1024
+    content = os.urandom(2 * part + 4321)
+    env = copy.deepcopy(local_env)
+    env["UploadUrlFunction"].update(
+        {
+            "ARCHIVE_BUCKET": ARCHIVE_BUCKET,
+            "MULTIPART_THRESHOLD_BYTES": str(part),
+            "MULTIPART_PART_BYTES": str(part),
+        }
+    )
+    request = {
+        "datapack_identifier": "DP-rgw",
+        "path": "/multipart",
+        "filename": "three parts.bin",
+        "content_type": "application/octet-stream",
+        "size": len(content),
+        "uploader_name": "Ana",
+        "uploader_email": "ana@example.org",
+    }
+
+    def post(path: str, document: dict[str, Any]) -> dict[str, Any]:
+        answer = run_function("UploadUrlFunction", api_event(json.dumps(document), path=path), env)
+        assert answer["statusCode"] in {200, 201}, answer
+        return dict(json.loads(answer["body"]))
+
+    upload = post("/uploads", request)["upload"]
+    assert (upload["method"], upload["part_count"]) == ("MULTIPART", 3)
+    token = upload["upload_token"]
+    chunks = [content[i : i + part] for i in range(0, len(content), part)]
+    digests = [hashlib.sha256(chunk).hexdigest() for chunk in chunks]
+    presigned = post(
+        "/uploads/parts",
+        {"upload_token": token, "parts": [{"part_number": n, "sha256": d} for n, d in enumerate(digests, 1)]},
+    )["parts"]
+    done = []
+    for item, chunk, digest in zip(presigned, chunks, digests, strict=True):
+        headers = {name: value for name, value in item["headers"].items() if name != "Content-Length"}
+        response = requests.put(item["url"], data=chunk, headers=headers, timeout=60)
+        assert response.status_code == 200, response.text
+        done.append({"part_number": item["part_number"], "etag": response.headers["ETag"], "sha256": digest})
+    assert post("/uploads/complete", {"upload_token": token, "parts": done})["size"] == len(content)
+
+    event, outcome = notify_endpoint.results.get(timeout=EVENT_TIMEOUT_SECONDS)
+    [record] = event["Records"]
+    assert record["eventSource"] == "ceph:s3"
+    assert record["eventName"] == "ObjectCreated:CompleteMultipartUpload"
+    assert record["s3"]["object"]["key"] == "DP-rgw/multipart/three parts.bin"
+    assert not isinstance(outcome, Exception), repr(outcome)
+    assert outcome["delivered"] == 1, outcome
+    [delivery] = webhook_receiver.requests
+    payload = delivery.json()
+    assert payload["sha256"] == hashlib.sha256(content).hexdigest()
+    assert payload["length"] == len(content)
+    assert payload["display"] == "three parts.bin"
     assert notify_endpoint.results.empty()

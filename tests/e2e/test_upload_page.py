@@ -64,45 +64,8 @@ def require_chromium() -> None:
 @pytest.fixture
 def local_api(tmp_path: Path, webhook_receiver: WebhookReceiver) -> Iterator[dict[str, Any]]:
     """`python -m tools.local_api --embedded-s3` with deliveries to the receiver; yields its stdout line."""
-    env_file = tmp_path / "env.json"
     env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    env["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"] = WHSEC
-    env_file.write_text(json.dumps(env), encoding="utf-8")
-    child_env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tools.local_api",
-            "--embedded-s3",
-            "--port",
-            "0",
-            "--env-vars",
-            str(env_file),
-            "--webhook-url",
-            webhook_receiver.url,
-        ],
-        cwd=PROJECT_ROOT,
-        env=child_env,
-        stdout=subprocess.PIPE,
-        stderr=(tmp_path / "local_api.log").open("w"),
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line:
-            process.wait(timeout=10)
-            pytest.fail("local API did not start:\n" + (tmp_path / "local_api.log").read_text())
-        yield json.loads(line)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        print((tmp_path / "local_api.log").read_text(), file=sys.stderr)
+    yield from _local_api(tmp_path, webhook_receiver, env)
 
 
 @pytest.fixture
@@ -221,3 +184,177 @@ def test_page_shows_a_refusal(local_api: dict[str, Any], browser: Any, tmp_path:
     assert status.text.startswith("POST /uploads answered 400: datapack_identifier: "), status.text
     s3 = boto3.session.Session().client("s3", endpoint_url=local_api["s3_endpoint"])
     assert not s3.list_objects_v2(Bucket=BUCKET).get("Contents")
+
+
+# ---------------------------------------------------------------- multipart: parts, reload, resume
+PART = 5 * 1024 * 1024  # S3's minimum part size; the threshold is lowered to it for this test
+
+
+@pytest.fixture
+def multipart_api(tmp_path: Path, webhook_receiver: WebhookReceiver) -> Iterator[dict[str, Any]]:
+    """The local API with multipart above 5 MiB in parts of 5 MiB (environment, as a user would set it)."""
+    env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
+    env["UploadUrlFunction"].update(
+        {"MULTIPART_THRESHOLD_BYTES": str(PART), "MULTIPART_PART_BYTES": str(PART)}
+    )
+    yield from _local_api(tmp_path, webhook_receiver, env)
+
+
+def _local_api(
+    tmp_path: Path, webhook_receiver: WebhookReceiver, env: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """The local API as a user starts it (a subprocess) with `env` as its --env-vars file."""
+    env_file = tmp_path / "env.json"
+    env["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"] = WHSEC
+    env_file.write_text(json.dumps(env), encoding="utf-8")
+    child_env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
+    log = tmp_path / "local_api.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tools.local_api",
+            "--embedded-s3",
+            "--port",
+            "0",
+            "--env-vars",
+            str(env_file),
+            "--webhook-url",
+            webhook_receiver.url,
+        ],
+        cwd=PROJECT_ROOT,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=10)
+            pytest.fail("local API did not start:\n" + log.read_text())
+        yield json.loads(line)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        print(log.read_text(), file=sys.stderr)
+
+
+def _sent_parts(browser: Any) -> int:
+    """Parts the page recorded as stored (its resume record in localStorage)."""
+    return int(
+        browser.execute_script(
+            "return Object.keys(localStorage)"
+            ".filter((k) => k.startsWith('form-archive-upload:'))"
+            ".map((k) => JSON.parse(localStorage.getItem(k)).parts)"
+            ".map((parts) => Object.values(parts).filter((p) => p.etag).length)"
+            ".reduce((a, b) => Math.max(a, b), 0);"
+        )
+    )
+
+
+def test_a_large_file_goes_up_in_parts_survives_a_reload_and_is_announced(
+    tmp_path: Path, multipart_api: dict[str, Any], browser: Any, webhook_receiver: WebhookReceiver
+) -> None:
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+
+    content = os.urandom(7 * PART + 123_457)  # eight parts, the last one short
+    upload = tmp_path / "Messreihe groß.bin"
+    upload.write_bytes(content)
+    digest = hashlib.sha256(content).hexdigest()
+
+    # Slow uploads (Chromium's own network throttling), so that the reload comes mid-way.
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 3 * 1024 * 1024},
+    )
+    browser.get(multipart_api["page"])
+    browser.find_element(By.ID, "datapack").clear()
+    browser.find_element(By.ID, "datapack").send_keys("DP-large")
+    browser.find_element(By.ID, "uploader-name").send_keys("Zoë Ærø")
+    browser.find_element(By.ID, "uploader-email").send_keys("zoe@example.org")
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    browser.find_element(By.ID, "upload-button").click()
+    wait_for(lambda: _sent_parts(browser) >= 1, 90, "the first parts to be stored")
+    progress_text = browser.find_element(By.ID, "progress-text").text
+    assert " of 35.1 MiB" in progress_text and "/s" in progress_text, progress_text
+    sent_before_reload = _sent_parts(browser)
+    assert sent_before_reload < 8
+
+    browser.refresh()  # the page is gone mid-upload; the key must be given again
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    browser.find_element(By.ID, "api-key").send_keys(multipart_api["api_key"])
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    assert browser.find_element(By.ID, "resume-note").is_displayed()
+    assert browser.find_element(By.ID, "upload-button").text == "Resume upload"
+    browser.find_element(By.ID, "upload-button").click()
+
+    status = browser.find_element(By.ID, "status")
+    wait_for(lambda: status.get_attribute("class") in {"done", "error"}, 120, "the upload to finish")
+    assert status.text == "Uploaded.", status.text
+    key = "DP-large/Messreihe groß.bin"
+    assert browser.find_element(By.ID, "result-key").text == key
+    parts_text = browser.find_element(By.ID, "result-parts").text
+    kept = int(parts_text.split("(")[1].split()[0])
+    assert parts_text.startswith("8 (") and kept >= sent_before_reload, parts_text
+
+    s3 = boto3.session.Session().client("s3", endpoint_url=multipart_api["s3_endpoint"])
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentLength"] == len(content)
+    assert head["ETag"].strip('"').endswith("-8")
+    assert head["ContentType"] == "application/octet-stream"
+    assert head["Metadata"]["uploaded-by"] == "presigned-url"
+    assert decode_metadata_value(head["Metadata"]["uploader-name"]) == "Zoë Ærø"
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == content
+    assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+
+    delivered = wait_for(
+        lambda: [r for r in webhook_receiver.requests if r.json().get("display") == "Messreihe groß.bin"],
+        60,
+        "the webhook delivery",
+    )
+    Webhook(WHSEC).verify(delivered[-1].body, delivered[-1].headers)
+    announcement = delivered[-1].json()
+    assert announcement["sha256"] == digest  # the full file's, hashed by the notify function
+    assert announcement["length"] == len(content)
+    assert decode_metadata_value(announcement["submitter_name"]) == "Zoë Ærø"
+    assert browser.execute_script("return Object.keys(localStorage).length") == 0
+
+
+def test_cancel_aborts_the_multipart_upload(
+    tmp_path: Path, multipart_api: dict[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+
+    upload = tmp_path / "big.bin"
+    upload.write_bytes(os.urandom(3 * PART))
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1024 * 1024},
+    )
+    browser.get(multipart_api["page"])
+    browser.find_element(By.ID, "uploader-name").send_keys("Ana")
+    browser.find_element(By.ID, "uploader-email").send_keys("ana@example.org")
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    browser.find_element(By.ID, "upload-button").click()
+    cancel = browser.find_element(By.ID, "cancel-button")
+    wait_for(cancel.is_displayed, 30, "the cancel button")
+    s3 = boto3.session.Session().client("s3", endpoint_url=multipart_api["s3_endpoint"])
+    assert len(s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])) == 1
+    cancel.click()
+    status = browser.find_element(By.ID, "status")
+    wait_for(lambda: status.get_attribute("class") == "error", 30, "the cancellation")
+    assert status.text == "Cancelled; the parts sent so far were removed from S3.", status.text
+    assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    assert not s3.list_objects_v2(Bucket=BUCKET).get("Contents")
+    assert browser.execute_script("return Object.keys(localStorage).length") == 0

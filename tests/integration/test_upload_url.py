@@ -161,7 +161,7 @@ def test_expiry_follows_the_setting(server_s3: S3Client, monkeypatch: pytest.Mon
         (upload_request(sha256="abc"), 400, "sha256: "),
         (upload_request(uploader_name=""), 400, "uploader_name: "),
         (upload_request(uploader_email="nobody"), 400, "uploader_email: "),
-        (upload_request(size=5 * 1024**3 + 1), 413, "size: at most 5368709120 bytes"),
+        (upload_request(size=5 * 1024**4 + 1), 413, "size: at most 5497558138880 bytes"),
         (upload_request(datapack_identifier="submissions"), 400, "datapack_identifier: "),
     ],
 )

@@ -23,7 +23,8 @@ TEMPLATE = PROJECT_ROOT / "template.yaml"
 
 def test_routes_come_from_the_templates_api_events() -> None:
     routes = {(route.method, route.path): route for route in api_routes(TEMPLATE)}
-    assert set(routes) == {("POST", "/submissions"), ("POST", "/uploads")}
+    multipart = {("POST", f"/uploads/{name}") for name in ("parts", "complete", "status", "abort")}
+    assert set(routes) == {("POST", "/submissions"), ("POST", "/uploads"), *multipart}
     assert routes["POST", "/uploads"].logical_id == "UploadUrlFunction"
     assert routes["POST", "/submissions"].logical_id == "ArchiveSubmissionFunction"
     assert all(route.api_key_required for route in routes.values())

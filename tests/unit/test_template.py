@@ -576,7 +576,7 @@ def _upload_statements(resources: dict[str, Any], logical_id: str) -> list[Any]:
 @pytest.mark.parametrize("logical_id", ["UploadUrlFunction", "BrowserUploadUrlFunction"])
 def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical_id: str) -> None:
     statements = _upload_statements(resources, logical_id)
-    allow, deny = statements
+    allow, deny, multipart, versions, multipart_deny, secret = statements
     assert allow == {
         "Effect": "Allow",
         "Action": "s3:PutObject",
@@ -593,8 +593,57 @@ def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical
     }
     assert absent["Effect"] == "Deny"
     assert absent["Action"] == "s3:PutObject"
+    # Multipart: PutObject covers create, upload part and complete; list parts and abort, not elsewhere.
+    assert multipart == {
+        "Effect": "Allow",
+        "Action": ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+        "Resource": bucket_arn("/*"),
+    }
+    condition, denied, absent = multipart_deny["Fn::If"]
+    assert condition == "HasArchivePrefix"
+    assert denied["Effect"] == "Deny"
+    assert denied["Action"] == multipart["Action"]
+    assert denied["Resource"] == bucket_arn("/${ArchivePrefix}/*")
+    # Versions' names, sizes and ETags of one key (with a prefix), to answer a repeated complete.
+    assert versions == {
+        "Effect": "Allow",
+        "Action": "s3:ListBucketVersions",
+        "Resource": {
+            "Fn::If": [
+                "UsesExistingBucket",
+                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ExistingBucketName}"},
+                {"Fn::GetAtt": ["ArchiveBucket", "Arn"]},
+            ]
+        },
+        "Condition": {"Null": {"s3:prefix": "false"}},
+    }
+    assert secret == {
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": {"Ref": "UploadTokenKey"},
+    }
     actions = json.dumps(statements)
-    assert "GetObject" not in actions and "ListBucket" not in actions and "s3:*" not in actions
+    assert "GetObject" not in actions and '"s3:ListBucket"' not in actions and "s3:*" not in actions
+
+
+def test_multipart_routes_and_lifecycle(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    for logical_id, kind in (("UploadUrlFunction", "Api"), ("BrowserUploadUrlFunction", "HttpApi")):
+        events = properties(resources, logical_id)["Events"]
+        paths = {event["Properties"]["Path"] for event in events.values() if event["Type"] == kind}
+        multipart = {f"/uploads/{name}" for name in ("parts", "complete", "status", "abort")}
+        assert paths == {"/uploads", *multipart}
+        variables = properties(resources, logical_id)["Environment"]["Variables"]
+        assert variables["UPLOAD_TOKEN_KEY_PARAMETER"] == {"Ref": "UploadTokenKey"}
+        assert variables["UPLOAD_TOKEN_EXPIRES_DAYS"] == {"Ref": "AbortIncompleteUploadsDays"}
+    assert properties(resources, "UploadTokenKey")["GenerateSecretString"]["PasswordLength"] >= 32
+    assert template["Parameters"]["AbortIncompleteUploadsDays"]["Default"] == 2
+    [rule] = [
+        rule
+        for rule in properties(resources, "ArchiveBucket")["LifecycleConfiguration"]["Rules"]
+        if "AbortIncompleteMultipartUpload" in rule
+    ]
+    days = {"Ref": "AbortIncompleteUploadsDays"}
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": days}
 
 
 @pytest.mark.parametrize("logical_id", ["UploadUrlFunction", "BrowserUploadUrlFunction"])
@@ -614,7 +663,7 @@ def test_upload_limits_match_the_code(template: dict[str, Any]) -> None:
 
     parameters = template["Parameters"]
     assert parameters["MaxUploadBytes"]["Default"] == settings.DEFAULT_MAX_UPLOAD_BYTES
-    assert parameters["MaxUploadBytes"]["MaxValue"] == settings.S3_SINGLE_PUT_LIMIT
+    assert parameters["MaxUploadBytes"]["MaxValue"] == settings.S3_MAX_OBJECT_BYTES
     assert parameters["UploadUrlExpiresSeconds"]["Default"] == settings.DEFAULT_EXPIRES_SECONDS
     assert parameters["UploadUrlExpiresSeconds"]["MaxValue"] == settings.MAX_EXPIRES_SECONDS
 
@@ -683,9 +732,13 @@ def test_item1_the_upload_roles_are_denied_the_archive_key_space_for_every_prefi
     cover the keys the archive function writes, fresh and idempotent ids alike."""
     resolver = Resolver(template, {"ArchivePrefix": prefix})
     statements = _prune(_upload_statements(template["Resources"], logical_id), resolver)
-    denied = [statement for statement in statements if statement["Effect"] == "Deny"]
+    statements = [statement for statement in statements if statement != {"Ref": "AWS::NoValue"}]
+    denied = [
+        statement
+        for statement in statements
+        if statement["Effect"] == "Deny" and statement["Action"] == "s3:PutObject"
+    ]
     assert len(denied) == 1
-    assert denied[0]["Action"] == "s3:PutObject"
     resources = denied[0]["Resource"]
     resources = resources if isinstance(resources, list) else [resources]
     patterns = [

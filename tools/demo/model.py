@@ -51,6 +51,7 @@ class DemoResult:
     archived: dict[str, str] | None = None
     webhook: dict[str, Any] | None = None
     uploaded: dict[str, Any] | None = None  # the upload flow's outcome (tools.demo.upload)
+    multipart: dict[str, Any] | None = None  # the multipart upload's outcome (tools.demo.multipart)
     error: str | None = None
     notify_result: Any = None
     deliveries: list[Delivery] = field(default_factory=list)
@@ -67,6 +68,8 @@ class DemoResult:
             "webhook": self.webhook,
             "uploaded": self.uploaded,
         }
+        if self.multipart is not None:
+            document["multipart"] = self.multipart
         if self.replay is not None:
             document["replay"] = self.replay
         if self.existing_bucket is not None:

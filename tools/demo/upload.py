@@ -56,9 +56,14 @@ def upload_event(content: bytes) -> dict[str, Any]:
         "uploader_name": UPLOADER_NAME,
         "uploader_email": UPLOADER_EMAIL,
     }
+    return rest_event("/uploads", body)
+
+
+def rest_event(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The REST proxy event API Gateway sends for `POST {path}` with a JSON body."""
     return {
-        "resource": "/uploads",
-        "path": "/uploads",
+        "resource": path,
+        "path": path,
         "httpMethod": "POST",
         "headers": {"Content-Type": "application/json"},
         "multiValueHeaders": {"Content-Type": ["application/json"]},
@@ -67,9 +72,9 @@ def upload_event(content: bytes) -> dict[str, Any]:
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/uploads",
+            "resourcePath": path,
             "httpMethod": "POST",
-            "path": "/demo/uploads",
+            "path": f"/demo{path}",
             "stage": "demo",
             "requestId": "demo-upload",
             "identity": {"sourceIp": "127.0.0.1"},
@@ -183,6 +188,9 @@ def run_upload(options: DemoOptions, servers: DemoServers, say: Say, result: Dem
 
 
 def run_both(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> None:
-    """The demo's default: the form submission, then the file upload."""
+    """The demo's default: the form submission, then the file upload, then a multipart upload."""
+    from tools.demo.multipart import run_multipart  # noqa: PLC0415 - it imports this module
+
     run_pipeline(options, servers, say, result)
     run_upload(options, servers, say, result)
+    run_multipart(options, servers, say, result)
