@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import clear_client_caches
 from tests.deploy.stacks import Deployer, read_env_file
-from tools.environment import patched_environ
 
 ENV_FILE = os.environ.get("FORM_ARCHIVE_LOCALSTACK_ENV", "")
 collect_ignore_glob = [] if ENV_FILE else ["test_*.py"]
@@ -26,15 +26,34 @@ def localstack_environment() -> dict[str, str]:
     return read_env_file(Path(ENV_FILE))
 
 
-@pytest.fixture(scope="session")
-def aws(localstack_environment: dict[str, str]) -> Iterator[dict[str, str]]:
-    """boto3 (and Powertools, and the functions run through the runner) talk to LocalStack only."""
-    with patched_environ(set=localstack_environment, unset=["AWS_PROFILE", "AWS_SESSION_TOKEN"]):
-        yield localstack_environment
+@pytest.fixture(autouse=True)
+def aws_test_environment(
+    monkeypatch: pytest.MonkeyPatch, localstack_environment: dict[str, str]
+) -> Iterator[dict[str, str]]:
+    """Replaces the suite's fake-AWS environment: here boto3 (and Powertools, and the functions run
+    through the runner) talk to the LocalStack that make test-deploy started, and to nothing else."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in localstack_environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "FormArchiveDeployTest")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    clear_client_caches()
+    yield localstack_environment
+    clear_client_caches()
+
+
+@pytest.fixture
+def aws(aws_test_environment: dict[str, str]) -> dict[str, str]:
+    return aws_test_environment
 
 
 @pytest.fixture(scope="session")
-def deployer(aws: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Deployer:
+def deployer(localstack_environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Deployer:
     return Deployer(
-        sam=Path(os.environ["FORM_ARCHIVE_SAM"]), environment=aws, workdir=tmp_path_factory.mktemp("sam")
+        sam=Path(os.environ["FORM_ARCHIVE_SAM"]),
+        environment=localstack_environment,
+        workdir=tmp_path_factory.mktemp("sam"),
     )

@@ -17,7 +17,7 @@ import boto3
 
 from tools.local_invoke import PROJECT_ROOT
 
-BUILT_TEMPLATE = PROJECT_ROOT / ".aws-sam" / "build" / "template.yaml"
+# `sam deploy` picks the `sam build` output (.aws-sam/build/template.yaml) and samconfig.toml by itself.
 WEBHOOK_URL = "https://receiver.example/webhook"
 SSM_SECRET = "/form-archive-test/webhook-secret"
 SM_BODY_TOKEN = "form-archive-test/body-token"
@@ -105,8 +105,6 @@ class Deployer:
     def deploy(self, stack_name: str, overrides: dict[str, str]) -> None:
         arguments = [
             "deploy",
-            "--template-file",
-            str(BUILT_TEMPLATE),
             "--stack-name",
             stack_name,
             "--no-confirm-changeset",
