@@ -12,10 +12,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.conftest import clear_client_caches
-from tests.deploy.stacks import Deployer, read_env_file
+from tests.deploy.stacks import SM_BODY_TOKEN, SSM_SECRET, Deployer, read_env_file
 
 ENV_FILE = os.environ.get("FORM_ARCHIVE_LOCALSTACK_ENV", "")
 collect_ignore_glob = [] if ENV_FILE else ["test_*.py"]
@@ -57,3 +58,14 @@ def deployer(localstack_environment: dict[str, str], tmp_path_factory: pytest.Te
         environment=localstack_environment,
         workdir=tmp_path_factory.mktemp("sam"),
     )
+
+
+@pytest.fixture
+def existing_secrets(aws: dict[str, str]) -> None:
+    """What a user who brings their own secrets has made before deploying."""
+    boto3.client("ssm").put_parameter(
+        Name=SSM_SECRET, Value="whsec_dGVzdGluZy1zc20tc2lnbmluZy1rZXk=", Type="SecureString", Overwrite=True
+    )
+    secrets = boto3.client("secretsmanager")
+    if not secrets.list_secrets(Filters=[{"Key": "name", "Values": [SM_BODY_TOKEN]}])["SecretList"]:
+        secrets.create_secret(Name=SM_BODY_TOKEN, SecretString="testing-body-token")

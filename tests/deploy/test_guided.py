@@ -30,9 +30,10 @@ def test_guided_deploy_with_one_answer_creates_the_stack(tmp_path: Path, aws: di
     (tmp_path / "transcript.txt").write_text(run.transcript, encoding="utf-8")
     assert run.stopped == "stack created", f"{run.stopped}; prompts: {run.prompts}\n{run.transcript[-3000:]}"
     assert run.stack_name == "form-archive"
+    # SAM CLI shows "[]" for a parameter without a default; it is asked once and answered once.
     assert [prompt for prompt in run.prompts if prompt.startswith("Parameter WebhookUrl")] == [
-        "Parameter WebhookUrl"
-    ], "asked once, with no default"
+        "Parameter WebhookUrl []"
+    ]
     assert len(run.prompts) == EXPECTED_PROMPTS, run.prompts
     (stack,) = boto3.client("cloudformation").describe_stacks(StackName="form-archive")["Stacks"]
     assert stack["StackStatus"] in {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
