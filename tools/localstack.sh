@@ -130,14 +130,15 @@ EOF
 stop_all() {
     local pid deadline
     if pid="$(pid_of)"; then
-        # setsid made it a process group leader: TERM the group (its own children), by PID.
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-        deadline=$((SECONDS + 20))
+        # LocalStack shuts down on SIGTERM; setsid made it the leader of its own process group, so whatever
+        # it started and left behind goes with the group (by its PID, never by name).
+        kill -TERM "$pid" 2>/dev/null || true
+        deadline=$((SECONDS + 30))
         while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
         if kill -0 "$pid" 2>/dev/null; then
-            say "LocalStack ($pid) ignored SIGTERM; sending SIGKILL"
-            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            say "LocalStack ($pid) did not stop within 30 s of SIGTERM; sending SIGKILL"
         fi
+        kill -KILL -- "-$pid" 2>/dev/null || true
     fi
     case "$STATE_DIR" in
     "" | /) fail "refusing to remove '$STATE_DIR'" ;;

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
 import pytest
 
 from tests.conftest import clear_client_caches
-from tests.deploy.stacks import SM_BODY_TOKEN, SSM_SECRET, Deployer, read_env_file
+from tests.deploy.stacks import (
+    PARAMETER_SETS,
+    REDEPLOY_STACK,
+    SM_BODY_TOKEN,
+    SSM_SECRET,
+    Deployer,
+    read_env_file,
+)
+from tools.environment import patched_environ
 
 ENV_FILE = os.environ.get("FORM_ARCHIVE_LOCALSTACK_ENV", "")
 collect_ignore_glob = [] if ENV_FILE else ["test_*.py"]
@@ -60,8 +69,7 @@ def deployer(localstack_environment: dict[str, str], tmp_path_factory: pytest.Te
     )
 
 
-@pytest.fixture
-def existing_secrets(aws: dict[str, str]) -> None:
+def make_existing_secrets() -> None:
     """What a user who brings their own secrets has made before deploying."""
     boto3.client("ssm").put_parameter(
         Name=SSM_SECRET, Value="whsec_dGVzdGluZy1zc20tc2lnbmluZy1rZXk=", Type="SecureString", Overwrite=True
@@ -69,3 +77,33 @@ def existing_secrets(aws: dict[str, str]) -> None:
     secrets = boto3.client("secretsmanager")
     if not secrets.list_secrets(Filters=[{"Key": "name", "Values": [SM_BODY_TOKEN]}])["SecretList"]:
         secrets.create_secret(Name=SM_BODY_TOKEN, SecretString="testing-body-token")
+
+
+@pytest.fixture
+def existing_secrets(aws: dict[str, str]) -> None:
+    make_existing_secrets()
+
+
+@pytest.fixture(scope="session")
+def deployments(
+    deployer: Deployer, localstack_environment: dict[str, str]
+) -> dict[str, BaseException | None]:
+    """Every parameter set's stack, and the one the redeploy test deletes, deployed once per session: the
+    first alone (SAM CLI creates its managed artifacts bucket then), the others at the same time, which
+    saves minutes. Stack name -> the deploy's failure, or None."""
+    with patched_environ(set=localstack_environment):
+        make_existing_secrets()
+    jobs = [(item.stack_name, item.overrides) for item in PARAMETER_SETS]
+    jobs.append((REDEPLOY_STACK, PARAMETER_SETS[0].overrides))
+
+    def deploy(job: tuple[str, dict[str, str]]) -> BaseException | None:
+        try:
+            deployer.deploy(*job)
+        except AssertionError as error:
+            return error
+        return None
+
+    results = {jobs[0][0]: deploy(jobs[0])}
+    with ThreadPoolExecutor(max_workers=len(jobs) - 1) as pool:
+        results.update(zip((name for name, _ in jobs[1:]), pool.map(deploy, jobs[1:]), strict=True))
+    return results

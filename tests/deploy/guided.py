@@ -32,6 +32,13 @@ class GuidedRun:
     stopped: str = ""
 
 
+def _matched(match: object) -> str:
+    """The first group of what `expect` matched (a bytes regex match)."""
+    assert isinstance(match, re.Match), match
+    group = match.group(1)
+    return group.decode(errors="replace") if isinstance(group, bytes) else str(group)
+
+
 def drive(sam: Path, cwd: Path, env: dict[str, str], webhook_url: str, timeout: float = 900) -> GuidedRun:
     run = GuidedRun()
     child = pexpect.spawn(
@@ -45,12 +52,13 @@ def drive(sam: Path, cwd: Path, env: dict[str, str], webhook_url: str, timeout: 
             if index == 2:
                 run.stopped = "sam exited"
                 break
+            matched = _matched(child.match)
             if index == 1:
-                run.stack_name = child.match.group(1).decode()
+                run.stack_name = matched
                 child.expect(pexpect.EOF)
                 run.stopped = "stack created"
                 break
-            prompt = ANSI.sub("", child.match.group(1).decode()).strip()
+            prompt = ANSI.sub("", matched).strip()
             run.prompts.append(prompt)
             if run.prompts[-MAX_SAME_PROMPT:] == [prompt] * MAX_SAME_PROMPT:
                 run.stopped = f"'{prompt}' asked {MAX_SAME_PROMPT} times in a row"

@@ -21,6 +21,7 @@ from tools.local_invoke import PROJECT_ROOT
 WEBHOOK_URL = "https://receiver.example/webhook"
 SSM_SECRET = "/form-archive-test/webhook-secret"
 SM_BODY_TOKEN = "form-archive-test/body-token"
+REDEPLOY_STACK = "fa-redeploy"
 COGNITO_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_testing"
 
 

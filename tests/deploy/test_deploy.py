@@ -19,6 +19,7 @@ import pytest
 
 from tests.deploy.stacks import (
     PARAMETER_SETS,
+    REDEPLOY_STACK,
     SSM_SECRET,
     WEBHOOK_URL,
     Deployer,
@@ -223,17 +224,21 @@ def check_stack(stack: Stack, parameters: ParameterSet) -> None:
 
 @pytest.mark.parametrize("parameters", PARAMETER_SETS, ids=[item.name for item in PARAMETER_SETS])
 def test_deploy_and_check_the_wiring(
-    parameters: ParameterSet, deployer: Deployer, existing_secrets: None
+    parameters: ParameterSet, deployments: dict[str, BaseException | None], existing_secrets: None
 ) -> None:
-    deployer.deploy(parameters.stack_name, parameters.overrides)
+    failure = deployments[parameters.stack_name]
+    if failure is not None:
+        raise failure
     check_stack(Stack.read(parameters.stack_name), parameters)
 
 
-def test_update_of_a_live_stack(deployer: Deployer, existing_secrets: None) -> None:
+def test_update_of_a_live_stack(
+    deployer: Deployer, deployments: dict[str, BaseException | None], existing_secrets: None
+) -> None:
     """A second deploy with other values updates the stack in place: same bucket, new settings."""
     direct = PARAMETER_SETS[0]
     name = direct.stack_name
-    deployer.deploy(name, direct.overrides)
+    assert deployments[name] is None, "the direct stack was deployed"
     before = Stack.read(name)
     changed = ParameterSet(
         direct.name,
@@ -255,10 +260,13 @@ def test_update_of_a_live_stack(deployer: Deployer, existing_secrets: None) -> N
     "dependencies [NotifyQueueDeadLetter]'. CloudFormation resolves GetAtt only for created resources. "
     "strict: when LocalStack fixes it, this test fails and the xfail must go.",
 )
-def test_update_switches_the_route_of_a_live_stack(deployer: Deployer, existing_secrets: None) -> None:
+def test_update_switches_the_route_of_a_live_stack(
+    deployer: Deployer, deployments: dict[str, BaseException | None], existing_secrets: None
+) -> None:
     direct, queue = PARAMETER_SETS[0], PARAMETER_SETS[1]
     name = direct.stack_name
-    deployer.deploy(name, direct.overrides)
+    assert deployments[name] is None, "the direct stack was deployed"
+    assert Stack.read(name).resources.get("NotifyInvokePermission"), "live on the direct route"
     before = Stack.read(name)
     deployer.deploy(name, queue.overrides)
     after = Stack.read(name)
@@ -266,10 +274,12 @@ def test_update_switches_the_route_of_a_live_stack(deployer: Deployer, existing_
     check_stack(after, queue)
 
 
-def test_delete_then_redeploy_the_same_stack_name(deployer: Deployer, existing_secrets: None) -> None:
+def test_delete_then_redeploy_the_same_stack_name(
+    deployer: Deployer, deployments: dict[str, BaseException | None], existing_secrets: None
+) -> None:
     parameters = PARAMETER_SETS[0]
-    name = "fa-redeploy"
-    deployer.deploy(name, parameters.overrides)
+    name = REDEPLOY_STACK
+    assert deployments[name] is None, "the first deploy succeeded"
     first_bucket = Stack.read(name).resources["ArchiveBucket"]
     deployer.delete(name)
     assert first_bucket in {item["Name"] for item in boto3.client("s3").list_buckets()["Buckets"]}, "retained"
