@@ -210,6 +210,10 @@ def check_secret(stack: Stack, parameters: ParameterSet) -> None:
     ]
     readable = "secretsmanager:GetSecretValue" if parameters.generated_secret else "ssm:GetParameter"
     assert any(readable in document for document in documents), documents
+    if parameters.generated_secret:
+        key = boto3.client("secretsmanager").describe_secret(SecretId=reference)["KmsKeyId"]
+        assert key.split("/")[-1] == stack.resources["AlarmTopicKey"].split("/")[-1], "the stack's own key"
+        assert any("kms:Decrypt" in document for document in documents), documents
 
 
 def check_stack(stack: Stack, parameters: ParameterSet) -> None:
