@@ -125,7 +125,10 @@ def check_failure_destination(stack: Stack) -> None:
 
 
 def check_alarms(stack: Stack, parameters: ParameterSet) -> None:
-    alarms = boto3.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{stack.name}-")["MetricAlarms"]
+    # By the stack's own alarm resources: a name prefix would also match fa-direct-browser-ssm's alarms.
+    names = [physical for logical, physical in stack.resources.items() if logical.endswith("Alarm")]
+    alarms = boto3.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    assert len(alarms) == len(names)
     expected = BASE_ALARMS | (QUEUE_ALARMS if parameters.route == "queue" else set())
     expected |= BROWSER_ALARMS if parameters.browser else set()
     assert {alarm["AlarmName"].removeprefix(f"{stack.name}-") for alarm in alarms} == expected
