@@ -28,6 +28,9 @@ from tests.deploy.stacks import (
 )
 from tools.local_invoke import PROJECT_ROOT
 
+# A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.
+pytestmark = pytest.mark.timeout(900)
+
 ACCOUNT = "000000000000"
 BUCKET_NAME = re.compile(rf"^form-archive-{ACCOUNT}-us-east-1-[0-9a-f]{{8}}$")
 # Alarms every stack has, and those a parameter adds (template.yaml, alarms section).

@@ -17,11 +17,15 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
+import pytest
 
 from tests.deploy.stacks import PARAMETER_SETS, Stack
 from tests.event_wrappers import sqs_event
 from tests.webhook_receiver import WebhookReceiver
 from tools.local_invoke import PROJECT_ROOT, invoke
+
+# A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.
+pytestmark = pytest.mark.timeout(900)
 
 QUEUE_SET = next(item for item in PARAMETER_SETS if item.route == "queue" and item.generated_secret)
 

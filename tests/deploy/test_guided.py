@@ -9,10 +9,14 @@ import tomllib
 from pathlib import Path
 
 import boto3
+import pytest
 
 from tests.deploy.guided import drive
 from tests.deploy.stacks import WEBHOOK_URL
 from tools.local_invoke import PROJECT_ROOT
+
+# A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.
+pytestmark = pytest.mark.timeout(900)
 
 # Stack name, region, the 19 template parameters, then confirm changes, IAM roles, rollback, save, file,
 # environment. Before issue 20 the same answers never reached a stack: the NoEcho WebhookSecretToken was
