@@ -35,6 +35,9 @@ help:
 	@echo "make chromium  install Debian's chromium + chromium-driver when absent (the browser test needs them)"
 	@echo "make test-rgw  the integration and e2e suites once more on Ceph RADOS Gateway (tools/rgw.sh; apt, root)"
 	@echo "make rgw       start that gateway on 127.0.0.1       make rgw-stop stop it"
+	@echo "make test-deploy  sam build + deploys of the real template to LocalStack (docs/deploy.md; python3.13)"
+	@echo "make localstack    start LocalStack on 127.0.0.1:4566  make localstack-stop stop it"
+	@echo "make webhook-secret STACK=form-archive   print a deployed stack's webhook signing secret"
 	@echo "make clean     remove the virtual environments and caches"
 
 # One rule for every virtual environment: $(call venv_rule,DIR,REQUIREMENTS,MORE PREREQUISITES,HOW LONG).
@@ -180,3 +183,31 @@ chromium:
 .PHONY: attach-bucket
 attach-bucket: $(STAMP)
 	@$(PY) -m tools.attach_bucket $(BUCKET) $(ATTACH_ARGS)
+
+# Deploys, proven on a CloudFormation engine (issue 20, docs/deploy.md): LocalStack on 127.0.0.1 in its own
+# Python 3.13 venv (tools/localstack.sh). `make test-deploy` builds, starts LocalStack, deploys the real
+# template with `sam deploy` for each parameter set in tests/deploy, checks the wiring through the APIs,
+# drives `sam deploy --guided` through a terminal, and stops LocalStack whatever happens (unless it was
+# running before: a LocalStack someone started with `make localstack` is left alone).
+.PHONY: localstack localstack-stop test-deploy webhook-secret
+LOCALSTACK := tools/localstack.sh
+STACK ?= form-archive
+localstack:
+	@$(LOCALSTACK) start
+
+localstack-stop:
+	@$(LOCALSTACK) stop
+
+test-deploy: $(STAMP) $(SAM_STAMP)
+	@tools/find_python.sh 3.13 >/dev/null || { echo "test-deploy: needs python3.13 (LocalStack and sam build); failing" >&2; exit 1; }
+	@$(MAKE) --no-print-directory build
+	@if $(LOCALSTACK) status >/dev/null 2>&1; then started=; else started=1; fi; \
+	trap 'if [ -n "$$started" ]; then $(LOCALSTACK) stop; fi' EXIT; trap 'exit 130' INT TERM; \
+	env_file="$$($(LOCALSTACK) start)" || { echo "test-deploy: LocalStack did not start (see above); failing" >&2; exit 1; }; \
+	FORM_ARCHIVE_LOCALSTACK_ENV="$$env_file" FORM_ARCHIVE_SAM="$(abspath $(SAM))" \
+		FORM_ARCHIVE_LOCALSTACK_VENV="$(abspath .venv-localstack)" \
+		$(PY) -m pytest tests/deploy tests/unit/test_localstack_shim.py -p no:cacheprovider $(PYTEST_ARGS)
+
+# Prints the webhook signing secret of a deployed stack (and nothing else), for the receiver's configuration.
+webhook-secret: $(STAMP)
+	@$(PY) -m tools.webhook_secret --stack-name "$(STACK)"

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from form_archive_contract.metadata import DEFAULT_ACCEPTED_UPLOADERS
 from form_archive_contract.s3 import MAX_POOL_CONNECTIONS
+from form_archive_contract.secret_store import SecretUnavailable, read_secret
+from form_archive_contract.secret_store import clear_secret_cache as _clear_store_cache
 
 from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RangedReads
 from .signing import InvalidSecret, signing_key
@@ -17,8 +19,6 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
 MAX_MAX_ATTEMPTS = 10
 DEFAULT_BACKOFF_BASE_SECONDS = 0.5
-# How long a secret read from SSM stays cached in the container (Powertools parameters cache).
-SECRET_CACHE_SECONDS = 300
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -120,23 +120,18 @@ def _uploaders(environ: Mapping[str, str]) -> frozenset[str]:
     return names
 
 
-def _read_parameter(variable: str, name: str) -> str:
-    """SSM SecureString through Powertools parameters: decrypted, cached per container."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - only when configured
-
+def _read_parameter(variable: str, reference: str) -> str:
+    """An SSM SecureString (`/name`) or a Secrets Manager secret (name or ARN), decrypted and cached."""
     try:
-        value = parameters.get_parameter(name, decrypt=True, max_age=SECRET_CACHE_SECONDS)
-    except parameters.exceptions.GetParameterError:
-        raise ConfigurationError(
-            f"{variable}: the parameter could not be read (check its name and permissions)"
-        ) from None
-    return value.strip()
+        return read_secret(reference)
+    except SecretUnavailable as error:
+        raise ConfigurationError(f"{variable}: {error}") from None
 
 
 def _value_or_parameter(
     environ: Mapping[str, str], variable: str, parameter_variable: str
 ) -> tuple[str, str] | None:
-    """(the variable the value came from, the value), read directly or from the SSM parameter named."""
+    """(the variable the value came from, the value), read directly or from the secret named."""
     value = _value(environ, variable)
     parameter = _value(environ, parameter_variable)
     if value is not None and parameter is not None:
@@ -155,6 +150,10 @@ def _secret(environ: Mapping[str, str]) -> str:
     source, secret = found
     if not secret:
         raise ConfigurationError(f"{source}: the webhook secret is empty")
+    # The stack's generated secret is a bare Standard Webhooks key; WEBHOOK_SECRET_PREFIX=whsec_ says so.
+    prefix = _value(environ, "WEBHOOK_SECRET_PREFIX") or ""
+    if source == "WEBHOOK_SECRET_PARAMETER" and not secret.startswith(prefix):
+        secret = prefix + secret
     try:
         signing_key(secret)
     except InvalidSecret as error:
@@ -206,7 +205,7 @@ def hash_settings(environ: Mapping[str, str]) -> RangedReads:
 
 
 def load_settings(environ: Mapping[str, str]) -> NotifySettings:
-    """Cheap enough to run per invocation; the SSM reads behind the secret and the body token are cached."""
+    """Cheap enough to run per invocation; the reads behind the secret and the body token are cached."""
     secret = _secret(environ)
     return NotifySettings(
         webhook_url=_webhook_url(environ, allow_http=_flag(environ, "WEBHOOK_ALLOW_HTTP", default=False)),
@@ -223,7 +222,5 @@ def load_settings(environ: Mapping[str, str]) -> NotifySettings:
 
 
 def clear_secret_cache() -> None:
-    """Forget the SSM provider (its client and cached values); tests switch endpoints between cases."""
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS  # noqa: PLC0415
-
-    DEFAULT_PROVIDERS.pop("ssm", None)
+    """Forget the secret stores' clients and cached values; tests switch endpoints between cases."""
+    _clear_store_cache()

@@ -108,10 +108,32 @@ def test_body_token_from_an_ssm_securestring_parameter() -> None:
         settings = load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/body-token"})
         with pytest.raises(ConfigurationError, match="WEBHOOK_BODY_TOKEN_PARAMETER must differ") as raised:
             load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/same"})
-        with pytest.raises(ConfigurationError, match="WEBHOOK_BODY_TOKEN_PARAMETER: the parameter could not"):
+        with pytest.raises(
+            ConfigurationError, match="WEBHOOK_BODY_TOKEN_PARAMETER: the ssm secret could not be read"
+        ):
             load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/missing"})
     assert settings.body_token == "testing-token"
     assert SECRET.removeprefix("whsec_") not in str(raised.value)
+
+
+def test_generated_secret_from_secrets_manager_gets_the_whsec_prefix() -> None:
+    """The stack's generated secret is a bare base64 key; WEBHOOK_SECRET_PREFIX=whsec_ makes it the
+    Standard Webhooks secret the receiver is given (make webhook-secret prints the same)."""
+    bare = SECRET.removeprefix("whsec_")
+    with mock_aws():
+        arn = boto3.client("secretsmanager").create_secret(Name="stack-webhook", SecretString=bare)["ARN"]
+        generated = load_settings(
+            {
+                "WEBHOOK_URL": BASE["WEBHOOK_URL"],
+                "WEBHOOK_SECRET_PARAMETER": arn,
+                "WEBHOOK_SECRET_PREFIX": "whsec_",
+            }
+        )
+        by_name = load_settings(
+            {"WEBHOOK_URL": BASE["WEBHOOK_URL"], "WEBHOOK_SECRET_PARAMETER": "stack-webhook"}
+        )
+    assert generated.secret == SECRET
+    assert by_name.secret == bare, "an existing secret is used as it is"
 
 
 def test_an_empty_body_token_means_none() -> None:

@@ -160,8 +160,10 @@ def test_function_environment_values(resources: dict[str, Any]) -> None:
     assert notify["WEBHOOK_URL"] == {"Ref": "WebhookUrl"}
     accepted = set(notify["ACCEPTED_UPLOADERS"].split(","))
     assert accepted == {metadata.ARCHIVE_SUBMISSION, metadata.PRESIGNED_URL} == set(metadata.KNOWN_UPLOADERS)
-    assert notify["WEBHOOK_SECRET_TOKEN"] == {"Ref": "WebhookSecretToken"}
-    assert notify["WEBHOOK_SECRET_PARAMETER"] == {"Ref": "WebhookSecretParameterName"}
+    assert notify["WEBHOOK_SECRET_TOKEN"] == "", "a deployed stack holds no secret value, only a reference"
+    assert notify["WEBHOOK_SECRET_PARAMETER"] == {
+        "Fn::If": ["GeneratesSecret", {"Ref": "WebhookSecret"}, {"Ref": "WebhookSecretName"}]
+    }
 
 
 def test_notify_timeout_covers_all_delivery_attempts(resources: dict[str, Any]) -> None:
@@ -362,7 +364,7 @@ def test_notify_role_names_the_bucket_without_a_circular_reference(resources: di
     assert not mentions(notify["Environment"], "ArchiveBucket")
     bucket_name = properties(resources, "ArchiveBucket")["BucketName"]
     statements = [statement for policy in notify["Policies"] for statement in policy.get("Statement", [])]
-    s3_statements = [statement for statement in statements if "s3:" in str(statement["Action"])]
+    s3_statements = [statement for statement in statements if "s3:" in str(statement.get("Action"))]
     assert s3_statements
     for statement in s3_statements:
         name = statement["Resource"]["Fn::Sub"][1]["Name"]
@@ -431,32 +433,20 @@ def test_failed_notifications_end_on_an_encrypted_queue(resources: dict[str, Any
 
 
 def test_secret_parameters(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    """Secrets go by reference (docs/deploy.md); tests/unit/test_template_rules.py checks the policies."""
     parameters = template["Parameters"]
-    assert parameters["WebhookSecretToken"]["NoEcho"] is True
-    assert parameters["WebhookSecretToken"]["Default"] == ""
-    assert "WebhookSecretParameterName" in parameters
-    policies = properties(resources, "NotifyWebhookFunction")["Policies"]
-    ssm_policy = policies[-1]["Fn::If"]
-    assert ssm_policy[0] == "HasSecretParameter"
-    (statement,) = ssm_policy[1]["Statement"]
-    assert statement["Action"] == "ssm:GetParameter"
-    assert "${WebhookSecretParameterName}" in statement["Resource"]["Fn::Sub"]
-    assert ssm_policy[2] == {"Ref": "AWS::NoValue"}
-    assert "WebhookSecretInBody" not in parameters, "retired: the signing secret never travels in a body"
-    assert parameters["WebhookBodyToken"]["NoEcho"] is True
-    assert parameters["WebhookBodyToken"]["Default"] == ""
-    assert parameters["WebhookBodyTokenParameterName"]["Default"] == ""
-    token_policy = policies[-2]["Fn::If"]
-    assert token_policy[0] == "HasBodyTokenParameter"
-    (statement,) = token_policy[1]["Statement"]
-    assert statement["Action"] == "ssm:GetParameter"
-    assert "${WebhookBodyTokenParameterName}" in statement["Resource"]["Fn::Sub"]
+    for name in ("WebhookSecretName", "WebhookBodyTokenName"):
+        assert parameters[name]["Default"] == ""
+        assert "NoEcho" not in parameters[name]
+    retired = {"WebhookSecretToken", "WebhookSecretParameterName", "WebhookBodyToken", "WebhookSecretInBody"}
+    assert not retired & set(parameters), "no secret value is a parameter any more"
     variables = properties(resources, "NotifyWebhookFunction")["Environment"]["Variables"]
-    assert variables["WEBHOOK_BODY_TOKEN"] == {"Ref": "WebhookBodyToken"}
-    assert variables["WEBHOOK_BODY_TOKEN_PARAMETER"] == {"Ref": "WebhookBodyTokenParameterName"}
+    assert variables["WEBHOOK_BODY_TOKEN"] == ""
+    assert variables["WEBHOOK_BODY_TOKEN_PARAMETER"] == {"Ref": "WebhookBodyTokenName"}
     assert "WEBHOOK_SECRET_IN_BODY" not in variables
-    assertions = template["Rules"]["OneBodyToken"]["Assertions"]
-    assert any("WebhookSecretToken" in str(assertion) for assertion in assertions), "token != secret"
+    assert template["Outputs"]["WebhookSecretReference"]["Value"] == {
+        "Fn::If": ["GeneratesSecret", {"Ref": "WebhookSecret"}, {"Ref": "WebhookSecretName"}]
+    }
     assert {"WebhookUrl", "AllowedOrigins", "ArchivePrefix", "ApiThrottleRateLimit", "ApiQuotaLimit"} <= set(
         parameters
     )
@@ -498,10 +488,9 @@ def test_samconfig() -> None:
     assert config["global"]["parameters"]["region"]
     deploy = config["deploy"]["parameters"]
     assert "CAPABILITY_IAM" in deploy["capabilities"]
-    assert deploy["confirm_changeset"] is True
+    assert deploy["confirm_changeset"] is False, "Enter at every guided prompt must reach a created stack"
     assert deploy["resolve_s3"] is True
-    overrides = " ".join(deploy["parameter_overrides"])
-    assert "WebhookSecretToken" not in overrides, "secrets never go into samconfig.toml"
+    assert "parameter_overrides" not in deploy, "no placeholder values that would deploy as configuration"
     assert config["build"]["parameters"] == {"cached": True, "parallel": True}
     assert config["validate"]["parameters"]["lint"] is True
 

@@ -1,0 +1,299 @@
+"""The real template deployed by `sam deploy` to LocalStack, for every parameter set that changes the
+resources; each stack read back through the AWS APIs and its wiring checked. Then an update (switch the
+route of a live stack) and `sam delete` + a redeploy of the same stack name.
+
+What LocalStack does not check (Rules, AllowedPattern, the wait-condition ordering, lifecycle rules) is
+covered by tests/unit/test_template_rules.py and tests/unit/test_template_graph.py instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.deploy.stacks import (
+    PARAMETER_SETS,
+    REDEPLOY_STACK,
+    SSM_SECRET,
+    WEBHOOK_URL,
+    Deployer,
+    ParameterSet,
+    Stack,
+)
+from tools.local_invoke import PROJECT_ROOT
+
+# A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.
+pytestmark = pytest.mark.timeout(900)
+
+ACCOUNT = "000000000000"
+BUCKET_NAME = re.compile(rf"^form-archive-{ACCOUNT}-us-east-1-[0-9a-f]{{8}}$")
+# Alarms every stack has, and those a parameter adds (template.yaml, alarms section).
+BASE_ALARMS = {
+    "notify-failure-queue-not-empty",
+    "notify-failure-queue-message-older-than-7-days",
+    "webhooks-failed",
+    "notify-destination-delivery-failures",
+    "submissions-failed",
+    "upload-urls-failed",
+    "api-5xx",
+}
+QUEUE_ALARMS = {"notify-dead-letter-queue-not-empty", "notify-dead-letter-queue-message-older-than-7-days"}
+BROWSER_ALARMS = {"browser-upload-api-5xx"}
+
+
+def statements(policy_text: str) -> list[dict[str, Any]]:
+    return list(json.loads(policy_text)["Statement"])
+
+
+def check_bucket(stack: Stack, parameters: ParameterSet) -> str:
+    s3 = boto3.client("s3")
+    bucket = stack.resources["ArchiveBucket"]
+    assert BUCKET_NAME.match(bucket), bucket
+    assert stack.outputs["ArchiveBucketName"] == bucket
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (deny,) = statements(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    if parameters.cors:
+        (cors,) = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+        assert cors["AllowedOrigins"] == ["https://forms.example"]
+        assert set(cors["AllowedMethods"]) == {"PUT", "POST", "DELETE"}
+    else:
+        with pytest.raises(s3.exceptions.ClientError, match="NoSuchCORSConfiguration"):
+            s3.get_bucket_cors(Bucket=bucket)
+    return bucket
+
+
+def check_route(stack: Stack, parameters: ParameterSet, bucket: str) -> None:
+    """Bucket notification -> function (with S3's invoke permission) or -> queue (with its policy, the
+    dead-letter queue and the event source mapping)."""
+    notification = boto3.client("s3").get_bucket_notification_configuration(Bucket=bucket)
+    function_arn = stack.function_arn("NotifyWebhookFunction")
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    mappings = boto3.client("lambda").list_event_source_mappings(FunctionName=function_arn)[
+        "EventSourceMappings"
+    ]
+    if parameters.route == "direct":
+        (target,) = notification["LambdaFunctionConfigurations"]
+        assert target["LambdaFunctionArn"] == function_arn
+        assert target["Events"] == ["s3:ObjectCreated:*"]
+        assert not notification.get("QueueConfigurations")
+        policy = boto3.client("lambda").get_policy(FunctionName=function_arn)["Policy"]
+        (allow,) = [
+            item for item in statements(policy) if item["Principal"] == {"Service": "s3.amazonaws.com"}
+        ]
+        assert allow["Action"] == "lambda:InvokeFunction"
+        assert allow["Condition"]["ArnLike"]["AWS:SourceArn"] == bucket_arn
+        # LocalStack 2026.3 leaves SourceAccount out of the policy it shows (AWS adds it as StringEquals);
+        # tests/unit/test_template.py checks the template sets it.
+        assert allow["Condition"].get("StringEquals", {}).get("AWS:SourceAccount", ACCOUNT) == ACCOUNT
+        assert not mappings, "the direct route has no event source mapping"
+        assert "NotifyQueue" not in stack.resources
+        return
+    queue_arn = stack.queue_arn("NotifyQueue")
+    (queue_target,) = notification["QueueConfigurations"]
+    assert queue_target["QueueArn"] == queue_arn
+    assert queue_target["Events"] == ["s3:ObjectCreated:*"]
+    assert not notification.get("LambdaFunctionConfigurations")
+    attributes = stack.queue_attributes("NotifyQueue")
+    allow = next(item for item in statements(attributes["Policy"]) if item["Effect"] == "Allow")
+    assert allow["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage" and allow["Resource"] == queue_arn
+    assert allow["Condition"]["ArnLike"]["aws:SourceArn"] == bucket_arn
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": stack.queue_arn("NotifyQueueDeadLetter"), "maxReceiveCount": 5}
+    (mapping,) = mappings
+    assert mapping["EventSourceArn"] == queue_arn
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stack.outputs["NotifyQueueUrl"] == stack.resources["NotifyQueue"]
+
+
+def check_failure_destination(stack: Stack) -> None:
+    config = boto3.client("lambda").get_function_event_invoke_config(
+        FunctionName=stack.resources["NotifyWebhookFunction"]
+    )
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumEventAgeInSeconds"] == 3600
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == stack.queue_arn("NotifyFailureQueue")
+
+
+def check_alarms(stack: Stack, parameters: ParameterSet) -> None:
+    # By the stack's own alarm resources: a name prefix would also match fa-direct-browser-ssm's alarms.
+    names = [physical for logical, physical in stack.resources.items() if logical.endswith("Alarm")]
+    alarms = boto3.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    assert len(alarms) == len(names)
+    expected = BASE_ALARMS | (QUEUE_ALARMS if parameters.route == "queue" else set())
+    expected |= BROWSER_ALARMS if parameters.browser else set()
+    assert {alarm["AlarmName"].removeprefix(f"{stack.name}-") for alarm in alarms} == expected
+    topic = stack.outputs["AlarmTopicArn"]
+    assert topic == stack.resources["AlarmTopic"]
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], alarm["AlarmName"]
+
+
+def check_api(stack: Stack, parameters: ParameterSet) -> None:
+    gateway = boto3.client("apigateway")
+    api_id = stack.resources["FormArchiveApi"]
+    assert api_id in stack.outputs["ApiUrl"] and stack.outputs["ApiUrl"].endswith("/prod/submissions")
+    assert stack.outputs["UploadsUrl"].endswith("/prod/uploads")
+    plans = [
+        plan
+        for plan in gateway.get_usage_plans()["items"]
+        if any(stage["apiId"] == api_id for stage in plan.get("apiStages", []))
+    ]
+    (plan,) = plans
+    assert plan["apiStages"] == [{"apiId": api_id, "stage": "prod"}]
+    assert plan["throttle"] == {"rateLimit": 10.0, "burstLimit": 20}
+    assert plan["quota"]["limit"] == 10000 and plan["quota"]["period"] == "DAY"
+    keys = gateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+    assert [key["id"] for key in keys] == [stack.outputs["ApiKeyId"]]
+    methods = {
+        resource["path"]: resource.get("resourceMethods", {})
+        for resource in gateway.get_resources(restApiId=api_id)["items"]
+    }
+    for path in ("/submissions", "/uploads"):
+        method = gateway.get_method(
+            restApiId=api_id, resourceId=_resource_id(gateway, api_id, path), httpMethod="POST"
+        )
+        assert method["apiKeyRequired"] is True, path
+    assert "POST" in methods["/submissions"]
+    assert ("BrowserUploadsUrl" in stack.outputs) is parameters.browser
+    assert ("BrowserUploadUrlFunction" in stack.resources) is parameters.browser
+
+
+def _resource_id(gateway: Any, api_id: str, path: str) -> str:
+    items = gateway.get_resources(restApiId=api_id)["items"]
+    return str(next(item["id"] for item in items if item["path"] == path))
+
+
+def check_secret(stack: Stack, parameters: ParameterSet) -> None:
+    environment = stack.function_environment("NotifyWebhookFunction")
+    assert environment["WEBHOOK_URL"] == WEBHOOK_URL
+    assert environment["WEBHOOK_SECRET_TOKEN"] == "" and environment["WEBHOOK_BODY_TOKEN"] == ""
+    reference = stack.outputs["WebhookSecretReference"]
+    assert environment["WEBHOOK_SECRET_PARAMETER"] == reference
+    if parameters.generated_secret:
+        assert reference == stack.resources["WebhookSecret"] and reference.startswith(
+            "arn:aws:secretsmanager:"
+        )
+        assert environment["WEBHOOK_SECRET_PREFIX"] == "whsec_"
+        value = boto3.client("secretsmanager").get_secret_value(SecretId=reference)["SecretString"]
+        assert re.fullmatch(r"[A-Za-z0-9]{32}", value), "32 characters of the base64 alphabet"
+        expected = f"whsec_{value}"
+    else:
+        assert reference == SSM_SECRET and "WebhookSecret" not in stack.resources
+        assert environment["WEBHOOK_SECRET_PREFIX"] == ""
+        expected = boto3.client("ssm").get_parameter(Name=SSM_SECRET, WithDecryption=True)["Parameter"][
+            "Value"
+        ]
+    body_token = parameters.overrides.get("WebhookBodyTokenName", "")
+    assert environment["WEBHOOK_BODY_TOKEN_PARAMETER"] == body_token
+    # The documented command prints exactly the secret deliveries are signed with, and nothing else.
+    printed = subprocess.run(
+        [sys.executable, "-m", "tools.webhook_secret", "--stack-name", stack.name],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+        check=True,
+    )
+    assert printed.stdout == f"{expected}\n"
+    assert expected not in json.dumps(stack.outputs), "no secret in the outputs"
+    role = stack.resources["NotifyWebhookFunctionRole"]
+    documents = [
+        json.dumps(boto3.client("iam").get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+        for name in boto3.client("iam").list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+    readable = "secretsmanager:GetSecretValue" if parameters.generated_secret else "ssm:GetParameter"
+    assert any(readable in document for document in documents), documents
+    if parameters.generated_secret:
+        key = boto3.client("secretsmanager").describe_secret(SecretId=reference)["KmsKeyId"]
+        assert key.split("/")[-1] == stack.resources["AlarmTopicKey"].split("/")[-1], "the stack's own key"
+        assert any("kms:Decrypt" in document for document in documents), documents
+
+
+def check_stack(stack: Stack, parameters: ParameterSet) -> None:
+    assert stack.status in {"CREATE_COMPLETE", "UPDATE_COMPLETE"}, stack.status
+    bucket = check_bucket(stack, parameters)
+    check_route(stack, parameters, bucket)
+    check_failure_destination(stack)
+    check_alarms(stack, parameters)
+    check_api(stack, parameters)
+    check_secret(stack, parameters)
+
+
+@pytest.mark.parametrize("parameters", PARAMETER_SETS, ids=[item.name for item in PARAMETER_SETS])
+def test_deploy_and_check_the_wiring(
+    parameters: ParameterSet, deployments: dict[str, BaseException | None], existing_secrets: None
+) -> None:
+    failure = deployments[parameters.stack_name]
+    if failure is not None:
+        raise failure
+    check_stack(Stack.read(parameters.stack_name), parameters)
+
+
+def test_update_of_a_live_stack(
+    deployer: Deployer, deployments: dict[str, BaseException | None], existing_secrets: None
+) -> None:
+    """A second deploy with other values updates the stack in place: same bucket, new settings."""
+    direct = PARAMETER_SETS[0]
+    name = direct.stack_name
+    assert deployments[name] is None, "the direct stack was deployed"
+    before = Stack.read(name)
+    changed = ParameterSet(
+        direct.name,
+        {**direct.overrides, "AllowedOrigins": "https://forms.example", "LogLevel": "DEBUG"},
+        cors=True,
+    )
+    deployer.deploy(name, changed.overrides)
+    after = Stack.read(name)
+    assert after.status == "UPDATE_COMPLETE"
+    assert after.resources["ArchiveBucket"] == before.resources["ArchiveBucket"], "updated, not replaced"
+    assert after.function_environment("NotifyWebhookFunction")["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+    check_stack(after, changed)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="LocalStack 2026.3's change-set engine evaluates Fn::GetAtt between resources whose Condition "
+    "flips (NotifyQueue -> NotifyQueueDeadLetter) on the side where they do not exist: 'Unresolved resource "
+    "dependencies [NotifyQueueDeadLetter]'. CloudFormation resolves GetAtt only for created resources. "
+    "strict: when LocalStack fixes it, this test fails and the xfail must go.",
+)
+def test_update_switches_the_route_of_a_live_stack(
+    deployer: Deployer, deployments: dict[str, BaseException | None], existing_secrets: None
+) -> None:
+    direct, queue = PARAMETER_SETS[0], PARAMETER_SETS[1]
+    name = direct.stack_name
+    assert deployments[name] is None, "the direct stack was deployed"
+    assert Stack.read(name).resources.get("NotifyInvokePermission"), "live on the direct route"
+    before = Stack.read(name)
+    deployer.deploy(name, queue.overrides)
+    after = Stack.read(name)
+    assert after.resources["ArchiveBucket"] == before.resources["ArchiveBucket"], "same bucket, new route"
+    check_stack(after, queue)
+
+
+def test_delete_then_redeploy_the_same_stack_name(
+    deployer: Deployer, deployments: dict[str, BaseException | None], existing_secrets: None
+) -> None:
+    parameters = PARAMETER_SETS[0]
+    name = REDEPLOY_STACK
+    assert deployments[name] is None, "the first deploy succeeded"
+    first_bucket = Stack.read(name).resources["ArchiveBucket"]
+    deployer.delete(name)
+    assert first_bucket in {item["Name"] for item in boto3.client("s3").list_buckets()["Buckets"]}, "retained"
+    deployer.deploy(name, parameters.overrides)
+    second = Stack.read(name)
+    assert second.resources["ArchiveBucket"] != first_bucket, "a new stack gets a new bucket name"
+    check_stack(second, parameters)

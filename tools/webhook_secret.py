@@ -1,0 +1,77 @@
+"""Print the webhook signing secret of a deployed stack, for the receiver's configuration.
+
+    python -m tools.webhook_secret --stack-name form-archive      (make webhook-secret STACK=form-archive)
+
+It reads what the notify function reads, the way it reads it: the function's `WEBHOOK_SECRET_PARAMETER`
+(a Secrets Manager ARN or name, or an SSM name) and `WEBHOOK_SECRET_PREFIX` (`whsec_` for the secret the
+stack generated), so the line printed is exactly the secret deliveries are signed with. Only that line goes
+to stdout; errors go to stderr and name what is missing, never a value. AWS access as boto3 finds it
+(profile, region, `AWS_ENDPOINT_URL` for LocalStack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+_FUNCTIONS = str(Path(__file__).resolve().parent.parent / "functions")
+if _FUNCTIONS not in sys.path:
+    sys.path.insert(0, _FUNCTIONS)
+
+from form_archive_contract.secret_store import SecretUnavailable, read_secret  # noqa: E402
+
+NOTIFY_FUNCTION = "NotifyWebhookFunction"
+
+
+class WebhookSecretError(Exception):
+    """The stack, its function or its secret cannot be read; the message says which."""
+
+
+def function_environment(stack_name: str) -> dict[str, str]:
+    """The notify function's environment variables, found through the stack's resources."""
+    try:
+        resource = boto3.client("cloudformation").describe_stack_resource(
+            StackName=stack_name, LogicalResourceId=NOTIFY_FUNCTION
+        )["StackResourceDetail"]
+        configuration = boto3.client("lambda").get_function_configuration(
+            FunctionName=resource["PhysicalResourceId"]
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise WebhookSecretError(
+            f"stack {stack_name} or its {NOTIFY_FUNCTION} cannot be read: {error}"
+        ) from None
+    return dict(configuration.get("Environment", {}).get("Variables", {}))
+
+
+def signing_secret(environment: dict[str, str]) -> str:
+    """The value the function signs with: the referenced secret, with the configured prefix."""
+    reference = environment.get("WEBHOOK_SECRET_PARAMETER", "").strip()
+    if not reference:
+        raise WebhookSecretError("the function names no secret (WEBHOOK_SECRET_PARAMETER is empty)")
+    try:
+        secret = read_secret(reference)
+    except SecretUnavailable as error:
+        raise WebhookSecretError(str(error)) from None
+    prefix = environment.get("WEBHOOK_SECRET_PREFIX", "").strip()
+    return secret if secret.startswith(prefix) else prefix + secret
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack-name", default="form-archive", help="deployed stack (default %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        secret = signing_secret(function_environment(args.stack_name))
+    except WebhookSecretError as error:
+        print(f"webhook-secret: {error}", file=sys.stderr)
+        return 1
+    print(secret)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
