@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
@@ -247,25 +247,12 @@ def _on_retry(target: ObjectRef, webhook_id: str) -> Callable[[RetryNotice], Non
 # ------------------------------------------------------------------------------------------ wiring
 
 
-@functools.cache
-def get_tracer() -> Tracer:
-    """Built on the first invocation, not at import: creating a Tracer imports and patches the X-Ray SDK
-    (about as long as importing boto3), which would double the module's import time."""
-    return Tracer()
-
-
-@functools.cache
-def _traced_handler() -> Callable[[Any, LambdaContext], dict[str, Any]]:
-    traced: Callable[[Any, LambdaContext], dict[str, Any]] = get_tracer().capture_lambda_handler(handle_event)
-    return traced
-
-
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Counts (or `batchItemFailures`) out, or `NotificationFailed` / `UnsupportedEvent` /
-    `ConfigurationError`, so Lambda retries."""
-    return _traced_handler()(event, context)
+    `ConfigurationError`, so Lambda retries. Traces come from Lambda (`Tracing: Active`), no SDK here."""
+    return handle_event(event, context)
 
 
 def clear_caches() -> None:
