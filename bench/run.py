@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.archive import measure_archive
+from bench.cold_start import METHOD as COLD_METHOD
 from bench.cold_start import PAIRS, ColdStarts, measure_cold_starts
 from bench.imports import measure_imports
 from bench.measure import MIB
@@ -276,7 +277,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         paired = [a / b for a, b in zip(imports[name].samples, imports["boto3"].samples, strict=True)]
         rows.append(ratio_row(key, results[key], paired, "Lambda-like env; min-max paired per run"))
 
-    _cold_rows(cold, results, rows)
+    _cold_rows(cold, results, rows, args.cold_runs)
 
     results["archive_p50_ms"] = archive.median
     results["put_object_p50_ms"] = bare.median
@@ -297,28 +298,36 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
     return results, [_with_target(row) for row in rows]
 
 
-def _cold_rows(cold: ColdStarts, results: dict[str, float], rows: list[Row]) -> None:
+def _cold_rows(cold: ColdStarts, results: dict[str, float], rows: list[Row], runs: int) -> None:
     notes = {
         "archive": "import archive_submission.app + lambda_handler(POST /submissions) -> 201",
         "archive_least": "import boto3 + client + one put_object of the same body",
         "notify": "import notify_webhook.app + lambda_handler(ObjectCreated) -> signed POST delivered",
-        "notify_least": "the handbook's body: boto3 head + get (1 KiB chunks) + hmac + requests.post",
+        "notify_least": "the handbook's body: boto3 get_object + hashlib over iter_chunks() + requests.post",
     }
     for kind, note in notes.items():
         series = cold.total_ms[kind]
         results[series.key] = series.median
         stages = (
-            f"start {cold.start_ms[kind].median:.0f} + import {cold.import_ms[kind].median:.0f} + answer "
-            f"{cold.answer_ms[kind].median:.0f} ms (medians); exit afterwards {cold.exit_ms[kind].median:.0f}"
+            f"import {cold.import_ms[kind].median:.0f} + answer {cold.answer_ms[kind].median:.0f} ms "
+            f"(medians); from outside: spawn to answer {cold.spawn_ms[kind].median:.0f}, exit afterwards "
+            f"{cold.exit_ms[kind].median:.0f}"
         )
         rows.append(series_row(series, f"{note}; {stages}"))
-        for stage in ("import_ms", "answer_ms"):
+        for stage in ("import_ms", "answer_ms", "spawn_ms"):
             stage_series = getattr(cold, stage)[kind]
             results[stage_series.key] = stage_series.median
     for name, least in PAIRS.items():
         key = f"cold_start_ratio_{name}"
         results[key] = results[f"cold_ms_{name}"] / results[f"cold_ms_{least}"]
-        rows.append(ratio_row(key, results[key], cold.ratios[name].samples, "median/median; min-max paired"))
+        rows.append(
+            ratio_row(
+                key,
+                results[key],
+                cold.ratios[name].samples,
+                f"method: {COLD_METHOD.format(runs=runs)}; median/median, min-max paired",
+            )
+        )
 
 
 def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:

@@ -55,7 +55,10 @@ class _Pacer:
         """Seconds to wait before `size` answer bytes may go out."""
         with self._lock:
             if self._request_at is not None:  # the first bytes of a new answer
-                self._start, self._sent = self._request_at + self.limits.first_byte_s, 0
+                # Paced from the first byte on: a store slower than `first_byte_s` to answer (moto reads
+                # a whole object first) must not then burst the bytes "owed" since the request.
+                first_byte_at = max(self._request_at + self.limits.first_byte_s, time.monotonic())
+                self._start, self._sent = first_byte_at, 0
                 self._request_at = None
             due = self._start + self._sent / self.limits.rate_bytes_s
             self._sent += size

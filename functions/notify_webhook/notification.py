@@ -11,9 +11,10 @@ from botocore.exceptions import ClientError
 from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, decode_metadata_value
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
+from .body_hash import sha256_of_body
 from .hashing import sha256_hex_from_checksum
 from .object_key_parts import split_key
-from .ranged_hash import RangedReads, sha256_of_body
+from .ranged_hash import RangedReads
 from .signing import message_id
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from form_archive_contract.metadata import DEFAULT_ACCEPTED_UPLOADERS
 from form_archive_contract.s3 import MAX_POOL_CONNECTIONS
 
-from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RangedReads
+from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
 from .signing import InvalidSecret, signing_key
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -194,14 +194,25 @@ def _bounded_int(environ: Mapping[str, str], name: str, default: int, low: int, 
     return number
 
 
+def _range_mode(environ: Mapping[str, str], default: str) -> str:
+    raw = _value(environ, "HASH_RANGES")
+    if raw is None:
+        return default
+    if raw.lower() not in RANGE_MODES:
+        raise ConfigurationError(f"HASH_RANGES must be one of {', '.join(RANGE_MODES)}")
+    return raw.lower()
+
+
 def hash_settings(environ: Mapping[str, str]) -> RangedReads:
-    """`HASH_CONNECTIONS` (1 reads every body as one stream) and `HASH_PART_BYTES` (bytes per ranged GET)."""
+    """`HASH_CONNECTIONS` (at most this many ranged GETs; 1 reads every body as one stream),
+    `HASH_PART_BYTES` (bytes per ranged GET) and `HASH_RANGES` (auto, always or never)."""
     defaults = RangedReads()
     return RangedReads(
         connections=_bounded_int(environ, "HASH_CONNECTIONS", defaults.connections, 1, MAX_POOL_CONNECTIONS),
         part_bytes=_bounded_int(
             environ, "HASH_PART_BYTES", defaults.part_bytes, MIN_PART_BYTES, MAX_PART_BYTES
         ),
+        mode=_range_mode(environ, defaults.mode),
     )
 
 
