@@ -36,6 +36,7 @@ from .event_shapes import (
 from .notification import Notification, Skip, prepare
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
 from .signing import signature_headers
+from .time_budget import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 
 if TYPE_CHECKING:
     import requests
@@ -46,7 +47,13 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 
 _MAX_REASONS_IN_ERROR = 5
 
-__all__ = ["ConfigurationError", "NotificationFailed", "UnsupportedEvent", "lambda_handler"]
+__all__ = [
+    "ConfigurationError",
+    "NotificationFailed",
+    "ObjectTooLargeToHash",
+    "UnsupportedEvent",
+    "lambda_handler",
+]
 
 
 class NotificationFailed(Exception):
@@ -143,6 +150,17 @@ def _handle_item(item: Item, settings: NotifySettings, context: LambdaContext) -
         return _announce(item, settings, context)
     except RecordFailed as error:
         raise RecordFailed(f"{item.key}: {error}") from None
+    except ObjectTooLargeToHash as error:
+        logger.error(  # noqa: TRY400 - the message says it all
+            "object too large to hash before the deadline",
+            extra={
+                "key": item.key,
+                "size": error.size,
+                "budget_seconds": round(error.budget_seconds, 1),
+                "hash_min_mib_s": error.min_mib_s,
+            },
+        )
+        raise RecordFailed(f"{item.key}: {error}") from None
     except ClientError as error:
         logger.error(  # noqa: TRY400 - the error code is enough
             "S3 rejected a request", extra={"key": item.key, "s3_error_code": error_code(error)}
@@ -165,8 +183,13 @@ def _handle_item(item: Item, settings: NotifySettings, context: LambdaContext) -
 
 def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContext) -> str:
     """ "delivered" or "skipped", else `RecordFailed`."""
+    budget = HashBudget(
+        remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+        delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds, settings.max_attempts),
+        min_mib_s=settings.hash_min_mib_s,
+    )
     outcome = prepare(
-        get_s3_client(), target, settings.accepted_uploaders, settings.body_token, settings.hashing
+        get_s3_client(), target, settings.accepted_uploaders, settings.body_token, settings.hashing, budget
     )
     if isinstance(outcome, Skip):
         metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
