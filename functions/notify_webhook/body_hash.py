@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 SAMPLE_BYTES = 2 * MIB
 SAMPLE_CHUNK_BYTES = 128 * 1024
 # The probe's range: small, so it answers quickly even from a store that caps each connection.
-PROBE_BYTES = 1 * MIB
+PROBE_BYTES = 2 * MIB
 # Stream bytes left before the probe's range: the stream reads them while the probe runs.
 PROBE_RUNWAY = 2 * MIB
 _FASTEST_CLOCK = 1e-6  # seconds; keeps a rate finite when a read or a hash took no measurable time
@@ -81,11 +81,12 @@ class _AdaptiveRead:
         try:
             first = self._sample(body)
             probe_span = self._probe_span() if worth_probing(first) else None
-            probe = pool.submit(reader.fetch, *probe_span) if probe_span is not None else None
+            probe_answered: list[float] = []
+            probe = pool.submit(reader.fetch, *probe_span, probe_answered) if probe_span else None
             started: list[Future[bytes]] = []
             ranges: Iterator[tuple[int, int]] = iter(())
             with OverlappedHasher(self.digest) as hasher:
-                stop = self._stream_while_probing(body, hasher, first, probe, probe_span)
+                stop = self._stream_while_probing(body, hasher, first, probe, probe_span, probe_answered)
                 if self.connections > 1 and probe is not None and probe_span is not None:
                     # The ranges start now, while the stream reads on up to the probe's range.
                     ranges = iter(plan_ranges(self.size, self.reads.part_bytes, start=probe_span[1] + 1))
@@ -108,6 +109,7 @@ class _AdaptiveRead:
         """The first bytes, read and hashed on this thread in small timed chunks (`FirstPart`)."""
         stream_rates: list[float] = []
         hash_bytes_s = 0.0
+        sampled_from = time.perf_counter()
         end = min(SAMPLE_BYTES, self.size)
         while self.position < end:
             started = time.perf_counter()
@@ -120,7 +122,13 @@ class _AdaptiveRead:
             stream_rates.append(len(chunk) / max(read_at - started, _FASTEST_CLOCK))
             hash_bytes_s = max(hash_bytes_s, len(chunk) / max(hashed_at - read_at, _FASTEST_CLOCK))
             self.position += len(chunk)
-        return FirstPart(stream_bytes_s=statistics.median(stream_rates or [0.0]), hash_bytes_s=hash_bytes_s)
+        # The median chunk is blind to a pause (bytes buffered while this thread waited for a core come
+        # back at once); the average is blind to nothing but counts a pause against the store. The lower
+        # of the two errs towards a probe, the cheap mistake: a missed probe costs a capped store most of
+        # its throughput, a needless one costs one ranged GET.
+        average = self.position / max(time.perf_counter() - sampled_from, _FASTEST_CLOCK)
+        stream_bytes_s = min(statistics.median(stream_rates or [0.0]), average)
+        return FirstPart(stream_bytes_s=stream_bytes_s, hash_bytes_s=hash_bytes_s)
 
     def _probe_span(self) -> tuple[int, int] | None:
         """The range a probe fetches: at a part boundary at least `PROBE_RUNWAY` ahead, so the stream has
@@ -138,9 +146,12 @@ class _AdaptiveRead:
         first: FirstPart,
         probe: Future[bytes] | None,
         probe_span: tuple[int, int] | None,
+        probe_answered: list[float],
     ) -> int:
         """Read on until the probe is back (or the stream reaches its range); choose the connections;
-        answer where the stream stops."""
+        answer where the stream stops. The combined rate is the stream's over the probe's time plus the
+        probe's from its first byte: a first byte's wait is paid once per range, hidden behind the
+        other connections, while a connection's rate is what every part gets."""
         if probe is None or probe_span is None:
             return self.size
         started, streamed_from = time.perf_counter(), self.position
@@ -150,10 +161,13 @@ class _AdaptiveRead:
             if not self._read_into(body, hasher, probe_span[0], SAMPLE_CHUNK_BYTES):
                 break  # the stream ended early: reported once the stream is done
         combined: float | None = None
-        if probe.done() and probe.exception() is None and finished:
+        if probe.done() and probe.exception() is None and finished and probe_answered:
             done_at, position = finished[0]
-            elapsed = max(done_at - started, _FASTEST_CLOCK)
-            combined = (position - streamed_from + probe_span[1] - probe_span[0] + 1) / elapsed
+            stream_rate = (position - streamed_from) / max(done_at - started, _FASTEST_CLOCK)
+            probe_rate = (probe_span[1] - probe_span[0] + 1) / max(
+                done_at - probe_answered[-1], _FASTEST_CLOCK
+            )
+            combined = stream_rate + probe_rate
         elif probe.done():
             probe.result()  # a range that failed after its retries fails the hash, as any range does
         self.connections = choose_connections(first, combined, self.reads.connections)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -87,18 +88,21 @@ class RangeReader:
     size: int
     stop: threading.Event
 
-    def fetch(self, first: int, last: int) -> bytes:
-        """One range, retried on its own; gives up early once the hash as a whole has failed."""
+    def fetch(self, first: int, last: int, answered: list[float] | None = None) -> bytes:
+        """One range, retried on its own; gives up early once the hash as a whole has failed. `answered`
+        gets the moment (perf_counter) each attempt's answer began, when given."""
         for attempt in range(1, RANGE_ATTEMPTS + 1):
             try:
-                return self._fetch_once(first, last)
+                return self._fetch_once(first, last, answered)
             except (BotoCoreError, OSError):
                 if attempt == RANGE_ATTEMPTS or self.stop.is_set():
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _fetch_once(self, first: int, last: int) -> bytes:
+    def _fetch_once(self, first: int, last: int, answered: list[float] | None) -> bytes:
         response = self.client.get_object(**self.request, Range=f"bytes={first}-{last}")  # type: ignore[arg-type]
+        if answered is not None:
+            answered.append(time.perf_counter())
         body = response["Body"]
         try:
             expected = last - first + 1

@@ -21,10 +21,9 @@ MIN_PROBE_GAIN = 1.25
 
 @dataclass(frozen=True)
 class FirstPart:
-    """What the stream's first bytes showed, in bytes per second of wall time, each measured on small
-    chunks: the stream's median chunk (bytes a network buffered and a moment this machine was busy each
-    skew a chunk or two, not the median) and SHA-256's fastest chunk on this CPU (being busy only ever
-    slows a chunk down)."""
+    """What the stream's first bytes showed, in bytes per second of wall time, measured on small chunks:
+    the stream (the lower of its median chunk and its average) and SHA-256's fastest chunk on this CPU
+    (a busy machine only ever slows a chunk down)."""
 
     stream_bytes_s: float
     hash_bytes_s: float
