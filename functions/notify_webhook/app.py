@@ -185,7 +185,7 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
     """ "delivered" or "skipped", else `RecordFailed`."""
     budget = HashBudget(
         remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
-        delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds, settings.max_attempts),
+        delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds),
         min_mib_s=settings.hash_min_mib_s,
     )
     outcome = prepare(

@@ -39,7 +39,7 @@ SAMPLE_CHUNK_BYTES = 128 * 1024
 # The probe's range: small, so it answers quickly even from a store that caps each connection.
 PROBE_BYTES = 2 * MIB
 # Stream bytes left before the probe's range: the stream reads them while the probe runs.
-PROBE_RUNWAY = 2 * MIB
+PROBE_RUNWAY = 2 * PROBE_BYTES  # twice the probe: the stream must not reach it first
 _FASTEST_CLOCK = 1e-6  # seconds; keeps a rate finite when a read or a hash took no measurable time
 
 

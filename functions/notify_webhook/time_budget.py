@@ -28,7 +28,7 @@ class ObjectTooLargeToHash(Exception):
         super().__init__(
             f"ObjectTooLargeToHash: {size} bytes ({size / MIB:,.0f} MiB) need {needed:,.0f} s at "
             f"{min_mib_s:g} MiB/s (HASH_MIN_MIB_S), but the hash has {max(budget_seconds, 0.0):,.0f} s "
-            "(the time left minus the webhook deliveries' share); raise the function's Timeout or see "
+            "(the time left minus one webhook delivery attempt); raise the function's Timeout or see "
             "docs/performance.md"
         )
 
@@ -51,6 +51,8 @@ class HashBudget:
             raise ObjectTooLargeToHash(size, budget, self.min_mib_s)
 
 
-def delivery_reserve_seconds(timeout_seconds: float, max_attempts: int) -> float:
-    """Every delivery attempt at its full timeout: a hash must leave at least that much of the deadline."""
-    return timeout_seconds * max_attempts
+def delivery_reserve_seconds(timeout_seconds: float) -> float:
+    """One delivery attempt at its full timeout: a hash must leave at least that much of the deadline.
+    Retries use what is left beyond it (delivery never runs past the deadline); the template's Timeout
+    leaves room for all of them after the largest promised object (docs/performance.md)."""
+    return timeout_seconds

@@ -33,11 +33,10 @@ def receiver(webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
     monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", "testing")
     monkeypatch.setenv("WEBHOOK_BACKOFF_BASE_SECONDS", "0.001")
-    # Deliveries reserve 2 x 5 s; at 0.5 MiB/s a 4 MiB body needs 8 s of hashing.
-    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "5")
-    monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "2")
+    # One delivery attempt reserves 10 s; at 0.5 MiB/s a 4 MiB body needs 8 s of hashing.
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "10")
     monkeypatch.setenv("HASH_MIN_MIB_S", "0.5")
-    for name in ("WEBHOOK_SECRET_PARAMETER", "ACCEPTED_UPLOADERS", "HASH_RANGES"):
+    for name in ("WEBHOOK_SECRET_PARAMETER", "ACCEPTED_UPLOADERS", "HASH_RANGES", "WEBHOOK_MAX_ATTEMPTS"):
         monkeypatch.delenv(name, raising=False)
     return webhook_receiver
 

@@ -84,7 +84,7 @@ def test_a_store_that_caps_each_connection_gets_parallel_ranges() -> None:
     store = PacedStore(data, rate=16 * MIB)  # every connection, the stream's too, at 16 MiB/s
     digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB))
     assert digest == hashlib.sha256(data).hexdigest()
-    probe_first = 4 * MIB  # the first part boundary at least two MiB past the 2 MiB sample
+    probe_first = 8 * MIB  # the first part boundary at least PROBE_RUNWAY (4 MiB) past the 2 MiB sample
     ranges = store.ranges()
     assert ranges[0] == f"bytes={probe_first}-{probe_first + PROBE_BYTES - 1}"
     assert len(ranges) == 1 + len(range(probe_first + PROBE_BYTES, len(data), 4 * MIB))
