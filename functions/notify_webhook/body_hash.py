@@ -96,6 +96,7 @@ class _AdaptiveRead:
             self._check_stream(stop)
             if started:
                 body.close()  # the rest comes as ranges; this connection is dropped, not pooled
+                probe = None  # the list below is the one reference left to each started part
                 hash_ranges_in_order(pool, reader, ranges, self.connections, self.digest, started=started)
         except BaseException:
             reader.stop.set()
@@ -108,7 +109,7 @@ class _AdaptiveRead:
     def _sample(self, body: Any) -> FirstPart:
         """The first bytes, read and hashed on this thread in small timed chunks (`FirstPart`)."""
         stream_rates: list[float] = []
-        hash_bytes_s = 0.0
+        hash_bytes_s = hashing_seconds = 0.0
         sampled_from = time.perf_counter()
         end = min(SAMPLE_BYTES, self.size)
         while self.position < end:
@@ -121,12 +122,14 @@ class _AdaptiveRead:
             hashed_at = time.perf_counter()
             stream_rates.append(len(chunk) / max(read_at - started, _FASTEST_CLOCK))
             hash_bytes_s = max(hash_bytes_s, len(chunk) / max(hashed_at - read_at, _FASTEST_CLOCK))
+            hashing_seconds += hashed_at - read_at
             self.position += len(chunk)
         # The median chunk is blind to a pause (bytes buffered while this thread waited for a core come
         # back at once); the average is blind to nothing but counts a pause against the store. The lower
         # of the two errs towards a probe, the cheap mistake: a missed probe costs a capped store most of
         # its throughput, a needless one costs one ranged GET.
-        average = self.position / max(time.perf_counter() - sampled_from, _FASTEST_CLOCK)
+        reading_seconds = time.perf_counter() - sampled_from - hashing_seconds  # pauses included
+        average = self.position / max(reading_seconds, _FASTEST_CLOCK)
         stream_bytes_s = min(statistics.median(stream_rates or [0.0]), average)
         return FirstPart(stream_bytes_s=stream_bytes_s, hash_bytes_s=hash_bytes_s)
 

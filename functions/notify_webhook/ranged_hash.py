@@ -11,7 +11,7 @@ import hashlib
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -152,13 +152,16 @@ def hash_ranges_in_order(
     ranges: Iterator[tuple[int, int]],
     connections: int,
     digest: hashlib._Hash,
-    started: Sequence[Future[bytes]] = (),
+    started: list[Future[bytes]] | None = None,
 ) -> None:
     """Fetch `ranges` with `connections` in flight and feed them to `digest` in order, after the ranges
-    `started` earlier. On any failure the rest is cancelled and the error propagates."""
+    `started` earlier. `started` is taken over (emptied): a future still referenced elsewhere would keep
+    its part alive after it was hashed. On any failure the rest is cancelled and the error propagates."""
     # One more range than connections is queued, so a connection that finishes early starts the next
     # part at once instead of waiting for the part ahead of it in the hash order.
-    pending: deque[Future[bytes]] = deque(started)
+    pending: deque[Future[bytes]] = deque(started or ())
+    if started:
+        started.clear()
     pending.extend(
         pool.submit(reader.fetch, *span) for span in islice(ranges, connections + 1 - len(pending))
     )

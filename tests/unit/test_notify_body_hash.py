@@ -11,6 +11,7 @@ import hashlib
 import os
 import threading
 import time
+import tracemalloc
 from typing import Any
 
 from botocore.response import StreamingBody
@@ -128,3 +129,23 @@ def test_always_opens_ranges_without_a_stream() -> None:
     digest = hash_with(store, RangedReads(connections=3, part_bytes=MIB, mode="always"))
     assert digest == hashlib.sha256(data).hexdigest()
     assert store.streams == [] and len(store.ranges()) == 6
+
+
+def test_memory_stays_within_connections_plus_two_parts_after_the_switch() -> None:
+    """Regression: the ranges started beside the stream were kept referenced after they were hashed."""
+    connections, part = 4, 2 * MIB
+    data = os.urandom(48 * MIB)
+    store = PacedStore(data, rate=16 * MIB)
+    tracemalloc.start()
+    try:
+        baseline, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        digest = hash_with(store, RangedReads(connections=connections, part_bytes=part))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert len(store.ranges()) > 1  # the ranges did open
+    # Parts in flight or waiting and the one being hashed; the probe; the stream's queued chunks.
+    bound = (connections + 2) * part + PROBE_BYTES + 4 * MIB
+    assert peak - baseline <= bound, f"peak growth {(peak - baseline) / MIB:.1f} MiB"
