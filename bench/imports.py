@@ -19,8 +19,7 @@ MODULES = {
     "notify": "notify_webhook.app",
 }
 
-# A Lambda-like environment: Powertools and the X-Ray SDK choose their Lambda code paths (outside
-# Lambda the X-Ray recorder builds a sampling client at import, which Lambda never pays for).
+# A Lambda-like environment: Powertools chooses its Lambda code paths, as in a deployed function.
 LAMBDA_LIKE_ENV = {
     "PYTHONPATH": str(ROOT / "functions"),
     "LAMBDA_TASK_ROOT": str(ROOT / "functions"),

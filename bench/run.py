@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.archive import measure_archive
+from bench.cold_start import METHOD as COLD_METHOD
 from bench.cold_start import PAIRS, ColdStarts, measure_cold_starts
 from bench.imports import measure_imports
 from bench.measure import MIB
@@ -42,6 +43,7 @@ from bench.throughput import (
     measure_throughput,
     upload_objects,
 )
+from notify_webhook.ranged_hash import RangedReads
 from notify_webhook.settings import hash_settings
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
@@ -182,11 +184,21 @@ def ratio_row(key: str, value: float, paired: list[float] | None, note: str = ""
     return Row(key, "x", value, low, high, note=note)
 
 
+def _reads_label(reads: RangedReads) -> str:
+    return (
+        f"HASH_CONNECTIONS={reads.connections}, HASH_PART_BYTES={reads.part_bytes // MIB} MiB, "
+        f"HASH_RANGES={reads.mode}"
+    )
+
+
+_DEFAULTS_NOTE = f"the function's defaults ({_reads_label(RangedReads())}), head + hash as the handler does"
+
+
 def _hashing_rows(throughput: Throughput, results: dict[str, float], rows: list[Row]) -> None:
     for key in ("handbook_hash_mib_s", "raw_read_mib_s", "hashlib_mib_s", "hash_mib_s"):
         series = throughput.series[key]
         results[key] = series.median
-        rows.append(series_row(series))
+        rows.append(series_row(series, _DEFAULTS_NOTE if key == "hash_mib_s" else ""))
     for key, (numerator, denominator) in {
         "hash_speedup_vs_handbook": ("hash_mib_s", "handbook_hash_mib_s"),
         "hash_vs_raw_read": ("hash_mib_s", "raw_read_mib_s"),
@@ -196,12 +208,16 @@ def _hashing_rows(throughput: Throughput, results: dict[str, float], rows: list[
             ratio_row(key, results[key], throughput.ratios[key].samples, "median/median; min-max per round")
         )
     # Without a spare core, reading and hashing take turns: the best any path can do is the serial bound.
+    single = throughput.series["single_stream_hash_mib_s"]
+    results["single_stream_hash_mib_s"] = single.median
+    rows.append(series_row(single, "beside the defaults: HASH_RANGES=never (one stream, no probe)"))
     ranged = throughput.series["ranged_hash_mib_s"]
     results["ranged_hash_mib_s"] = ranged.median
     rows.append(
         series_row(
             ranged,
-            "the function's defaults (8 ranged GETs in flight); moto reads the whole object for every range",
+            "beside the defaults: HASH_RANGES=always (8 ranged GETs in flight); moto reads the whole object "
+            "for every range",
         )
     )
     bound = 1 / (1 / results["raw_read_mib_s"] + 1 / results["hashlib_mib_s"])
@@ -276,7 +292,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         paired = [a / b for a, b in zip(imports[name].samples, imports["boto3"].samples, strict=True)]
         rows.append(ratio_row(key, results[key], paired, "Lambda-like env; min-max paired per run"))
 
-    _cold_rows(cold, results, rows)
+    _cold_rows(cold, results, rows, args.cold_runs)
 
     results["archive_p50_ms"] = archive.median
     results["put_object_p50_ms"] = bare.median
@@ -297,28 +313,36 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
     return results, [_with_target(row) for row in rows]
 
 
-def _cold_rows(cold: ColdStarts, results: dict[str, float], rows: list[Row]) -> None:
+def _cold_rows(cold: ColdStarts, results: dict[str, float], rows: list[Row], runs: int) -> None:
     notes = {
         "archive": "import archive_submission.app + lambda_handler(POST /submissions) -> 201",
         "archive_least": "import boto3 + client + one put_object of the same body",
         "notify": "import notify_webhook.app + lambda_handler(ObjectCreated) -> signed POST delivered",
-        "notify_least": "the handbook's body: boto3 head + get (1 KiB chunks) + hmac + requests.post",
+        "notify_least": "the handbook's body: boto3 get_object + hashlib over iter_chunks() + requests.post",
     }
     for kind, note in notes.items():
         series = cold.total_ms[kind]
         results[series.key] = series.median
         stages = (
-            f"start {cold.start_ms[kind].median:.0f} + import {cold.import_ms[kind].median:.0f} + answer "
-            f"{cold.answer_ms[kind].median:.0f} ms (medians); exit afterwards {cold.exit_ms[kind].median:.0f}"
+            f"import {cold.import_ms[kind].median:.0f} + answer {cold.answer_ms[kind].median:.0f} ms "
+            f"(medians); from outside: spawn to answer {cold.spawn_ms[kind].median:.0f}, exit afterwards "
+            f"{cold.exit_ms[kind].median:.0f}"
         )
         rows.append(series_row(series, f"{note}; {stages}"))
-        for stage in ("import_ms", "answer_ms"):
+        for stage in ("import_ms", "answer_ms", "spawn_ms"):
             stage_series = getattr(cold, stage)[kind]
             results[stage_series.key] = stage_series.median
     for name, least in PAIRS.items():
         key = f"cold_start_ratio_{name}"
         results[key] = results[f"cold_ms_{name}"] / results[f"cold_ms_{least}"]
-        rows.append(ratio_row(key, results[key], cold.ratios[name].samples, "median/median; min-max paired"))
+        rows.append(
+            ratio_row(
+                key,
+                results[key],
+                cold.ratios[name].samples,
+                f"method: {COLD_METHOD.format(runs=runs)}; median/median, min-max paired",
+            )
+        )
 
 
 def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
@@ -347,17 +371,22 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         "remote_store_is_rgw": 1 if store.name == "rgw" else 0,
         "hash_connections": reads.connections,
         "hash_part_mib": reads.part_bytes / MIB,
+        "hash_ranges_auto": 1 if reads.mode == "auto" else 0,
     }
-    return results, [_with_target(row) for row in _remote_rows(figures, results, store.name)]
+    rows = _remote_rows(figures, results, store.name, _reads_label(reads))
+    return results, [_with_target(row) for row in rows]
 
 
-def _remote_rows(figures: RemoteFigures, results: dict[str, float], store: str) -> list[Row]:
+def _remote_rows(
+    figures: RemoteFigures, results: dict[str, float], store: str, reads_label: str
+) -> list[Row]:
     rows = [Row("object_mib", "MiB", results["object_mib"])]
     notes = {
         "raw": "one GET, 1 MiB reads, no hashing",
         "handbook": "one GET, iter_chunks() (1 KiB) into hashlib",
         "function": (
-            f"head + hash, {results['hash_connections']:g} ranged GETs of {results['hash_part_mib']:g} MiB"
+            f"head + hash with the function's settings ({reads_label}): one stream, then ranges if a probe "
+            "shows they add throughput"
             + ("; moto reads the whole object for every range" if store == "moto" else "")
         ),
     }
@@ -401,6 +430,24 @@ def _with_target(row: Row) -> Row:
     return Row(row.key, row.unit, row.value, row.low, row.high, description, test(row.value), row.note)
 
 
+def _method(args: argparse.Namespace) -> list[str]:
+    """How the figures were taken, printed above them."""
+    reads = _reads_label(hash_settings(os.environ))
+    if args.remote:
+        return [
+            f"one {args.object_mib:g} MiB object through a proxy capping each connection at "
+            f"{args.rate_mib:g} MiB/s with {args.first_byte_ms:g} ms to the first byte; raw read, handbook "
+            f"and function in {args.rounds} interleaved rounds (order rotated), ratios median/median",
+            f"the function as deployed: {reads}",
+        ]
+    return [
+        f"hashing: one {args.object_mib:g} MiB object, each reader once per round, {args.rounds} rounds, "
+        "order rotated; ratios median/median in this run",
+        f"hash_mib_s is the function as deployed: {reads}; other settings beside it are labelled",
+        f"cold start: {COLD_METHOD.format(runs=args.cold_runs)}",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -421,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         f"form-archive bench: {platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {where}"
     )
+    for line in _method(args):
+        print(f"method: {line}")
     print(render(rows))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -43,8 +43,7 @@ class _Pacer:
         self.limits = limits
         self._lock = threading.Lock()
         self._request_at: float | None = None
-        self._start = 0.0
-        self._sent = 0
+        self._free_at = 0.0  # when the connection may send its next bytes
 
     def request_seen(self) -> None:
         with self._lock:
@@ -52,14 +51,18 @@ class _Pacer:
                 self._request_at = time.monotonic()
 
     def before_send(self, size: int) -> float:
-        """Seconds to wait before `size` answer bytes may go out."""
+        """Seconds to wait before `size` answer bytes may go out.
+
+        No credit builds up while the store is slow to produce bytes (moto sends its headers, then reads
+        the whole object): a capped connection never bursts above its rate, it only ever waits."""
         with self._lock:
+            now = time.monotonic()
             if self._request_at is not None:  # the first bytes of a new answer
-                self._start, self._sent = self._request_at + self.limits.first_byte_s, 0
+                self._free_at = self._request_at + self.limits.first_byte_s
                 self._request_at = None
-            due = self._start + self._sent / self.limits.rate_bytes_s
-            self._sent += size
-        return due - time.monotonic()
+            send_at = max(self._free_at, now)
+            self._free_at = send_at + size / self.limits.rate_bytes_s
+        return send_at - now
 
 
 def _pipe_requests(client: socket.socket, upstream: socket.socket, pacer: _Pacer) -> None:

@@ -16,6 +16,7 @@ from bench.measure import MIB, handbook_sha256, peak_mib, read_to_end, rotated, 
 from bench.project_hash import event_target, project_client, project_sha256_hex
 from bench.stats import Series
 from notify_webhook.ranged_hash import RangedReads
+from notify_webhook.settings import hash_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -87,20 +88,30 @@ def in_memory_hash(_client: S3Client, objects: BenchObjects) -> str:
     return hashlib.sha256(objects.data).hexdigest()
 
 
-# moto's server reads the whole object for every ranged GET (an 8 MiB range of a 256 MiB object costs
-# most of a whole read), so on loopback the function's single stream (HASH_CONNECTIONS=1) is the path
-# compared with the handbook; its default, parallel ranges, is measured apart (`ranged_hash_mib_s`).
-SINGLE_STREAM = RangedReads(connections=1)
+# Beside the defaults, labelled: one stream always (HASH_RANGES=never), and ranges always
+# (HASH_RANGES=always; moto's server reads the whole object for every range, so a few samples only).
+SINGLE_STREAM = RangedReads(mode="never")
+ALWAYS_RANGES = RangedReads(mode="always")
+
+
+def default_reads() -> RangedReads:
+    """What the function reads with when nothing is configured (or what HASH_* in this environment say)."""
+    return hash_settings(os.environ)
 
 
 def project_hash(client: S3Client, objects: BenchObjects) -> str:
-    """The project's own path (what notify_webhook calls) with HASH_CONNECTIONS=1, on the streamed object."""
+    """The project's own path (what notify_webhook calls), its default settings, on the streamed object."""
+    return project_sha256_hex(client, objects.targets[STREAM_KEY], default_reads())
+
+
+def project_single_stream(client: S3Client, objects: BenchObjects) -> str:
+    """The project's path with HASH_RANGES=never: one stream, no probe."""
     return project_sha256_hex(client, objects.targets[STREAM_KEY], SINGLE_STREAM)
 
 
 def project_ranged_hash(client: S3Client, objects: BenchObjects) -> str:
-    """The project's path with its default settings: parallel ranged GETs for a large object."""
-    return project_sha256_hex(client, objects.targets[STREAM_KEY], RangedReads())
+    """The project's path with HASH_RANGES=always: parallel ranged GETs from the start."""
+    return project_sha256_hex(client, objects.targets[STREAM_KEY], ALWAYS_RANGES)
 
 
 @dataclass
@@ -114,6 +125,7 @@ METHODS: dict[str, Callable[[S3Client, BenchObjects], str]] = {
     "handbook_hash_mib_s": handbook_hash,
     "raw_read_mib_s": raw_read,
     "hash_mib_s": project_hash,
+    "single_stream_hash_mib_s": project_single_stream,
     "hashlib_mib_s": in_memory_hash,
 }
 
@@ -140,7 +152,7 @@ def measure_throughput(objects: BenchObjects, rounds: int) -> Throughput:
     result.ratios = {"hash_speedup_vs_handbook": speedup, "hash_vs_raw_read": vs_raw}
     result.cores = cores
     ranged = result.series["ranged_hash_mib_s"] = Series("ranged_hash_mib_s", "MiB/s")
-    for _ in range(min(rounds, 3)):  # slow on moto (see SINGLE_STREAM): a few samples, after the rounds
+    for _ in range(min(rounds, 3)):  # slow on moto (see ALWAYS_RANGES): a few samples, after the rounds
         started = time.perf_counter()
         _check(project_ranged_hash, client, objects)
         ranged.add(objects.mib / (time.perf_counter() - started))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
@@ -39,11 +39,9 @@ DEFAULT_MAX_SUBMISSION_BYTES = 262_144
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 logger = Logger()
-# Cold start (bench: import ratio 1.60 -> 1.40 of `import boto3`): the resolver comes from its submodule,
-# because `aws_lambda_powertools.event_handler` imports every resolver (AppSync, Bedrock, asyncio...);
-# and X-Ray patches only botocore, because patching every supported library imports `requests` and more,
-# while this function talks to nothing but S3.
-tracer = Tracer(patch_modules=("botocore",))
+# Cold start: the resolver comes from its submodule, because `aws_lambda_powertools.event_handler` imports
+# every resolver (AppSync, Bedrock, asyncio...). No X-Ray SDK: Lambda's `Tracing: Active` traces the
+# invocation without code in the function (docs/performance.md, "Cold start").
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
 # One set of routes for both API event formats: REST API (payload 1.0) events go to the REST resolver,
 # HTTP API and Function URL (payload 2.0) events to the HTTP resolver; `lambda_handler` picks per event.
@@ -255,7 +253,7 @@ def create_submission() -> Response[str]:
 rest_resolver, http_resolver = api_resolvers(app)
 
 
-@api_entry_point(logger=logger, tracer=tracer, metrics=metrics)
+@api_entry_point(logger=logger, metrics=metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     resolvers = (rest_resolver, http_resolver)
     return resolve_api_event(event, context, resolvers, logger=logger, fault_body=_counted_fault_body)

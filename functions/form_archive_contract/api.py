@@ -23,7 +23,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from .api_events import api_event_format, plain_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger, Metrics, Tracer
+    from aws_lambda_powertools import Logger, Metrics
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ApiResolvers = tuple[APIGatewayRestResolver, APIGatewayHttpResolver]
@@ -73,13 +73,13 @@ def resolve_api_event(
 
 
 def api_entry_point(
-    *, logger: Logger, tracer: Tracer, metrics: Metrics
+    *, logger: Logger, metrics: Metrics
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., Any]]:
-    """Decorate a function's `lambda_handler`: the request id in every log line, an X-Ray segment, and
-    the metrics flushed after each invocation."""
+    """Decorate a function's `lambda_handler`: the request id in every log line and the metrics flushed
+    after each invocation. Traces come from Lambda (`Tracing: Active`), not from an SDK in the function."""
 
     def decorate(handler: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
-        traced = tracer.capture_lambda_handler(metrics.log_metrics(handler))
-        return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(traced)
+        flushed = metrics.log_metrics(handler)
+        return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(flushed)
 
     return decorate

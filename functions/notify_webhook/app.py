@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
@@ -36,6 +36,7 @@ from .event_shapes import (
 from .notification import Notification, Skip, prepare
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
 from .signing import signature_headers
+from .time_budget import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 
 if TYPE_CHECKING:
     import requests
@@ -46,7 +47,13 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 
 _MAX_REASONS_IN_ERROR = 5
 
-__all__ = ["ConfigurationError", "NotificationFailed", "UnsupportedEvent", "lambda_handler"]
+__all__ = [
+    "ConfigurationError",
+    "NotificationFailed",
+    "ObjectTooLargeToHash",
+    "UnsupportedEvent",
+    "lambda_handler",
+]
 
 
 class NotificationFailed(Exception):
@@ -143,6 +150,17 @@ def _handle_item(item: Item, settings: NotifySettings, context: LambdaContext) -
         return _announce(item, settings, context)
     except RecordFailed as error:
         raise RecordFailed(f"{item.key}: {error}") from None
+    except ObjectTooLargeToHash as error:
+        logger.error(  # noqa: TRY400 - the message says it all
+            "object too large to hash before the deadline",
+            extra={
+                "key": item.key,
+                "size": error.size,
+                "budget_seconds": round(error.budget_seconds, 1),
+                "hash_min_mib_s": error.min_mib_s,
+            },
+        )
+        raise RecordFailed(f"{item.key}: {error}") from None
     except ClientError as error:
         logger.error(  # noqa: TRY400 - the error code is enough
             "S3 rejected a request", extra={"key": item.key, "s3_error_code": error_code(error)}
@@ -165,8 +183,13 @@ def _handle_item(item: Item, settings: NotifySettings, context: LambdaContext) -
 
 def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContext) -> str:
     """ "delivered" or "skipped", else `RecordFailed`."""
+    budget = HashBudget(
+        remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+        delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds),
+        min_mib_s=settings.hash_min_mib_s,
+    )
     outcome = prepare(
-        get_s3_client(), target, settings.accepted_uploaders, settings.body_token, settings.hashing
+        get_s3_client(), target, settings.accepted_uploaders, settings.body_token, settings.hashing, budget
     )
     if isinstance(outcome, Skip):
         metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
@@ -247,25 +270,12 @@ def _on_retry(target: ObjectRef, webhook_id: str) -> Callable[[RetryNotice], Non
 # ------------------------------------------------------------------------------------------ wiring
 
 
-@functools.cache
-def get_tracer() -> Tracer:
-    """Built on the first invocation, not at import: creating a Tracer imports and patches the X-Ray SDK
-    (about as long as importing boto3), which would double the module's import time."""
-    return Tracer()
-
-
-@functools.cache
-def _traced_handler() -> Callable[[Any, LambdaContext], dict[str, Any]]:
-    traced: Callable[[Any, LambdaContext], dict[str, Any]] = get_tracer().capture_lambda_handler(handle_event)
-    return traced
-
-
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Counts (or `batchItemFailures`) out, or `NotificationFailed` / `UnsupportedEvent` /
-    `ConfigurationError`, so Lambda retries."""
-    return _traced_handler()(event, context)
+    `ConfigurationError`, so Lambda retries. Traces come from Lambda (`Tracing: Active`), no SDK here."""
+    return handle_event(event, context)
 
 
 def clear_caches() -> None:

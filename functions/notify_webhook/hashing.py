@@ -68,11 +68,41 @@ def _check_chunk_size(chunk_size: int) -> None:
         raise ValueError(f"chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes")
 
 
+class OverlappedHasher:
+    """Feeds chunks to a helper thread that hashes them in order while the caller reads the next one
+    (hashlib releases the GIL on large buffers), holding at most `QUEUE_DEPTH` chunks. Use as a context
+    manager: leaving it waits for the helper; leaving it on an exception abandons what is queued."""
+
+    def __init__(self, digest: hashlib._Hash) -> None:
+        self._digest = digest
+        self._pending: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._abandoned = threading.Event()
+        self._thread = threading.Thread(target=self._hash_chunks, name="sha256-hasher", daemon=True)
+
+    def _hash_chunks(self) -> None:
+        while (chunk := self._pending.get()) is not None:
+            if not self._abandoned.is_set():
+                self._digest.update(chunk)
+
+    def put(self, chunk: bytes) -> None:
+        self._pending.put(chunk)
+
+    def __enter__(self) -> OverlappedHasher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, error_type: type[BaseException] | None, *_details: object) -> None:
+        if error_type is not None:
+            self._abandoned.set()  # the helper drains what is queued without hashing it
+        self._pending.put(None)
+        self._thread.join()
+
+
 def hash_stream(stream: Readable, *, chunk_size: int = DEFAULT_CHUNK_SIZE, overlap: bool = True) -> str:
     """Lowercase hex SHA-256 of everything `stream.read` returns, holding only a few chunks at a time.
 
-    With `overlap`, this thread keeps reading while a helper thread hashes (hashlib releases the GIL on
-    large buffers), so the hash costs little more than the download itself.
+    With `overlap`, this thread keeps reading while a helper thread hashes, so the hash costs little more
+    than the download itself.
     """
     _check_chunk_size(chunk_size)
     digest = hashlib.sha256()
@@ -80,26 +110,9 @@ def hash_stream(stream: Readable, *, chunk_size: int = DEFAULT_CHUNK_SIZE, overl
         while chunk := stream.read(chunk_size):
             digest.update(chunk)
         return digest.hexdigest()
-
-    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_DEPTH)
-    abandoned = threading.Event()
-
-    def hash_chunks() -> None:
-        while (chunk := pending.get()) is not None:
-            if not abandoned.is_set():
-                digest.update(chunk)
-
-    hasher = threading.Thread(target=hash_chunks, name="sha256-hasher", daemon=True)
-    hasher.start()
-    try:
+    with OverlappedHasher(digest) as hasher:
         while chunk := stream.read(chunk_size):
-            pending.put(chunk)
-    except BaseException:
-        abandoned.set()  # the helper drains what is queued without hashing it
-        raise
-    finally:
-        pending.put(None)
-        hasher.join()
+            hasher.put(chunk)
     return digest.hexdigest()
 
 

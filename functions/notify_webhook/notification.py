@@ -11,9 +11,10 @@ from botocore.exceptions import ClientError
 from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, announced_uploader
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
+from .body_hash import sha256_of_body
 from .hashing import sha256_hex_from_checksum
 from .object_key_parts import split_key
-from .ranged_hash import RangedReads, sha256_of_body
+from .ranged_hash import RangedReads
 from .signing import message_id
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
     from .event_shapes import ObjectRef
+    from .time_budget import HashBudget
 
 
 class ObjectGone(Exception):
@@ -56,9 +58,11 @@ def prepare(
     accepted_uploaders: frozenset[str],
     body_token: str | None,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
+    budget: HashBudget | None = None,
 ) -> Notification | Skip:
     """Head the object, filter it, hash it and build the body. S3 faults other than "gone" and "replaced"
-    propagate as botocore errors."""
+    propagate as botocore errors; a body that cannot be hashed within `budget` raises
+    `ObjectTooLargeToHash` before it is read."""
     try:
         head = head_object(client, target)
     except ObjectGone:
@@ -69,7 +73,7 @@ def prepare(
     if not target.version_id and target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
         return Skip("object was replaced since the event; its own event announces it")
     try:
-        sha256, from_checksum = object_sha256(client, target, head, reads)
+        sha256, from_checksum = object_sha256(client, target, head, reads, budget)
     except ObjectGone:
         return Skip("object disappeared while it was read; skipped", warning=True)
     except ObjectReplaced:
@@ -107,12 +111,15 @@ def object_sha256(
     target: ObjectRef,
     head: HeadObjectOutputTypeDef,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
+    budget: HashBudget | None = None,
 ) -> tuple[str, bool]:
     """(hex SHA-256, whether S3's checksum was used). The body read (one stream, or parallel ranges for a
-    large object) is pinned to what was headed."""
+    large object) is pinned to what was headed; it does not start when `budget` says it cannot finish."""
     from_checksum = sha256_hex_from_checksum(head)
     if from_checksum is not None:
         return from_checksum, True
+    if budget is not None:
+        budget.check(head.get("ContentLength") or 0)
     try:
         digest = sha256_of_body(
             client,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError
 
-from .hashing import MIB, sha256_of_object
+from .hashing import MIB
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -29,6 +30,9 @@ MIN_PART_BYTES = 1 * MIB
 MAX_PART_BYTES = 64 * MIB
 # Attempts per range for faults botocore does not retry itself (a body cut short, a read timeout).
 RANGE_ATTEMPTS = 3
+# HASH_RANGES: "auto" opens ranges only when a probe shows they add throughput (read_strategy), "always"
+# opens `connections` ranges at once (a store known to cap each connection), "never" reads one stream.
+RANGE_MODES = ("auto", "always", "never")
 
 
 class RangeReadError(Exception):
@@ -45,44 +49,60 @@ class RangedReads:
 
     connections: int = DEFAULT_CONNECTIONS
     part_bytes: int = DEFAULT_PART_BYTES
+    mode: str = "auto"
 
     def __post_init__(self) -> None:
         if self.connections < 1:
             raise ValueError("connections must be at least 1")
+        if self.mode not in RANGE_MODES:
+            raise ValueError(f"mode must be one of {', '.join(RANGE_MODES)}")
         if not MIN_PART_BYTES <= self.part_bytes <= MAX_PART_BYTES:
             raise ValueError(f"part_bytes must be between {MIN_PART_BYTES} and {MAX_PART_BYTES}")
 
     def applies_to(self, size: int | None) -> bool:
-        """Ranges pay off from two parts on, and only with more than one connection."""
-        return self.connections > 1 and size is not None and size > self.part_bytes
+        """Ranges may pay off from two parts on, and only with more than one connection."""
+        return self.mode != "never" and self.connections > 1 and size is not None and size > self.part_bytes
 
 
-def plan_ranges(size: int, part_bytes: int) -> list[tuple[int, int]]:
-    """Inclusive (first, last) byte offsets that cover `size` bytes in order, `part_bytes` each."""
-    if size < 0 or part_bytes < 1:
-        raise ValueError("size must be >= 0 and part_bytes >= 1")
-    return [(first, min(first + part_bytes, size) - 1) for first in range(0, size, part_bytes)]
+def plan_ranges(size: int, part_bytes: int, start: int = 0) -> list[tuple[int, int]]:
+    """Inclusive (first, last) byte offsets that cover bytes `start` to `size` in order, `part_bytes` each."""
+    if size < 0 or part_bytes < 1 or not 0 <= start <= size:
+        raise ValueError("size must be >= 0, part_bytes >= 1 and start within the size")
+    return [(first, min(first + part_bytes, size) - 1) for first in range(start, size, part_bytes)]
+
+
+def pinned_request(bucket: str, key: str, version_id: str | None, etag: str | None) -> dict[str, str]:
+    """GetObject parameters pinned to what was headed: another version or other bytes fail, not hash."""
+    request: dict[str, str] = {"Bucket": bucket, "Key": key}
+    if version_id:
+        request["VersionId"] = version_id
+    if etag:
+        request["IfMatch"] = etag
+    return request
 
 
 @dataclass(frozen=True)
-class _RangeReader:
+class RangeReader:
     client: S3Client
     request: dict[str, str]
     size: int
     stop: threading.Event
 
-    def fetch(self, first: int, last: int) -> bytes:
-        """One range, retried on its own; gives up early once the hash as a whole has failed."""
+    def fetch(self, first: int, last: int, answered: list[float] | None = None) -> bytes:
+        """One range, retried on its own; gives up early once the hash as a whole has failed. `answered`
+        gets the moment (perf_counter) each attempt's answer began, when given."""
         for attempt in range(1, RANGE_ATTEMPTS + 1):
             try:
-                return self._fetch_once(first, last)
+                return self._fetch_once(first, last, answered)
             except (BotoCoreError, OSError):
                 if attempt == RANGE_ATTEMPTS or self.stop.is_set():
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _fetch_once(self, first: int, last: int) -> bytes:
+    def _fetch_once(self, first: int, last: int, answered: list[float] | None) -> bytes:
         response = self.client.get_object(**self.request, Range=f"bytes={first}-{last}")  # type: ignore[arg-type]
+        if answered is not None:
+            answered.append(time.perf_counter())
         body = response["Body"]
         try:
             expected = last - first + 1
@@ -117,47 +137,44 @@ def sha256_of_ranges(
     in flight or waiting, plus the one being hashed. Any range that still fails after its retries cancels
     the rest and propagates (botocore's `ClientError` / `BotoCoreError`, or `RangeReadError`).
     """
-    request: dict[str, str] = {"Bucket": bucket, "Key": key}
-    if version_id:
-        request["VersionId"] = version_id
-    if etag:
-        request["IfMatch"] = etag
-    reader = _RangeReader(client, request, size, threading.Event())
-    ranges: Iterator[tuple[int, int]] = iter(plan_ranges(size, reads.part_bytes))
+    reader = RangeReader(client, pinned_request(bucket, key, version_id, etag), size, threading.Event())
     digest = hashlib.sha256()
     with ThreadPoolExecutor(max_workers=reads.connections, thread_name_prefix="sha256-range") as pool:
-        # One more range than connections is queued, so a connection that finishes early starts the next
-        # part at once instead of waiting for the part ahead of it in the hash order.
-        pending: deque[Future[bytes]] = deque(
-            pool.submit(reader.fetch, *span) for span in islice(ranges, reads.connections + 1)
+        hash_ranges_in_order(
+            pool, reader, iter(plan_ranges(size, reads.part_bytes)), reads.connections, digest
         )
-        try:
-            while pending:
-                part = pending.popleft().result()
-                following = next(ranges, None)
-                if following is not None:  # keep every connection busy while this part is hashed
-                    pending.append(pool.submit(reader.fetch, *following))
-                digest.update(part)  # hashlib releases the GIL: the downloads go on meanwhile
-                del part
-        except BaseException:
-            reader.stop.set()
-            for future in pending:
-                future.cancel()
-            raise
     return digest.hexdigest()
 
 
-def sha256_of_body(
-    client: S3Client,
-    bucket: str,
-    key: str,
-    size: int | None,
-    *,
-    version_id: str | None = None,
-    etag: str | None = None,
-    reads: RangedReads = RangedReads(),
-) -> str:
-    """Parallel ranges from two parts on, else the single overlapped stream; both pinned the same way."""
-    if size is not None and reads.applies_to(size):
-        return sha256_of_ranges(client, bucket, key, size, version_id=version_id, etag=etag, reads=reads)
-    return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
+def hash_ranges_in_order(
+    pool: ThreadPoolExecutor,
+    reader: RangeReader,
+    ranges: Iterator[tuple[int, int]],
+    connections: int,
+    digest: hashlib._Hash,
+    started: list[Future[bytes]] | None = None,
+) -> None:
+    """Fetch `ranges` with `connections` in flight and feed them to `digest` in order, after the ranges
+    `started` earlier. `started` is taken over (emptied): a future still referenced elsewhere would keep
+    its part alive after it was hashed. On any failure the rest is cancelled and the error propagates."""
+    # One more range than connections is queued, so a connection that finishes early starts the next
+    # part at once instead of waiting for the part ahead of it in the hash order.
+    pending: deque[Future[bytes]] = deque(started or ())
+    if started:
+        started.clear()
+    pending.extend(
+        pool.submit(reader.fetch, *span) for span in islice(ranges, connections + 1 - len(pending))
+    )
+    try:
+        while pending:
+            part = pending.popleft().result()
+            following = next(ranges, None)
+            if following is not None:  # keep every connection busy while this part is hashed
+                pending.append(pool.submit(reader.fetch, *following))
+            digest.update(part)  # hashlib releases the GIL: the downloads go on meanwhile
+            del part
+    except BaseException:
+        reader.stop.set()
+        for future in pending:
+            future.cancel()
+        raise

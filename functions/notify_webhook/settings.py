@@ -12,8 +12,9 @@ from form_archive_contract.s3 import MAX_POOL_CONNECTIONS
 from form_archive_contract.secret_store import SecretUnavailable, read_secret
 from form_archive_contract.secret_store import clear_secret_cache as _clear_store_cache
 
-from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RangedReads
+from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
 from .signing import InvalidSecret, signing_key
+from .time_budget import DEFAULT_HASH_MIN_MIB_S
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
@@ -39,6 +40,7 @@ class NotifySettings:
     body_token: str | None = field(default=None, repr=False)
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     hashing: RangedReads = RangedReads()  # noqa: RUF009 - frozen, so one shared default is safe
+    hash_min_mib_s: float = DEFAULT_HASH_MIN_MIB_S
 
 
 def _value(environ: Mapping[str, str], name: str) -> str | None:
@@ -84,6 +86,19 @@ def _number(environ: Mapping[str, str], name: str, default: float, *, allow_zero
     if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         raise ConfigurationError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} number")
     return number
+
+
+def _rate(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = _value(environ, name)
+    if raw is None:
+        return default
+    try:
+        rate = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number (MiB/s)") from None
+    if not math.isfinite(rate) or rate <= 0:
+        raise ConfigurationError(f"{name} must be a positive number (MiB/s)")
+    return rate
 
 
 def _attempts(environ: Mapping[str, str]) -> int:
@@ -193,14 +208,25 @@ def _bounded_int(environ: Mapping[str, str], name: str, default: int, low: int, 
     return number
 
 
+def _range_mode(environ: Mapping[str, str], default: str) -> str:
+    raw = _value(environ, "HASH_RANGES")
+    if raw is None:
+        return default
+    if raw.lower() not in RANGE_MODES:
+        raise ConfigurationError(f"HASH_RANGES must be one of {', '.join(RANGE_MODES)}")
+    return raw.lower()
+
+
 def hash_settings(environ: Mapping[str, str]) -> RangedReads:
-    """`HASH_CONNECTIONS` (1 reads every body as one stream) and `HASH_PART_BYTES` (bytes per ranged GET)."""
+    """`HASH_CONNECTIONS` (at most this many ranged GETs; 1 reads every body as one stream),
+    `HASH_PART_BYTES` (bytes per ranged GET) and `HASH_RANGES` (auto, always or never)."""
     defaults = RangedReads()
     return RangedReads(
         connections=_bounded_int(environ, "HASH_CONNECTIONS", defaults.connections, 1, MAX_POOL_CONNECTIONS),
         part_bytes=_bounded_int(
             environ, "HASH_PART_BYTES", defaults.part_bytes, MIN_PART_BYTES, MAX_PART_BYTES
         ),
+        mode=_range_mode(environ, defaults.mode),
     )
 
 
@@ -218,6 +244,7 @@ def load_settings(environ: Mapping[str, str]) -> NotifySettings:
             environ, "WEBHOOK_BACKOFF_BASE_SECONDS", DEFAULT_BACKOFF_BASE_SECONDS, allow_zero=True
         ),
         hashing=hash_settings(environ),
+        hash_min_mib_s=_rate(environ, "HASH_MIN_MIB_S", DEFAULT_HASH_MIN_MIB_S),
     )
 
 

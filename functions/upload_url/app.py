@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,7 +28,6 @@ from .upload_plan import build_upload_plan
 from .upload_request import parse_upload_request, request_body_bytes
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
 
@@ -114,7 +113,7 @@ for resolver in (rest_resolver, http_resolver):
     resolver.include_router(multipart_router)
 
 
-@api_entry_point(logger=logger, tracer=tracer, metrics=metrics)
+@api_entry_point(logger=logger, metrics=metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     resolvers = (rest_resolver, http_resolver)
     return resolve_api_event(event, context, resolvers, logger=logger, fault_body=_fault_body)

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bench.throttle import throttle_proxy
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
 from notify_webhook.ranged_hash import RANGE_ATTEMPTS
-from tests.conftest import ARCHIVE_BUCKET
+from tests.conftest import ARCHIVE_BUCKET, S3Server, clear_client_caches
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
@@ -39,6 +40,7 @@ def receiver(webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("WEBHOOK_BACKOFF_BASE_SECONDS", "0.001")
     monkeypatch.setenv("HASH_CONNECTIONS", "4")
     monkeypatch.setenv("HASH_PART_BYTES", str(MIB))
+    monkeypatch.setenv("HASH_RANGES", "always")  # these tests are about the ranges themselves
     for name in ("WEBHOOK_SECRET_PARAMETER", "ACCEPTED_UPLOADERS", "WEBHOOK_MAX_ATTEMPTS"):
         monkeypatch.delenv(name, raising=False)
     return webhook_receiver
@@ -132,3 +134,40 @@ def test_a_range_that_never_arrives_sends_no_webhook(
     assert receiver.requests == []
     gets = [seen for seen in faulty_s3.seen if seen[0] == "GET"]
     assert RANGE_ATTEMPTS <= len(gets) <= 3 * RANGE_ATTEMPTS
+
+
+def test_by_default_a_multipart_object_is_hashed_right_whatever_the_strategy_chose(
+    server_s3: S3Client, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HASH_RANGES unset (auto): on the store itself, one fast stream or ranges, the digest is the same."""
+    monkeypatch.delenv("HASH_RANGES")
+    body = os.urandom(11 * MIB + 4321)
+    assert lambda_handler(multipart_upload(server_s3, body), LocalLambdaContext())["delivered"] == 1
+    assert receiver.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_behind_a_per_connection_throttle_the_default_opens_ranges(
+    server_s3: S3Client, s3_server: S3Server, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that caps every connection (bench.throttle, as S3 looks from Lambda): the stream's first
+    bytes leave room for many streams, the probe adds throughput, so the rest comes as pinned ranges."""
+    monkeypatch.delenv("HASH_RANGES")
+    body = os.urandom(12 * MIB)
+    event = multipart_upload(server_s3, body)
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key=KEY)
+    with throttle_proxy(s3_server.endpoint, rate_mib_s=8, first_byte_ms=5) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy)
+        clear_client_caches()
+        seen: list[dict[str, Any]] = []
+        unhook = record_get_requests(seen)
+        try:
+            assert lambda_handler(event, LocalLambdaContext())["delivered"] == 1
+        finally:
+            unhook()
+            clear_client_caches()
+    assert receiver.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
+    ranges = [params["Range"] for params in seen if "Range" in params]
+    assert len(seen) - len(ranges) == 1  # one stream first
+    assert len(ranges) > 1  # the probe, then the ranges it opened
+    for params in seen:
+        assert (params["VersionId"], params["IfMatch"]) == (head["VersionId"], head["ETag"])

