@@ -157,7 +157,10 @@ ACCEPTED = {
         "LogLevel": "DEBUG",
         "LogRetentionDays": "90",
     },
-    "eventbridge route on the stack's own bucket": {"WebhookUrl": WEBHOOK, "NotificationRoute": "eventbridge"},
+    "eventbridge route on the stack's own bucket": {
+        "WebhookUrl": WEBHOOK,
+        "NotificationRoute": "eventbridge",
+    },
     "existing bucket (docs/existing-bucket.md)": {
         "WebhookUrl": WEBHOOK,
         "NotificationRoute": "eventbridge",
