@@ -324,10 +324,13 @@ def test_update_of_a_live_stack(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="LocalStack 2026.3's change-set engine evaluates Fn::GetAtt between resources whose Condition "
-    "flips (NotifyQueue -> NotifyQueueDeadLetter) on the side where they do not exist: 'Unresolved resource "
-    "dependencies [NotifyQueueDeadLetter]'. CloudFormation resolves GetAtt only for created resources. "
-    "strict: when LocalStack fixes it, this test fails and the xfail must go.",
+    reason="LocalStack 2026.3's change-set engine (engine/v2/change_set_model_preproc.py: "
+    "visit_node_resource visits a resource's properties for both sides when its Condition holds on one; "
+    "visit_node_intrinsic_function_fn_get_att resolves both sides; _resolve_attribute raises) evaluates "
+    "NotifyQueue's Fn::GetAtt NotifyQueueDeadLetter.Arn on the direct side, where neither exists: "
+    "'Unresolved resource dependencies [NotifyQueueDeadLetter]'. CloudFormation resolves GetAtt only for "
+    "created resources (docs/deploy.md). strict: when LocalStack fixes it, this test fails and the xfail "
+    "must go.",
 )
 def test_update_switches_the_route_of_a_live_stack(
     deployer: Deployer, deployments: dict[str, BaseException | None], existing_secrets: None
