@@ -12,7 +12,9 @@ from tools.local_invoke import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 
 EXISTING = "someone-elses-bucket"
-OWN_BUCKET = "local-123456789012-us-east-1"  # the default name with SAM CLI's local pseudo parameters
+# The default name (form-archive-<account>-<region>-<first part of the stack id's uuid>) with SAM CLI's
+# local pseudo parameters (tools/sam_template.py).
+OWN_BUCKET = "form-archive-123456789012-us-east-1-51af3dc0"
 BUCKET_FUNCTIONS = ("ArchiveSubmissionFunction", "UploadUrlFunction", "BrowserUploadUrlFunction")
 # The only functions CloudFormation allows inside Rules (AWS CloudFormation User Guide, "Rules").
 RULE_FUNCTIONS = {
