@@ -25,6 +25,7 @@ from tests.deploy.stacks import (
     SM_BODY_TOKEN,
     SSM_SECRET,
     Deployer,
+    make_queue,
     read_env_file,
 )
 from tools.environment import patched_environ
@@ -92,10 +93,7 @@ def make_existing_bucket() -> None:
     s3 = boto3.client("s3")
     if EXISTING_BUCKET not in {item["Name"] for item in s3.list_buckets()["Buckets"]}:
         s3.create_bucket(Bucket=EXISTING_BUCKET)
-    queue_url = boto3.client("sqs").create_queue(QueueName=OTHERS_QUEUE)["QueueUrl"]
-    queue_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    _, queue_arn = make_queue(OTHERS_QUEUE)
     s3.put_bucket_notification_configuration(
         Bucket=EXISTING_BUCKET,
         NotificationConfiguration={

@@ -96,6 +96,14 @@ PARAMETER_SETS = (
 )
 
 
+def make_queue(name: str) -> tuple[str, str]:
+    """A queue of the test's own (not the stack's): its URL and ARN."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
     return {name.strip(): value.strip() for name, value in pairs}

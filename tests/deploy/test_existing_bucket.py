@@ -22,7 +22,7 @@ from urllib.parse import quote
 import boto3
 import pytest
 
-from tests.deploy.stacks import EXISTING_BUCKET, OTHERS_QUEUE, PARAMETER_SETS
+from tests.deploy.stacks import EXISTING_BUCKET, OTHERS_QUEUE, PARAMETER_SETS, make_queue
 from tools.local_invoke import PROJECT_ROOT
 
 pytestmark = pytest.mark.timeout(900)
@@ -65,11 +65,7 @@ def receive(
 
 def observe_the_rule() -> str:
     """An SQS queue of the test's as a second target of the stack's rule; its URL."""
-    sqs = boto3.client("sqs")
-    queue_url = sqs.create_queue(QueueName=OBSERVER_QUEUE)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    queue_url, queue_arn = make_queue(OBSERVER_QUEUE)
     outputs = boto3.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     rule_arn = next(item["OutputValue"] for item in outputs if item["OutputKey"] == "NotifyEventRuleArn")
     policy = {
@@ -84,7 +80,7 @@ def observe_the_rule() -> str:
             }
         ],
     }
-    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+    boto3.client("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
     boto3.client("events").put_targets(
         Rule=rule_arn.split("/")[-1], Targets=[{"Id": "test-observer", "Arn": queue_arn}]
     )
