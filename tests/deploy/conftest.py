@@ -18,11 +18,14 @@ import pytest
 
 from tests.conftest import clear_client_caches
 from tests.deploy.stacks import (
+    EXISTING_BUCKET,
+    OTHERS_QUEUE,
     PARAMETER_SETS,
     REDEPLOY_STACK,
     SM_BODY_TOKEN,
     SSM_SECRET,
     Deployer,
+    make_queue,
     read_env_file,
 )
 from tools.environment import patched_environ
@@ -84,6 +87,28 @@ def existing_secrets(aws: dict[str, str]) -> None:
     make_existing_secrets()
 
 
+def make_existing_bucket() -> None:
+    """What a user who brings their own bucket has: the bucket, and someone else's notification on it (an
+    SQS queue) that attaching must keep."""
+    s3 = boto3.client("s3")
+    if EXISTING_BUCKET not in {item["Name"] for item in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=EXISTING_BUCKET)
+    _, queue_arn = make_queue(OTHERS_QUEUE)
+    s3.put_bucket_notification_configuration(
+        Bucket=EXISTING_BUCKET,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "someone-elses-reports",
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "reports/"}]}},
+                }
+            ]
+        },
+    )
+
+
 @pytest.fixture(scope="session")
 def deployments(
     deployer: Deployer, localstack_environment: dict[str, str]
@@ -93,6 +118,7 @@ def deployments(
     saves minutes. Stack name -> the deploy's failure, or None."""
     with patched_environ(set=localstack_environment):
         make_existing_secrets()
+        make_existing_bucket()
     jobs = [(item.stack_name, item.overrides) for item in PARAMETER_SETS]
     jobs.append((REDEPLOY_STACK, PARAMETER_SETS[0].overrides))
 

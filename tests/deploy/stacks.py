@@ -23,6 +23,9 @@ SSM_SECRET = "/form-archive-test/webhook-secret"
 SM_BODY_TOKEN = "form-archive-test/body-token"
 REDEPLOY_STACK = "fa-redeploy"
 COGNITO_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_testing"
+# The bucket a user already has (docs/existing-bucket.md); the deploy session creates it before the stack.
+EXISTING_BUCKET = "fa-existing-bucket-testing"
+OTHERS_QUEUE = "fa-someone-elses-queue"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class ParameterSet:
     browser: bool = False
     generated_secret: bool = True
     cors: bool = False
+    existing_bucket: bool = False
 
     @property
     def stack_name(self) -> str:
@@ -42,7 +46,7 @@ class ParameterSet:
 
 
 # Every value of a parameter that changes which resources exist, at least once: NotificationRoute
-# (direct, queue; issue 21 adds eventbridge and ExistingBucketName here), the browser API
+# (direct, queue, eventbridge; ExistingBucketName, which needs eventbridge), the browser API
 # (BrowserJwtIssuer), the generated secret or an existing one (SSM, Secrets Manager), the body token.
 PARAMETER_SETS = (
     ParameterSet("direct", {"WebhookUrl": WEBHOOK_URL}),
@@ -72,7 +76,32 @@ PARAMETER_SETS = (
         route="queue",
         browser=True,
     ),
+    ParameterSet(
+        "eventbridge", {"WebhookUrl": WEBHOOK_URL, "NotificationRoute": "eventbridge"}, route="eventbridge"
+    ),
+    ParameterSet(
+        "existing-bucket",
+        {
+            "WebhookUrl": WEBHOOK_URL,
+            "NotificationRoute": "eventbridge",
+            "ExistingBucketName": EXISTING_BUCKET,
+            # With the browser API: all three functions that write to the bucket get its name.
+            "BrowserJwtIssuer": COGNITO_ISSUER,
+            "BrowserJwtAudience": "testing-client",
+        },
+        route="eventbridge",
+        browser=True,
+        existing_bucket=True,
+    ),
 )
+
+
+def make_queue(name: str) -> tuple[str, str]:
+    """A queue of the test's own (not the stack's): its URL and ARN."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -14,14 +14,26 @@ import pytest
 from tests.deploy.guided import drive
 from tests.deploy.stacks import WEBHOOK_URL
 from tools.local_invoke import PROJECT_ROOT
+from tools.sam_template import load_template
 
 # A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.
 pytestmark = pytest.mark.timeout(900)
 
-# Stack name, region, the 19 template parameters, then confirm changes, IAM roles, rollback, save, file,
-# environment. Before issue 20 the same answers never reached a stack: the NoEcho WebhookSecretToken was
-# asked again after every Enter (Stack Name, AWS Region, WebhookUrl, then WebhookSecretToken forever).
-EXPECTED_PROMPTS = 2 + 19 + 6
+# SAM CLI's own questions around the template's parameters: stack name and region before them; confirm
+# changes, IAM role creation, rollback, save, config file and config environment after them.
+SAM_QUESTIONS_BEFORE = ("Stack Name", "AWS Region")
+SAM_QUESTIONS_AFTER = 6
+
+
+def template_parameters() -> list[str]:
+    """Every parameter of template.yaml is asked once, so the count follows the template as it grows."""
+    return list(load_template(PROJECT_ROOT / "template.yaml")["Parameters"])
+
+
+# Before issue 20 the same answers never reached a stack: the NoEcho WebhookSecretToken was asked again
+# after every Enter (Stack Name, AWS Region, WebhookUrl, then WebhookSecretToken forever).
+def expected_prompts() -> int:
+    return len(SAM_QUESTIONS_BEFORE) + len(template_parameters()) + SAM_QUESTIONS_AFTER
 
 
 def test_guided_deploy_with_one_answer_creates_the_stack(tmp_path: Path, aws: dict[str, str]) -> None:
@@ -38,7 +50,16 @@ def test_guided_deploy_with_one_answer_creates_the_stack(tmp_path: Path, aws: di
     assert [prompt for prompt in run.prompts if prompt.startswith("Parameter WebhookUrl")] == [
         "Parameter WebhookUrl []"
     ]
-    assert len(run.prompts) == EXPECTED_PROMPTS, run.prompts
+    assert len(run.prompts) == expected_prompts(), run.prompts
+    assert [prompt.split(" [")[0] for prompt in run.prompts[: len(SAM_QUESTIONS_BEFORE)]] == list(
+        SAM_QUESTIONS_BEFORE
+    )
+    asked = [
+        prompt.split(" [")[0].removeprefix("Parameter ")
+        for prompt in run.prompts
+        if prompt.startswith("Parameter ")
+    ]
+    assert sorted(asked) == sorted(template_parameters()), "each parameter asked exactly once"
     (stack,) = boto3.client("cloudformation").describe_stacks(StackName="form-archive")["Stacks"]
     assert stack["StackStatus"] in {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
     saved = tomllib.loads((tmp_path / "samconfig.toml").read_text(encoding="utf-8"))

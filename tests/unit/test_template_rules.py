@@ -157,6 +157,16 @@ ACCEPTED = {
         "LogLevel": "DEBUG",
         "LogRetentionDays": "90",
     },
+    "eventbridge route on the stack's own bucket": {
+        "WebhookUrl": WEBHOOK,
+        "NotificationRoute": "eventbridge",
+    },
+    "existing bucket (docs/existing-bucket.md)": {
+        "WebhookUrl": WEBHOOK,
+        "NotificationRoute": "eventbridge",
+        "ExistingBucketName": "my-existing-bucket",
+        "EventBridgeKeyPrefix": "submissions/",
+    },
 }
 
 REFUSED = {
@@ -179,6 +189,23 @@ REFUSED = {
     ),
     "unknown route": ({"WebhookUrl": WEBHOOK, "NotificationRoute": "email"}, "NotificationRoute: not one of"),
     "prefix with ..": ({"WebhookUrl": WEBHOOK, "ArchivePrefix": "a/../b"}, "ArchivePrefix: folder without"),
+    # LocalStack ignores Rules, so the deploy tests cannot show these refusals; this evaluation does.
+    "existing bucket on the default (direct) route": (
+        {"WebhookUrl": WEBHOOK, "ExistingBucketName": "my-existing-bucket"},
+        "ExistingBucketName needs NotificationRoute=eventbridge",
+    ),
+    "existing bucket on the direct route": (
+        {"WebhookUrl": WEBHOOK, "ExistingBucketName": "my-existing-bucket", "NotificationRoute": "direct"},
+        "ExistingBucketName needs NotificationRoute=eventbridge",
+    ),
+    "existing bucket on the queue route": (
+        {"WebhookUrl": WEBHOOK, "ExistingBucketName": "my-existing-bucket", "NotificationRoute": "queue"},
+        "ExistingBucketName needs NotificationRoute=eventbridge",
+    ),
+    "existing bucket name with capitals": (
+        {"WebhookUrl": WEBHOOK, "ExistingBucketName": "My_Bucket", "NotificationRoute": "eventbridge"},
+        "ExistingBucketName: empty, or an S3 bucket name",
+    ),
 }
 
 
