@@ -327,6 +327,7 @@ def test_item1_an_upload_never_writes_into_the_archive_key_space_with_an_empty_p
     assert status == 201
 
 
+@pytest.mark.needs_s3("keeps_encoded_words")
 def test_item2_uploader_text_that_looks_like_an_encoded_word_is_announced_as_sent(
     server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -353,6 +354,7 @@ def test_item2_uploader_text_that_looks_like_an_encoded_word_is_announced_as_sen
     assert (payload["submitter_name"], payload["submitter_email"]) == (name, email)
 
 
+@pytest.mark.needs_s3("keeps_encoded_words")
 def test_uploader_metadata_round_trip_upload_to_webhook(
     server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
