@@ -37,6 +37,7 @@ help:
 	@echo "make rgw       start that gateway on 127.0.0.1       make rgw-stop stop it"
 	@echo "make test-deploy  sam build + deploys of the real template to LocalStack (docs/deploy.md; python3.13)"
 	@echo "make localstack    start LocalStack on 127.0.0.1:4566  make localstack-stop stop it"
+	@echo "make test-localstack  the integration and e2e suites once more on LocalStack's S3 (python3.13)"
 	@echo "make webhook-secret STACK=form-archive   print a deployed stack's webhook signing secret"
 	@echo "make clean     remove the virtual environments and caches"
 
@@ -207,6 +208,16 @@ test-deploy: $(STAMP) $(SAM_STAMP)
 	FORM_ARCHIVE_LOCALSTACK_ENV="$$env_file" FORM_ARCHIVE_SAM="$(abspath $(SAM))" \
 		FORM_ARCHIVE_LOCALSTACK_VENV="$(abspath .venv-localstack)" \
 		$(PY) -m pytest tests/deploy tests/unit/test_localstack_shim.py -p no:cacheprovider $(PYTEST_ARGS)
+
+# `make test-localstack`: the integration and e2e suites against LocalStack's S3 (signature validation on),
+# like test-rgw; starts LocalStack when it is not running and stops it afterwards only if it started it.
+.PHONY: test-localstack
+test-localstack: $(STAMP)
+	@if $(LOCALSTACK) status >/dev/null 2>&1; then started=; else started=1; fi; \
+	trap 'if [ -n "$$started" ]; then $(LOCALSTACK) stop; fi' EXIT; trap 'exit 130' INT TERM; \
+	env_file="$$($(LOCALSTACK) start)" || { echo "test-localstack: LocalStack did not start (see above); failing" >&2; exit 1; }; \
+	FORM_ARCHIVE_TEST_S3=localstack FORM_ARCHIVE_LOCALSTACK_ENV="$$env_file" $(PY) -m pytest tests/integration \
+		tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 
 # Prints the webhook signing secret of a deployed stack (and nothing else), for the receiver's configuration.
 webhook-secret: $(STAMP)

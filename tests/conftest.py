@@ -1,8 +1,10 @@
 """Shared fixtures: fake credentials, in-process moto, an S3 server on 127.0.0.1.
 
 The S3 server is moto's, or, with `FORM_ARCHIVE_TEST_S3=rgw` and `FORM_ARCHIVE_RGW_ENV=<env file written
-by tools/rgw.sh start>`, a Ceph RADOS Gateway (`make test-rgw`): `moto_server` and `server_s3` then point
-at the gateway with its test user's keys, tests marked `moto_only` are skipped with their reason, and
+by tools/rgw.sh start>`, a Ceph RADOS Gateway (`make test-rgw`), or, with `FORM_ARCHIVE_TEST_S3=localstack`
+and `FORM_ARCHIVE_LOCALSTACK_ENV=<env file written by tools/localstack.sh start>`, LocalStack's S3 with
+signature validation on (`make test-localstack`): `moto_server` and `server_s3` then point at that store
+with its keys, tests marked `moto_only` are skipped with their reason, and
 tests marked `needs_s3(...)` are skipped when the store lacks the capability, found by probing it once.
 """
 
@@ -15,6 +17,8 @@ import io
 import json
 import logging
 import os
+import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -55,11 +59,13 @@ settings.load_profile("ci")
 
 ARCHIVE_BUCKET = "form-archive-test"
 REGION = "us-east-1"
-S3_BACKENDS = ("moto", "rgw")
+S3_BACKENDS = ("moto", "rgw", "localstack")
 S3_BACKEND = os.environ.get("FORM_ARCHIVE_TEST_S3", "moto").strip().lower() or "moto"
 if S3_BACKEND not in S3_BACKENDS:
-    raise pytest.UsageError(f"FORM_ARCHIVE_TEST_S3 must be moto or rgw, not {S3_BACKEND!r}")
+    raise pytest.UsageError(f"FORM_ARCHIVE_TEST_S3 must be moto, rgw or localstack, not {S3_BACKEND!r}")
 ON_RGW = S3_BACKEND == "rgw"
+ON_LOCALSTACK = S3_BACKEND == "localstack"
+ON_REAL_STORE = ON_RGW or ON_LOCALSTACK  # a store of its own over HTTP, not moto
 _ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_S3",
@@ -150,9 +156,36 @@ def load_rgw_env(path: str | None) -> S3Server:
     return S3Server(values["RGW_ENDPOINT"], values["RGW_ACCESS_KEY"], values["RGW_SECRET_KEY"])
 
 
+def load_localstack_env(path: str | None) -> S3Server:
+    """The endpoint and keys `tools/localstack.sh start` wrote to its env file (`NAME=value` lines)."""
+    if not path:
+        raise pytest.UsageError(
+            "FORM_ARCHIVE_TEST_S3=localstack needs FORM_ARCHIVE_LOCALSTACK_ENV=<the file"
+            " `tools/localstack.sh start` prints>"
+        )
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        message = f"FORM_ARCHIVE_LOCALSTACK_ENV: cannot read {path}: {error.strerror}"
+        raise pytest.UsageError(message) from None
+    values = dict(line.split("=", 1) for line in lines if "=" in line)
+    if not values.get("AWS_ENDPOINT_URL"):
+        raise pytest.UsageError(f"FORM_ARCHIVE_LOCALSTACK_ENV: {path} lacks AWS_ENDPOINT_URL")
+    # LocalStack checks a presigned URL against the secret of a key registered with it, else against its
+    # documented default secret `test`: the tests sign with that pair (the env file's keys serve the deploys).
+    return S3Server(values["AWS_ENDPOINT_URL"], "test", "test")
+
+
+def real_store_server() -> S3Server:
+    """The store FORM_ARCHIVE_TEST_S3 names (rgw or localstack), from its script's env file."""
+    if ON_LOCALSTACK:
+        return load_localstack_env(os.environ.get("FORM_ARCHIVE_LOCALSTACK_ENV"))
+    return load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if ON_RGW:
-        load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))  # a wrong env file stops the run at once
+    if ON_REAL_STORE:
+        real_store_server()  # a wrong env file stops the run at once
     config.addinivalue_line(
         "markers", "moto_only(reason): needs a moto feature (reset API, SQS, SSM, in-process mock_aws)"
     )
@@ -164,8 +197,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"S3 server for the HTTP tests: {S3_BACKEND} (FORM_ARCHIVE_TEST_S3)"]
-    if ON_RGW:  # probed when the run starts, so the header says what will be skipped and why
-        server = load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))
+    if ON_REAL_STORE:  # probed when the run starts, so the header says what will be skipped and why
+        server = real_store_server()
         capabilities = store_capabilities(server)
         lines.append(f"  {server.endpoint}: {capabilities}")
         lines.extend(
@@ -177,7 +210,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not ON_RGW:
+    if not ON_REAL_STORE:
         return
     for item in items:
         marker = item.get_closest_marker("moto_only")
@@ -189,8 +222,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def mocked_s3() -> Iterator[S3Client]:
     """In-process moto with the archive bucket created."""
-    if ON_RGW:
-        pytest.skip("moto only: in-process mock_aws; the RGW run covers the same cases over HTTP")
+    if ON_REAL_STORE:
+        pytest.skip(f"moto only: in-process mock_aws; the {S3_BACKEND} run covers the same cases over HTTP")
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
         client.create_bucket(Bucket=ARCHIVE_BUCKET)
@@ -199,9 +232,9 @@ def mocked_s3() -> Iterator[S3Client]:
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
-    """The HTTP S3 server, one per test session: moto's on loopback (any key goes), or the gateway."""
-    if ON_RGW:
-        yield load_rgw_env(os.environ.get("FORM_ARCHIVE_RGW_ENV"))
+    """The HTTP S3 server, one per test session: moto's on loopback (any key goes), RGW, or LocalStack."""
+    if ON_REAL_STORE:
+        yield real_store_server()
         return
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -255,14 +288,24 @@ class S3Capabilities:
     verifies_checksums: bool
     verifies_part_checksums: bool = False
     lists_part_checksums: bool = False
+    refuses_expired_urls: bool = False
+    verifies_complete_checksums: bool = False
+    if_none_match_on_complete: bool = False
+    checks_header_signatures: bool = False
+    keeps_encoded_words: bool = True
 
     REASONS = {  # noqa: RUF012 - a class constant, not a field
         "additional_checksums": "the store keeps no additional checksums (x-amz-checksum-sha256)",
         "if_none_match_in_versioned_buckets": "the store ignores If-None-Match: * in a versioned bucket",
-        "signature_checks": "the store accepts any signature",
+        "signature_checks": "the store does not enforce a presigned URL's signed headers",
         "verifies_checksums": "the store does not verify x-amz-checksum-sha256 against the bytes",
         "verifies_part_checksums": "the store does not verify an UploadPart's x-amz-checksum-sha256",
         "lists_part_checksums": "ListParts gives no part checksums",
+        "refuses_expired_urls": "the store accepts a presigned URL after it expired",
+        "verifies_complete_checksums": "CompleteMultipartUpload accepts a wrong or missing part checksum",
+        "if_none_match_on_complete": "CompleteMultipartUpload ignores If-None-Match: * over an existing key",
+        "checks_header_signatures": "the store accepts a request signed (in its headers) with a wrong key",
+        "keeps_encoded_words": "the store decodes RFC 2047 encoded-words in metadata (and strips the text)",
     }
 
 
@@ -270,14 +313,27 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
     wrong_key = S3Server(server.endpoint, server.access_key, "not-" + server.secret_key)
     try:
         server_client(wrong_key).list_buckets()
-        signature_checks = False
+        checks_header_signatures = False
     except ClientError:
-        signature_checks = True
+        checks_header_signatures = True
     bucket = f"form-archive-probe-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=bucket)
+    presigner = server_client(server, Config(signature_version="s3v4"))
+    expiring = presigner.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "expired"}, ExpiresIn=1
+    )
+    presigned_at = time.monotonic()
     try:
+        signed = presigner.generate_presigned_url(
+            "put_object", Params={"Bucket": bucket, "Key": "signed", "Metadata": {"probe": "signed"}}
+        )
+        signature_checks = presigned_put_refused(signed, {"x-amz-meta-probe": "other"})
         client.put_object(Bucket=bucket, Key="sum", Body=b"probe", ChecksumAlgorithm="SHA256")
         head = client.head_object(Bucket=bucket, Key="sum", ChecksumMode="ENABLED")
+        encoded = "=?UTF-8?B?" + base64.b64encode(b" probe ").decode() + "?="
+        client.put_object(Bucket=bucket, Key="words", Body=b"probe", Metadata={"probe": encoded})
+        kept = client.head_object(Bucket=bucket, Key="words")["Metadata"].get("probe")
+        keeps_encoded_words = kept == encoded
         wrong_sum = base64.b64encode(hashlib.sha256(b"other bytes").digest()).decode()
         try:
             client.put_object(Bucket=bucket, Key="bad-sum", Body=b"probe", ChecksumSHA256=wrong_sum)
@@ -285,6 +341,9 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
         except ClientError:
             verifies_checksums = True
         verifies_part_checksums, lists_part_checksums = probe_part_checksums(client, bucket, wrong_sum)
+        verifies_complete_checksums, if_none_match_on_complete = probe_complete(client, bucket, wrong_sum)
+        time.sleep(max(0.0, presigned_at + 2.2 - time.monotonic()))  # X-Amz-Date has whole seconds
+        refuses_expired_urls = presigned_put_refused(expiring, {})
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         client.put_object(Bucket=bucket, Key="once", Body=b"first", IfNoneMatch="*")
         try:
@@ -304,7 +363,71 @@ def probe_capabilities(client: S3Client, server: S3Server) -> S3Capabilities:
         verifies_checksums=verifies_checksums,
         verifies_part_checksums=verifies_part_checksums,
         lists_part_checksums=lists_part_checksums,
+        refuses_expired_urls=refuses_expired_urls,
+        verifies_complete_checksums=verifies_complete_checksums,
+        if_none_match_on_complete=if_none_match_on_complete,
+        checks_header_signatures=checks_header_signatures,
+        keeps_encoded_words=keeps_encoded_words,
     )
+
+
+def presigned_put_refused(url: str, headers: dict[str, str]) -> bool:
+    """Whether the store answers a presigned PUT with these headers with 403."""
+    request = urllib.request.Request(url, data=b"probe", method="PUT", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            return False
+    except urllib.error.HTTPError as error:
+        return error.code == 403
+
+
+def probe_complete(client: S3Client, bucket: str, wrong_sum: str) -> tuple[bool, bool]:
+    """Whether CompleteMultipartUpload refuses a wrong and a missing part checksum, and whether it
+    answers 412 to `IfNoneMatch: *` over an existing key (unversioned bucket)."""
+    right_sum = base64.b64encode(hashlib.sha256(b"probe").digest()).decode()
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="whole", ChecksumAlgorithm="SHA256")[
+        "UploadId"
+    ]
+    etag = client.upload_part(
+        Bucket=bucket, Key="whole", UploadId=upload_id, PartNumber=1, Body=b"probe", ChecksumSHA256=right_sum
+    )["ETag"]
+    refusals = []
+    for checksum in ({"ChecksumSHA256": wrong_sum}, {}):
+        try:
+            client.complete_multipart_upload(
+                Bucket=bucket,
+                Key="whole",
+                UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag, **checksum}]},  # type: ignore[typeddict-item]
+            )
+            refusals.append(False)
+            break  # completed: nothing left to try on this upload
+        except ClientError:
+            refusals.append(True)
+    else:
+        client.complete_multipart_upload(
+            Bucket=bucket,
+            Key="whole",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag, "ChecksumSHA256": right_sum}]},
+        )
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key="whole")["UploadId"]
+    etag = client.upload_part(Bucket=bucket, Key="whole", UploadId=upload_id, PartNumber=1, Body=b"again")[
+        "ETag"
+    ]
+    try:
+        client.complete_multipart_upload(
+            Bucket=bucket,
+            Key="whole",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
+            IfNoneMatch="*",
+        )
+        precondition = False
+    except ClientError as error:
+        precondition = error.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+        client.abort_multipart_upload(Bucket=bucket, Key="whole", UploadId=upload_id)
+    return all(refusals), precondition
 
 
 def probe_part_checksums(client: S3Client, bucket: str, wrong_sum: str) -> tuple[bool, bool]:
@@ -373,7 +496,7 @@ def reset_moto_server(endpoint: str) -> None:
 def server_s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Client:
     """S3 over real HTTP: the code under test reaches the server through AWS_ENDPOINT_URL_S3 and the
     environment's keys. Each test starts with an empty store holding only the archive bucket."""
-    if ON_RGW:
+    if ON_REAL_STORE:
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
         # Other services (SSM, SQS) have no server in this run: a closed loopback port, never AWS.

@@ -97,11 +97,13 @@ start() {
     # Settings (docs/deploy.md): hypercorn binds exactly GATEWAY_LISTEN (the default server binds 0.0.0.0);
     # OVERRIDE_IN_DOCKER=0 and FILESYSTEM_ROOT keep its files here even though /.dockerenv exists; no DNS
     # server, no persistence, no analytics, no certificate download (no network but loopback).
+    # S3_SKIP_SIGNATURE_VALIDATION=0: presigned URLs' signatures and expiry are checked, as AWS does
+    # (`make test-localstack`; header-signed requests, what sam deploy sends, are accepted either way).
     (
         cd "$ROOT"
         exec env GATEWAY_LISTEN="127.0.0.1:$PORT" GATEWAY_SERVER=hypercorn OVERRIDE_IN_DOCKER=0 \
             FILESYSTEM_ROOT="$STATE_DIR/fs" TMPDIR="$STATE_DIR/tmp" SKIP_SSL_CERT_DOWNLOAD=1 DISABLE_EVENTS=1 \
-            DNS_ADDRESS=0 PERSISTENCE=0 LOCALSTACK_HOST="127.0.0.1:$PORT" \
+            DNS_ADDRESS=0 PERSISTENCE=0 LOCALSTACK_HOST="127.0.0.1:$PORT" S3_SKIP_SIGNATURE_VALIDATION=0 \
             setsid "$VENV/bin/python" -m tools.localstack_shim </dev/null >>"$LOG_FILE" 2>&1
     ) &
     echo $! >"$PID_FILE"

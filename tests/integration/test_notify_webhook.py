@@ -409,6 +409,7 @@ def test_body_token_misconfiguration_stops_before_anything_is_sent(
     assert notify_env.requests == []
 
 
+@pytest.mark.needs_s3("keeps_encoded_words")
 def test_rfc2047_uploader_metadata_is_sent_as_text(
     notify_env: WebhookReceiver, put: Put, server_s3: S3Client, lambda_context: LocalLambdaContext
 ) -> None:
@@ -581,6 +582,7 @@ def _b_word(text: str) -> str:
         (_b_word("Jane\u2028Doe"), "=?UTF-8?Q?evil=40attacker.test?=@example.test"),  # two addresses
     ],
 )
+@pytest.mark.needs_s3("keeps_encoded_words")
 def test_item2_decoded_uploader_text_that_is_not_plain_is_announced_as_null(
     notify_env: WebhookReceiver,
     put: Put,

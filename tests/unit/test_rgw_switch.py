@@ -71,4 +71,5 @@ def test_an_unknown_store_name_stops_the_run() -> None:
         check=False,
     )
     assert completed.returncode != 0
-    assert "FORM_ARCHIVE_TEST_S3 must be moto or rgw, not 'minio'" in completed.stdout + completed.stderr
+    message = "FORM_ARCHIVE_TEST_S3 must be moto, rgw or localstack, not 'minio'"
+    assert message in completed.stdout + completed.stderr
