@@ -28,7 +28,7 @@ from .ranged_hash import (
     plan_ranges,
     sha256_of_ranges,
 )
-from .read_strategy import FirstPart, choose_connections, worth_probing
+from .read_strategy import FirstPart, FromThroughputs, ReadChoice
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -52,20 +52,25 @@ def sha256_of_body(
     version_id: str | None = None,
     etag: str | None = None,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
+    choice: ReadChoice = FromThroughputs(),  # noqa: B008 - frozen, as above
 ) -> str:
     """Lowercase hex SHA-256 of the pinned body: one stream for small objects or `mode="never"`, ranges
-    at once for `mode="always"`, else one stream that opens ranges only when a probe says they pay."""
+    at once for `mode="always"`, else one stream that opens ranges only when a probe says they pay.
+    `choice` makes the two decisions from what was measured (`read_strategy.FromThroughputs`)."""
     if size is None or not reads.applies_to(size):
         return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
     if reads.mode == "always":
         return sha256_of_ranges(client, bucket, key, size, version_id=version_id, etag=etag, reads=reads)
     request = pinned_request(bucket, key, version_id, etag)
-    return _AdaptiveRead(client, request, size, reads).sha256_hex()
+    return _AdaptiveRead(client, request, size, reads, choice).sha256_hex()
 
 
 class _AdaptiveRead:
-    def __init__(self, client: S3Client, request: dict[str, str], size: int, reads: RangedReads) -> None:
+    def __init__(
+        self, client: S3Client, request: dict[str, str], size: int, reads: RangedReads, choice: ReadChoice
+    ) -> None:
         self.client = client
+        self.choice = choice
         self.request = request
         self.size = size
         self.reads = reads
@@ -80,7 +85,7 @@ class _AdaptiveRead:
         pool = ThreadPoolExecutor(max_workers=self.reads.connections, thread_name_prefix="sha256-range")
         try:
             first = self._sample(body)
-            probe_span = self._probe_span() if worth_probing(first) else None
+            probe_span = self._probe_span() if self.choice.worth_probing(first) else None
             probe_answered: list[float] = []
             probe = pool.submit(reader.fetch, *probe_span, probe_answered) if probe_span else None
             started: list[Future[bytes]] = []
@@ -173,7 +178,7 @@ class _AdaptiveRead:
             combined = stream_rate + probe_rate
         elif probe.done():
             probe.result()  # a range that failed after its retries fails the hash, as any range does
-        self.connections = choose_connections(first, combined, self.reads.connections)
+        self.connections = self.choice.connections(first, combined, self.reads.connections)
         return probe_span[0] if self.connections > 1 else self.size
 
     def _check_stream(self, stop: int) -> None:
