@@ -156,27 +156,37 @@ class _AdaptiveRead:
         probe_span: tuple[int, int] | None,
         probe_answered: list[float],
     ) -> int:
-        """Read on until the probe is back (or the stream reaches its range); choose the connections;
-        answer where the stream stops. The combined rate is the stream's over the probe's time plus the
+        """Read on until the probe is back, waiting for it if the stream reaches its range first (a late
+        probe on a busy machine must not leave a capped store to one stream); choose the connections;
+        answer where the stream stops. The combined rate is the stream's while both ran plus the
         probe's from its first byte: a first byte's wait is paid once per range, hidden behind the
         other connections, while a connection's rate is what every part gets."""
         if probe is None or probe_span is None:
             return self.size
         started, streamed_from = time.perf_counter(), self.position
         finished: list[tuple[float, int]] = []  # when the probe answered, and where the stream was then
-        probe.add_done_callback(lambda _done: finished.append((time.perf_counter(), self.position)))
-        while not probe.done() and self.position < probe_span[0]:
+        recorded = threading.Event()  # a future is done() a moment before its callbacks have run
+
+        def record(_done: Future[bytes]) -> None:
+            finished.append((time.perf_counter(), self.position))
+            recorded.set()
+
+        probe.add_done_callback(record)
+        while not recorded.is_set() and self.position < probe_span[0]:
             if not self._read_into(body, hasher, probe_span[0], SAMPLE_CHUNK_BYTES):
                 break  # the stream ended early: reported once the stream is done
+        reached_at = time.perf_counter()
+        recorded.wait()  # at once when the probe answered first; else the stream waits at its range
         combined: float | None = None
-        if probe.done() and probe.exception() is None and finished and probe_answered:
+        if probe.exception() is None and finished and probe_answered:
             done_at, position = finished[0]
-            stream_rate = (position - streamed_from) / max(done_at - started, _FASTEST_CLOCK)
+            stream_until = min(done_at, reached_at)
+            stream_rate = (position - streamed_from) / max(stream_until - started, _FASTEST_CLOCK)
             probe_rate = (probe_span[1] - probe_span[0] + 1) / max(
                 done_at - probe_answered[-1], _FASTEST_CLOCK
             )
             combined = stream_rate + probe_rate
-        elif probe.done():
+        else:
             probe.result()  # a range that failed after its retries fails the hash, as any range does
         self.connections = self.choice.connections(first, combined, self.reads.connections)
         return probe_span[0] if self.connections > 1 else self.size

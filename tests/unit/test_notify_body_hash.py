@@ -50,13 +50,35 @@ class _PacedStream:
             self.closed_at = self._offset
 
 
+class _StreamThenRest(_PacedStream):
+    """A stream that sets `reached` once it has handed out its first `mark` bytes."""
+
+    def __init__(self, data: memoryview, mark: int, rate: float | None, reached: threading.Event) -> None:
+        super().__init__(data, rate)
+        self._mark = mark
+        self._mark_reached = reached
+        self._read_so_far = 0
+
+    def read(self, amt: int | None = None) -> bytes:
+        chunk = super().read(amt)
+        self._read_so_far += len(chunk)
+        if self._read_so_far >= self._mark:
+            self._mark_reached.set()
+        return chunk
+
+
 class PacedStore:
     """`get_object` without Range streams the whole object; with Range, that range after `range_delay`."""
 
-    def __init__(self, data: bytes, *, rate: float | None, range_delay: float = 0.0) -> None:
+    def __init__(
+        self, data: bytes, *, rate: float | None, range_delay: float = 0.0, ranges_after: int | None = None
+    ) -> None:
         self.data = data
         self.rate = rate
         self.range_delay = range_delay
+        # Ranges answer only once the stream has read this many bytes (a probe later than the stream).
+        self.ranges_after = ranges_after
+        self._stream_reached = threading.Event()
         self.requests: list[dict[str, Any]] = []
         self.streams: list[_PacedStream] = []
         self._lock = threading.Lock()
@@ -65,11 +87,17 @@ class PacedStore:
         with self._lock:
             self.requests.append(request)
         if "Range" not in request:
-            stream = _PacedStream(memoryview(self.data), self.rate)
+            view = memoryview(self.data)
+            if self.ranges_after is None:
+                stream = _PacedStream(view, self.rate)
+            else:
+                stream = _StreamThenRest(view, self.ranges_after, self.rate, self._stream_reached)
             self.streams.append(stream)
             return {"Body": StreamingBody(stream, len(self.data)), "ContentLength": len(self.data)}  # type: ignore[arg-type]
         first, last = (int(part) for part in request["Range"].removeprefix("bytes=").split("-"))
         time.sleep(self.range_delay)
+        if self.ranges_after is not None:
+            assert self._stream_reached.wait(timeout=30), "the stream never reached the probe's range"
         length = last - first + 1
         part = _PacedStream(memoryview(self.data)[first : last + 1], self.rate)
         return {
@@ -153,6 +181,22 @@ def test_a_probe_that_did_not_pay_leaves_the_one_stream() -> None:
     assert len(store.ranges()) == 1  # the probe only
     [stream] = store.streams
     assert stream.closed_at == len(data)
+    assert_pinned(store)
+
+
+def test_a_probe_later_than_the_stream_is_waited_for_and_measured() -> None:
+    """Regression: a probe that answered after the stream reached its range gave no measurement, so a
+    capped store was left to one stream whenever a busy machine started the probe's thread late."""
+    data = os.urandom(24 * MIB)
+    probe_first = 8 * MIB  # as in the test above: 2 MiB sample, 4 MiB runway, 4 MiB parts
+    store = PacedStore(data, rate=64 * MIB, ranges_after=probe_first)
+    choice = Decided(probe=True, connections_after_probe=4)
+    digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice)
+    assert digest == hashlib.sha256(data).hexdigest()
+    [_, (_, combined)] = choice.seen
+    assert combined is not None and combined > 0  # measured, although the stream had to wait
+    [stream] = store.streams
+    assert stream.closed_at == probe_first
     assert_pinned(store)
 
 
