@@ -171,12 +171,12 @@ def test_plan_ranges_rejects_nonsense(size: int, part: int) -> None:
 
 @pytest.mark.parametrize(
     ("size", "connections", "expected"),
-    [(None, 8, False), (0, 8, False), (8 * MIB, 8, False), (8 * MIB + 1, 8, True), (64 * MIB, 1, False)],
+    [(None, 8, False), (0, 8, False), (5 * MIB, 8, False), (5 * MIB + 1, 8, True), (64 * MIB, 1, False)],
 )
 def test_ranges_from_two_parts_on_with_more_than_one_connection(
     size: int | None, connections: int, expected: bool
 ) -> None:
-    assert RangedReads(connections=connections).applies_to(size) is expected
+    assert RangedReads(connections=connections, part_bytes=5 * MIB).applies_to(size) is expected
 
 
 @pytest.mark.parametrize(
