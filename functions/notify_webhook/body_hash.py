@@ -182,10 +182,14 @@ class _AdaptiveRead:
             done_at, position = finished[0]
             stream_until = min(done_at, reached_at)
             stream_rate = (position - streamed_from) / max(stream_until - started, _FASTEST_CLOCK)
-            probe_rate = (probe_span[1] - probe_span[0] + 1) / max(
-                done_at - probe_answered[-1], _FASTEST_CLOCK
-            )
+            # A probe later than the stream counts its first byte's wait too: a store that reads the
+            # whole object for a range (moto) answers late, then fast, and that is no added throughput.
+            probe_from = started if position >= probe_span[0] else probe_answered[-1]
+            probe_rate = (probe_span[1] - probe_span[0] + 1) / max(done_at - probe_from, _FASTEST_CLOCK)
             combined = stream_rate + probe_rate
+            # The gain is judged against the better of the stream's two rates: a sample slowed by a
+            # busy machine must not pass the stream's own speed off as the probe's gain.
+            first = FirstPart(max(first.stream_bytes_s, stream_rate), first.hash_bytes_s)
         else:
             probe.result()  # a range that failed after its retries fails the hash, as any range does
         self.connections = self.choice.connections(first, combined, self.reads.connections)

@@ -23,7 +23,7 @@ from botocore.response import StreamingBody
 
 from notify_webhook.body_hash import PROBE_BYTES, sha256_of_body
 from notify_webhook.ranged_hash import RangedReads
-from notify_webhook.read_strategy import FirstPart, FromThroughputs, ReadChoice
+from notify_webhook.read_strategy import FirstPart, FromThroughputs, ReadChoice, probe_paid_off
 
 MIB = 1024 * 1024
 
@@ -198,6 +198,20 @@ def test_a_probe_later_than_the_stream_is_waited_for_and_measured() -> None:
     [stream] = store.streams
     assert stream.closed_at == probe_first
     assert_pinned(store)
+
+
+def test_a_late_probe_from_a_store_that_reads_the_whole_object_is_no_gain() -> None:
+    """Regression: a late probe's rate was counted from its first byte, so a store that reads the whole
+    object before answering a range (moto) looked like added throughput and got ranges (0.6x)."""
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=200 * MIB, range_delay=2.0, ranges_after=8 * MIB)
+    choice = Decided(probe=True, connections_after_probe=4)
+    assert hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice) == (
+        hashlib.sha256(data).hexdigest()
+    )
+    [_, (judged_against, combined)] = choice.seen
+    assert combined is not None
+    assert not probe_paid_off(judged_against, combined)  # what FromThroughputs would decide from it
 
 
 @pytest.mark.parametrize(
