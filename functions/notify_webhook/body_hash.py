@@ -28,7 +28,7 @@ from .ranged_hash import (
     plan_ranges,
     sha256_of_ranges,
 )
-from .read_strategy import FirstPart, choose_connections, worth_probing
+from .read_strategy import FirstPart, FromThroughputs, ReadChoice
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -52,20 +52,25 @@ def sha256_of_body(
     version_id: str | None = None,
     etag: str | None = None,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
+    choice: ReadChoice = FromThroughputs(),  # noqa: B008 - frozen, as above
 ) -> str:
     """Lowercase hex SHA-256 of the pinned body: one stream for small objects or `mode="never"`, ranges
-    at once for `mode="always"`, else one stream that opens ranges only when a probe says they pay."""
+    at once for `mode="always"`, else one stream that opens ranges only when a probe says they pay.
+    `choice` makes the two decisions from what was measured (`read_strategy.FromThroughputs`)."""
     if size is None or not reads.applies_to(size):
         return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
     if reads.mode == "always":
         return sha256_of_ranges(client, bucket, key, size, version_id=version_id, etag=etag, reads=reads)
     request = pinned_request(bucket, key, version_id, etag)
-    return _AdaptiveRead(client, request, size, reads).sha256_hex()
+    return _AdaptiveRead(client, request, size, reads, choice).sha256_hex()
 
 
 class _AdaptiveRead:
-    def __init__(self, client: S3Client, request: dict[str, str], size: int, reads: RangedReads) -> None:
+    def __init__(
+        self, client: S3Client, request: dict[str, str], size: int, reads: RangedReads, choice: ReadChoice
+    ) -> None:
         self.client = client
+        self.choice = choice
         self.request = request
         self.size = size
         self.reads = reads
@@ -80,7 +85,7 @@ class _AdaptiveRead:
         pool = ThreadPoolExecutor(max_workers=self.reads.connections, thread_name_prefix="sha256-range")
         try:
             first = self._sample(body)
-            probe_span = self._probe_span() if worth_probing(first) else None
+            probe_span = self._probe_span() if self.choice.worth_probing(first) else None
             probe_answered: list[float] = []
             probe = pool.submit(reader.fetch, *probe_span, probe_answered) if probe_span else None
             started: list[Future[bytes]] = []
@@ -151,29 +156,43 @@ class _AdaptiveRead:
         probe_span: tuple[int, int] | None,
         probe_answered: list[float],
     ) -> int:
-        """Read on until the probe is back (or the stream reaches its range); choose the connections;
-        answer where the stream stops. The combined rate is the stream's over the probe's time plus the
+        """Read on until the probe is back, waiting for it if the stream reaches its range first (a late
+        probe on a busy machine must not leave a capped store to one stream); choose the connections;
+        answer where the stream stops. The combined rate is the stream's while both ran plus the
         probe's from its first byte: a first byte's wait is paid once per range, hidden behind the
         other connections, while a connection's rate is what every part gets."""
         if probe is None or probe_span is None:
             return self.size
         started, streamed_from = time.perf_counter(), self.position
         finished: list[tuple[float, int]] = []  # when the probe answered, and where the stream was then
-        probe.add_done_callback(lambda _done: finished.append((time.perf_counter(), self.position)))
-        while not probe.done() and self.position < probe_span[0]:
+        recorded = threading.Event()  # a future is done() a moment before its callbacks have run
+
+        def record(_done: Future[bytes]) -> None:
+            finished.append((time.perf_counter(), self.position))
+            recorded.set()
+
+        probe.add_done_callback(record)
+        while not recorded.is_set() and self.position < probe_span[0]:
             if not self._read_into(body, hasher, probe_span[0], SAMPLE_CHUNK_BYTES):
                 break  # the stream ended early: reported once the stream is done
+        reached_at = time.perf_counter()
+        recorded.wait()  # at once when the probe answered first; else the stream waits at its range
         combined: float | None = None
-        if probe.done() and probe.exception() is None and finished and probe_answered:
+        if probe.exception() is None and finished and probe_answered:
             done_at, position = finished[0]
-            stream_rate = (position - streamed_from) / max(done_at - started, _FASTEST_CLOCK)
-            probe_rate = (probe_span[1] - probe_span[0] + 1) / max(
-                done_at - probe_answered[-1], _FASTEST_CLOCK
-            )
+            stream_until = min(done_at, reached_at)
+            stream_rate = (position - streamed_from) / max(stream_until - started, _FASTEST_CLOCK)
+            # A probe later than the stream counts its first byte's wait too: a store that reads the
+            # whole object for a range (moto) answers late, then fast, and that is no added throughput.
+            probe_from = started if position >= probe_span[0] else probe_answered[-1]
+            probe_rate = (probe_span[1] - probe_span[0] + 1) / max(done_at - probe_from, _FASTEST_CLOCK)
             combined = stream_rate + probe_rate
-        elif probe.done():
+            # The gain is judged against the better of the stream's two rates: a sample slowed by a
+            # busy machine must not pass the stream's own speed off as the probe's gain.
+            first = FirstPart(max(first.stream_bytes_s, stream_rate), first.hash_bytes_s)
+        else:
             probe.result()  # a range that failed after its retries fails the hash, as any range does
-        self.connections = choose_connections(first, combined, self.reads.connections)
+        self.connections = self.choice.connections(first, combined, self.reads.connections)
         return probe_span[0] if self.connections > 1 else self.size
 
     def _check_stream(self, stop: int) -> None:

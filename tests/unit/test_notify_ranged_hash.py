@@ -171,12 +171,12 @@ def test_plan_ranges_rejects_nonsense(size: int, part: int) -> None:
 
 @pytest.mark.parametrize(
     ("size", "connections", "expected"),
-    [(None, 8, False), (0, 8, False), (8 * MIB, 8, False), (8 * MIB + 1, 8, True), (64 * MIB, 1, False)],
+    [(None, 8, False), (0, 8, False), (5 * MIB, 8, False), (5 * MIB + 1, 8, True), (64 * MIB, 1, False)],
 )
 def test_ranges_from_two_parts_on_with_more_than_one_connection(
     size: int | None, connections: int, expected: bool
 ) -> None:
-    assert RangedReads(connections=connections).applies_to(size) is expected
+    assert RangedReads(connections=connections, part_bytes=5 * MIB).applies_to(size) is expected
 
 
 @pytest.mark.parametrize(
@@ -193,8 +193,21 @@ def test_reads_settings_are_checked(connections: int, part_bytes: int, match: st
 
 def test_out_of_order_completion_still_hashes_in_order() -> None:
     data = os.urandom(8 * MIB + 12345)
-    # Later ranges answer first: the hash must still follow the object's byte order.
-    client = RangeClient(len(data), from_bytes(data), delay=lambda first: 0.2 - first / (50 * MIB))
+    # The first range answers only once another one has: the hash must still follow the byte order.
+    # (An event, not staggered sleeps: on a loaded machine a thread may start late by any amount.)
+    another_answered = threading.Event()
+
+    def hold_the_first(first: int) -> float:
+        if first == 0:
+            another_answered.wait(timeout=30)
+        return 0.0
+
+    def source(first: int, last: int) -> bytes:
+        if first != 0:
+            another_answered.set()
+        return data[first : last + 1]
+
+    client = RangeClient(len(data), source, delay=hold_the_first)
     digest = sha256_of_ranges(
         client,  # type: ignore[arg-type]
         "b",
