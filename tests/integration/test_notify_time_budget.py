@@ -81,6 +81,7 @@ def test_the_same_object_with_time_enough_is_hashed_and_announced(
     assert receiver.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
 
 
+@pytest.mark.needs_s3("additional_checksums")
 def test_an_object_with_s3s_sha256_needs_no_budget(server_s3: S3Client, receiver: WebhookReceiver) -> None:
     body = os.urandom(4 * MIB)
     event = stored(server_s3, "pack/large/summed.bin", body, checksum=True)
