@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.unit.test_template import _prune
+from tests.unit.test_template_rules import RULE_FUNCTIONS, functions_used
 from tools.local_invoke import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 
@@ -15,20 +16,6 @@ EXISTING = "someone-elses-bucket"
 # The default name with SAM CLI's local pseudo parameters (account, region, the stack id's first part).
 OWN_BUCKET = "form-archive-123456789012-us-east-1-51af3dc0"
 BUCKET_FUNCTIONS = ("ArchiveSubmissionFunction", "UploadUrlFunction", "BrowserUploadUrlFunction")
-# The only functions CloudFormation allows inside Rules (AWS CloudFormation User Guide, "Rules").
-RULE_FUNCTIONS = {
-    "Fn::And",
-    "Fn::Contains",
-    "Fn::EachMemberEquals",
-    "Fn::EachMemberIn",
-    "Fn::Equals",
-    "Fn::If",
-    "Fn::Not",
-    "Fn::Or",
-    "Fn::RefAll",
-    "Fn::ValueOf",
-    "Fn::ValueOfAll",
-}
 
 
 @pytest.fixture(scope="module")
@@ -222,15 +209,7 @@ def test_rule_says_why_and_uses_only_rule_functions(template: dict[str, Any]) ->
     assert "NotificationRoute=eventbridge" in message
     assert "other notifications" in message
 
-    def functions(node: Any) -> set[str]:
-        if isinstance(node, dict):
-            found = {key for key in node if key.startswith("Fn::")}
-            return found.union(*(functions(value) for value in node.values()))
-        if isinstance(node, list):
-            return set().union(*(functions(item) for item in node))
-        return set()
-
-    assert functions(rule) <= RULE_FUNCTIONS
+    assert functions_used(rule) <= RULE_FUNCTIONS
 
 
 @pytest.mark.parametrize(
