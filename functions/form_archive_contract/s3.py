@@ -31,8 +31,11 @@ MAX_POOL_CONNECTIONS = 16
 
 # Standard retries (3 attempts in all), a short connect timeout and a read timeout that tolerates a slow
 # first byte. Response checksums are not validated by botocore: the notify function hashes bodies itself,
-# and a second hash in the reading thread would double the CPU.
+# and a second hash in the reading thread would double the CPU. Explicit SigV4, for the URLs both
+# functions presign: botocore may still presign with SigV2 in us-east-1, which buckets created since
+# mid-2020 refuse (calls are signed with SigV4 either way).
 CLIENT_CONFIG = Config(
+    signature_version="s3v4",
     retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=5,
     read_timeout=30,

@@ -79,7 +79,7 @@ class _AdaptiveRead:
         self.connections = 1  # what the strategy chose; 1 until a probe paid off
 
     def sha256_hex(self) -> str:
-        reader = RangeReader(self.client, self.request, self.size, threading.Event())
+        reader = RangeReader.open(self.client, self.request, self.size)
         response = self.client.get_object(**self.request)  # type: ignore[arg-type]
         body = response["Body"]
         pool = ThreadPoolExecutor(max_workers=self.reads.connections, thread_name_prefix="sha256-range")

@@ -8,6 +8,7 @@ arrives whole or fails the whole hash: a partial digest is never returned.
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 import time
 from collections import deque
@@ -15,11 +16,12 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .hashing import MIB
+from .presigned_ranges import PresignedRanges, is_server_error, presigned_ranges
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -32,6 +34,8 @@ MIN_PART_BYTES = 1 * MIB
 MAX_PART_BYTES = 64 * MIB
 # Attempts per range for faults botocore does not retry itself (a body cut short, a read timeout).
 RANGE_ATTEMPTS = 3
+# Seconds: the first pause after a range's 5xx answer is up to twice this, the next up to four times.
+SERVER_ERROR_PAUSE = 0.1
 # HASH_RANGES: "auto" opens ranges only when a probe shows they add throughput (read_strategy), "always"
 # opens `connections` ranges at once (a store known to cap each connection), "never" reads one stream.
 RANGE_MODES = ("auto", "always", "never")
@@ -85,24 +89,40 @@ def pinned_request(bucket: str, key: str, version_id: str | None, etag: str | No
 
 @dataclass(frozen=True)
 class RangeReader:
+    """Ranges of one pinned object. With `presigned`, each is a GET on one presigned URL (a SigV4 botocore
+    client signs once per object: `presigned_ranges`); without, a `get_object` call each."""
+
     client: S3Client
     request: dict[str, str]
     size: int
     stop: threading.Event
+    presigned: PresignedRanges | None = None
+
+    @classmethod
+    def open(cls, client: S3Client, request: dict[str, str], size: int) -> RangeReader:
+        return cls(client, request, size, threading.Event(), presigned_ranges(client, request))
 
     def fetch(self, first: int, last: int, answered: list[float] | None = None) -> bytes:
         """One range, retried on its own; gives up early once the hash as a whole has failed. `answered`
-        gets the moment (perf_counter) each attempt's answer began, when given."""
+        gets the moment (perf_counter) each attempt's answer began, when given. A 5xx is asked again
+        after a short, jittered pause (botocore's own retries do that for its calls)."""
         for attempt in range(1, RANGE_ATTEMPTS + 1):
             try:
                 return self._fetch_once(first, last, answered)
+            except ClientError as error:
+                if not is_server_error(error) or attempt == RANGE_ATTEMPTS or self.stop.is_set():
+                    raise
+                time.sleep(random.uniform(0, SERVER_ERROR_PAUSE * 2**attempt))  # noqa: S311 - jitter
             except (BotoCoreError, OSError):
                 if attempt == RANGE_ATTEMPTS or self.stop.is_set():
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _fetch_once(self, first: int, last: int, answered: list[float] | None) -> bytes:
-        response = self.client.get_object(**self.request, Range=f"bytes={first}-{last}")  # type: ignore[arg-type]
+        if self.presigned is not None:
+            response: Any = self.presigned.get_range(first, last)
+        else:
+            response = self.client.get_object(**self.request, Range=f"bytes={first}-{last}")  # type: ignore[arg-type]
         if answered is not None:
             answered.append(time.perf_counter())
         body = response["Body"]
@@ -115,7 +135,7 @@ class RangeReader:
                     f"asked for {content_range}, got {response.get('ContentRange')!r} "
                     f"({response.get('ContentLength')} bytes)"
                 )
-            data = body.read()  # botocore checks the length against Content-Length
+            data: bytes = body.read()  # botocore checks the length against Content-Length
         finally:
             body.close()
         if len(data) != expected:  # pragma: no cover - botocore raises IncompleteReadError first
@@ -139,7 +159,7 @@ def sha256_of_ranges(
     in flight or waiting, plus the one being hashed. Any range that still fails after its retries cancels
     the rest and propagates (botocore's `ClientError` / `BotoCoreError`, or `RangeReadError`).
     """
-    reader = RangeReader(client, pinned_request(bucket, key, version_id, etag), size, threading.Event())
+    reader = RangeReader.open(client, pinned_request(bucket, key, version_id, etag), size)
     digest = hashlib.sha256()
     with ThreadPoolExecutor(max_workers=reads.connections, thread_name_prefix="sha256-range") as pool:
         hash_ranges_in_order(

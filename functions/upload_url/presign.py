@@ -6,7 +6,6 @@ import functools
 from typing import TYPE_CHECKING
 
 import boto3
-from botocore.config import Config
 
 from form_archive_contract.s3 import CLIENT_CONFIG
 
@@ -15,9 +14,8 @@ from .upload_plan import UploadPlan
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# Explicit SigV4: botocore may still presign with SigV2 in us-east-1, which buckets created since mid-2020
-# refuse. Presigning is local (no request is made); the rest of the contract's settings apply as usual.
-PRESIGN_CONFIG = CLIENT_CONFIG.merge(Config(signature_version="s3v4"))
+# The contract's settings, SigV4 included. Presigning is local: no request is made.
+PRESIGN_CONFIG = CLIENT_CONFIG
 
 
 @functools.cache

@@ -7,6 +7,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -20,6 +21,7 @@ from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_ev
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
@@ -76,13 +78,25 @@ def multipart_upload(client: S3Client, body: bytes, part_size: int = 5 * MIB) ->
 
 
 def record_get_requests(requests: list[dict[str, Any]]) -> Callable[[], None]:
-    """Every GetObject the handler's own cached client sends, as its parameters; returns the unhook."""
+    """Every GetObject the handler's own cached client sends (its calls and the ranges read through its
+    presigned URL alike), as the parameters it pins; returns the unhook."""
     client = get_s3_client()
 
-    def remember(params: dict[str, Any], **_kwargs: Any) -> None:
-        requests.append(dict(params))
+    def remember(request: AWSPreparedRequest, **_kwargs: Any) -> None:
+        # botocore's own calls carry header values as bytes, the presigned ranges as text
+        sent: Any = request.headers
+        headers = {
+            name: value.decode() if isinstance(value, bytes) else value for name, value in sent.items()
+        }
+        params = {
+            "VersionId": parse_qs(urlsplit(request.url).query)["versionId"][0],
+            "IfMatch": headers["If-Match"],
+        }
+        if "Range" in headers:
+            params["Range"] = headers["Range"]
+        requests.append(params)
 
-    event = "provide-client-params.s3.GetObject"
+    event = "before-send.s3.GetObject"
     client.meta.events.register(event, remember, unique_id="ranges-seen")
     return lambda: client.meta.events.unregister(event, unique_id="ranges-seen")
 
@@ -172,3 +186,64 @@ def test_behind_a_per_connection_throttle_the_default_hashes_right_with_pinned_r
     assert len(seen) - len(ranges) == 1 and "Range" not in seen[0]  # one stream first
     for params in seen:
         assert (params["VersionId"], params["IfMatch"]) == (head["VersionId"], head["ETag"])
+
+
+def test_a_range_answered_with_a_server_error_is_asked_again(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client, receiver: WebhookReceiver
+) -> None:
+    """The ranges go through one presigned URL, not botocore calls: a 5xx is retried by the reader."""
+    body = os.urandom(3 * MIB)
+    event = multipart_upload(server_s3, body)
+    faulty_s3.inject(Fault("GET", f"/{KEY}", status=503, code="SlowDown", times=2))
+    assert lambda_handler(event, LocalLambdaContext())["delivered"] == 1
+    assert receiver.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
+    gets = [seen for seen in faulty_s3.seen if seen[0] == "GET"]
+    assert len(gets) == 3 + 2
+
+
+def test_a_range_that_keeps_failing_with_a_server_error_names_the_code(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client, receiver: WebhookReceiver
+) -> None:
+    body = os.urandom(2 * MIB)
+    event = multipart_upload(server_s3, body)
+    faulty_s3.inject(Fault("GET", f"/{KEY}", status=500, code="InternalError"))
+    with pytest.raises(NotificationFailed, match="S3 error InternalError"):
+        lambda_handler(event, LocalLambdaContext())
+    assert receiver.requests == []
+
+
+def test_a_range_refused_by_its_precondition_reads_as_a_replaced_object(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client, receiver: WebhookReceiver
+) -> None:
+    """A presigned range's 412 carries S3's own code, so it means what a refused `get_object` means: the
+    object was replaced while it was read, its own event announces it, no webhook goes out."""
+    body = os.urandom(2 * MIB)
+    event = multipart_upload(server_s3, body)
+    faulty_s3.inject(Fault("GET", f"/{KEY}", status=412, code="PreconditionFailed"))
+    result = lambda_handler(event, LocalLambdaContext())
+    assert result["delivered"] == 0 and result["skipped"] == 1
+    assert receiver.requests == []
+
+
+def test_every_range_url_is_signed_with_sigv4_for_the_host_only(
+    server_s3: S3Client, receiver: WebhookReceiver
+) -> None:
+    body = os.urandom(2 * MIB)
+    event = multipart_upload(server_s3, body)
+    urls: list[str] = []
+    client = get_s3_client()
+
+    def remember(request: AWSPreparedRequest, **_kwargs: Any) -> None:
+        if "Range" in request.headers:
+            urls.append(request.url)
+
+    client.meta.events.register("before-send.s3.GetObject", remember, unique_id="range-urls")
+    try:
+        assert lambda_handler(event, LocalLambdaContext())["delivered"] == 1
+    finally:
+        client.meta.events.unregister("before-send.s3.GetObject", unique_id="range-urls")
+    assert len(urls) == 2 and len(set(urls)) == 1  # one URL, signed once, for every range
+    query = parse_qs(urlsplit(urls[0]).query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["X-Amz-SignedHeaders"] == ["host"]
+    assert "AWSAccessKeyId" not in query
