@@ -111,8 +111,8 @@ def presigned_ranges(client: S3Client, request: dict[str, str]) -> PresignedRang
 
 
 def _verify_setting() -> bool | str:
-    """The certificate bundle boto3 would use from the environment, else its default one."""
-    return os.environ.get("AWS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE") or True
+    """The certificate bundle boto3 takes from the environment (`AWS_CA_BUNDLE`), else its default one."""
+    return os.environ.get("AWS_CA_BUNDLE") or True
 
 
 def _client_error(answer: AWSResponse) -> ClientError:
