@@ -104,13 +104,19 @@ class RangeReader:
 
     def fetch(self, first: int, last: int, answered: list[float] | None = None) -> bytes:
         """One range, retried on its own; gives up early once the hash as a whole has failed. `answered`
-        gets the moment (perf_counter) each attempt's answer began, when given. A 5xx is asked again
-        after a short, jittered pause (botocore's own retries do that for its calls)."""
+        gets the moment (perf_counter) each attempt's answer began, when given. A presigned range's 5xx is
+        asked again after a short, jittered pause, as botocore's own retries do for its calls."""
         for attempt in range(1, RANGE_ATTEMPTS + 1):
             try:
                 return self._fetch_once(first, last, answered)
             except ClientError as error:
-                if not is_server_error(error) or attempt == RANGE_ATTEMPTS or self.stop.is_set():
+                retried_by_botocore = self.presigned is None
+                if (
+                    retried_by_botocore
+                    or not is_server_error(error)
+                    or attempt == RANGE_ATTEMPTS
+                    or self.stop.is_set()
+                ):
                     raise
                 time.sleep(random.uniform(0, SERVER_ERROR_PAUSE * 2**attempt))  # noqa: S311 - jitter
             except (BotoCoreError, OSError):
