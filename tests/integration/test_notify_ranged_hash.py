@@ -79,7 +79,7 @@ def multipart_upload(client: S3Client, body: bytes, part_size: int = 5 * MIB) ->
 
 def record_get_requests(requests: list[dict[str, Any]]) -> Callable[[], None]:
     """Every GetObject the handler's own cached client sends (its calls and the ranges read through its
-    presigned URL alike), as the parameters it pins; returns the unhook."""
+    presigned URL alike), as the parameters it pins and the URL it went to; returns the unhook."""
     client = get_s3_client()
 
     def remember(request: AWSPreparedRequest, **_kwargs: Any) -> None:
@@ -91,6 +91,7 @@ def record_get_requests(requests: list[dict[str, Any]]) -> Callable[[], None]:
         params = {
             "VersionId": parse_qs(urlsplit(request.url).query)["versionId"][0],
             "IfMatch": headers["If-Match"],
+            "url": request.url,
         }
         if "Range" in headers:
             params["Range"] = headers["Range"]
@@ -230,18 +231,13 @@ def test_every_range_url_is_signed_with_sigv4_for_the_host_only(
 ) -> None:
     body = os.urandom(2 * MIB)
     event = multipart_upload(server_s3, body)
-    urls: list[str] = []
-    client = get_s3_client()
-
-    def remember(request: AWSPreparedRequest, **_kwargs: Any) -> None:
-        if "Range" in request.headers:
-            urls.append(request.url)
-
-    client.meta.events.register("before-send.s3.GetObject", remember, unique_id="range-urls")
+    seen: list[dict[str, Any]] = []
+    unhook = record_get_requests(seen)
     try:
         assert lambda_handler(event, LocalLambdaContext())["delivered"] == 1
     finally:
-        client.meta.events.unregister("before-send.s3.GetObject", unique_id="range-urls")
+        unhook()
+    urls = [params["url"] for params in seen if "Range" in params]
     assert len(urls) == 2 and len(set(urls)) == 1  # one URL, signed once, for every range
     query = parse_qs(urlsplit(urls[0]).query)
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
