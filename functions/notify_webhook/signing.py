@@ -102,8 +102,11 @@ def _parse_timestamp(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value if abs(value) < 10**_MAX_TIMESTAMP_DIGITS else None
-    if isinstance(value, str) and _TIMESTAMP.fullmatch(value.strip()):
-        return int(value)
+    if isinstance(value, str):
+        # Only HTTP's optional whitespace around the value: str.strip() also removes characters that
+        # int() refuses (U+001F), so a header that passed the pattern could still raise.
+        digits = value.strip(" \t")
+        return int(digits) if _TIMESTAMP.fullmatch(digits) else None
     return None
 
 

@@ -135,6 +135,8 @@ def test_a_whsec_secret_that_no_padding_can_fix_is_refused() -> None:
         (MSG_ID, 10**400, BODY, SIGNATURE),
         (MSG_ID, "1614265330.0", BODY, SIGNATURE),
         (MSG_ID, "١٦١٤٢٦٥٣٣٠", BODY, SIGNATURE),  # Arabic-Indic digits, which int() accepts
+        (MSG_ID, f"{TIMESTAMP}\x1f", BODY, SIGNATURE),  # str.strip() removes it, int() refused it: raised
+        (MSG_ID, f"\x1c{TIMESTAMP}", BODY, SIGNATURE),
         (MSG_ID, True, BODY, SIGNATURE),
         (MSG_ID, None, BODY, SIGNATURE),
         ("msg_\ud800", TIMESTAMP, BODY, SIGNATURE),
