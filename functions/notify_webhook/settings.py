@@ -12,9 +12,8 @@ from form_archive_contract.s3 import MAX_POOL_CONNECTIONS
 from form_archive_contract.secret_store import SecretUnavailable, read_secret
 from form_archive_contract.secret_store import clear_secret_cache as _clear_store_cache
 
-from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
+from .object_hash import DEFAULT_HASH_MIN_MIB_S, MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
 from .signing import InvalidSecret, signing_key
-from .time_budget import DEFAULT_HASH_MIN_MIB_S
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
