@@ -91,8 +91,11 @@ def target_of(args: argparse.Namespace, region: str) -> Target:
     return Target(bucket, region, list(args.origin) or origins, outputs.get("NotifyEventRuleArn", ""))
 
 
-def run(args: argparse.Namespace, s3: S3Client, target: Target, report: dict[str, Any]) -> dict[str, Any]:
+def run(
+    args: argparse.Namespace, s3: S3Client, target: Target, report: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Check, merge, write and verify; `report` (printed on stdout) is filled in as it goes."""
+    report = {"bucket": target.bucket} if report is None else report
     check_bucket(s3, target.bucket, target.region)
     before = read_notification(s3, target.bucket)
     checks = check_requirements(s3, target.bucket, target.origins)
