@@ -207,7 +207,7 @@ test-deploy: $(STAMP) $(SAM_STAMP)
 	env_file="$$($(LOCALSTACK) start)" || { echo "test-deploy: LocalStack did not start (see above); failing" >&2; exit 1; }; \
 	FORM_ARCHIVE_LOCALSTACK_ENV="$$env_file" FORM_ARCHIVE_SAM="$(abspath $(SAM))" \
 		FORM_ARCHIVE_LOCALSTACK_VENV="$(abspath .venv-localstack)" \
-		$(PY) -m pytest tests/deploy tests/unit/test_localstack_shim.py -p no:cacheprovider $(PYTEST_ARGS)
+		$(PY) -m pytest tests/deploy tests/unit/tools/test_localstack_shim.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # `make test-localstack`: the integration and e2e suites against LocalStack's S3 (signature validation on),
 # like test-rgw; starts LocalStack when it is not running and stops it afterwards only if it started it.

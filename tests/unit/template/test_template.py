@@ -24,7 +24,7 @@ FUNCTIONS = {
     "NotifyWebhookFunction": "notify_webhook",
     "UploadUrlFunction": "upload_url",
 }
-# The bucket the functions use: their own, or ExistingBucketName (see test_template_eventbridge.py).
+# The bucket the functions use: their own, or ExistingBucketName (see test_eventbridge.py).
 BUCKET = {"Fn::If": ["UsesExistingBucket", {"Ref": "ExistingBucketName"}, {"Ref": "ArchiveBucket"}]}
 
 
@@ -433,7 +433,7 @@ def test_failed_notifications_end_on_an_encrypted_queue(resources: dict[str, Any
 
 
 def test_secret_parameters(template: dict[str, Any], resources: dict[str, Any]) -> None:
-    """Secrets go by reference (docs/deploy.md); tests/unit/test_template_rules.py checks the policies."""
+    """Secrets go by reference (docs/deploy.md); tests/unit/template/test_rules.py checks the policies."""
     parameters = template["Parameters"]
     for name in ("WebhookSecretName", "WebhookBodyTokenName"):
         assert parameters[name]["Default"] == ""

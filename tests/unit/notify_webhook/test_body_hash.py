@@ -5,7 +5,7 @@ loopback), and can make every range slow, as a store that reads the whole object
 check what was requested and that the digest is right; never how long it took. The two decisions (probe
 or not; how many connections) are fixed by a `Decided` choice where a test is about what follows from
 them: measured rates depend on how busy the machine is, so they are checked with simulated throughputs
-in test_notify_read_strategy.py. With the measured default, only what holds in any timing is asserted.
+in test_read_strategy.py. With the measured default, only what holds in any timing is asserted.
 """
 
 from __future__ import annotations

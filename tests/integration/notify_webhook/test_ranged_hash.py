@@ -167,7 +167,8 @@ def test_behind_a_per_connection_throttle_the_default_hashes_right_with_pinned_r
     """A store that caps every connection (bench.throttle, as S3 looks from Lambda). Whether the probe
     ran and paid depends on measured rates, so on a busy machine on its timing: only what holds in any
     timing is asserted (one stream first, every request pinned, the digest); `make bench-remote` shows
-    what the choice gains, and test_notify_read_strategy.py checks the choice from simulated rates."""
+    what the choice gains, and tests/unit/notify_webhook/test_read_strategy.py checks the choice from
+    simulated rates."""
     monkeypatch.delenv("HASH_RANGES")
     body = os.urandom(12 * MIB)
     event = multipart_upload(server_s3, body)

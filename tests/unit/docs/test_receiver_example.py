@@ -12,7 +12,7 @@ import pytest
 
 from notify_webhook.signing import signature_headers
 
-README = Path(__file__).resolve().parents[2] / "docs" / "notify.md"  # the page with the example
+README = Path(__file__).resolve().parents[3] / "docs" / "notify.md"  # the page with the example
 BODY = b'{"datapack_identifier":"submissions","sha256":"abc"}'
 Verifier = Callable[[str, dict[str, str], bytes], bool]
 

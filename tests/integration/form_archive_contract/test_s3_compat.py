@@ -1,7 +1,8 @@
 """What the project relies on from the S3 store, checked on the store under test (moto's server, or Ceph
 RGW with FORM_ARCHIVE_TEST_S3=rgw): presigned PUT and POST uploads that carry the uploader metadata the
 notify function filters on, the template's CORS rule answering a browser's preflight, SSE-S3 puts, and
-versions. README's S3 compatibility table is drawn from these tests and test_archive_store_compat.py."""
+versions. README's S3 compatibility table is drawn from these tests and
+tests/integration/archive_submission/test_store_compat.py."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from notify_webhook.app import lambda_handler
 from notify_webhook.object_key_parts import split_key
 from notify_webhook.signing import verify_signature
 from tests.conftest import ARCHIVE_BUCKET, ON_LOCALSTACK, ON_RGW
-from tests.unit.test_notify_properties import s3_keys
+from tests.unit.notify_webhook.test_properties import s3_keys
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 
@@ -29,7 +29,7 @@ END_TO_END_EXAMPLES = 150
 def without_line_feeds(key: str) -> str:
     """moto's server answers 404 to a put of a key holding a line feed (its URL routing does not match
     it): a limit of the fake, not of S3 or of our code, whose decoding and split are checked with line
-    feeds in tests/unit/test_notify_properties.py."""
+    feeds in tests/unit/notify_webhook/test_properties.py."""
     return key.replace("\n", "_")
 
 
@@ -48,7 +48,7 @@ def test_any_key_is_announced_with_the_right_fields_and_a_valid_signature(
 ) -> None:
     """Each example costs a put, a head, a get and a POST over real HTTP (about 20 ms), so this runs
     150 examples instead of the profile's 2000; the key analysis itself is checked on 2000 keys without
-    I/O in tests/unit/test_notify_properties.py."""
+    I/O in tests/unit/notify_webhook/test_properties.py."""
     monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
     monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
     monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", SECRET)

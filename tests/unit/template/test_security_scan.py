@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tools.sam_template import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def checkov_skips() -> dict[tuple[str, str], str]:

@@ -20,7 +20,7 @@ import pytest
 from notify_webhook.app import lambda_handler
 from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import fixture, sqs_event
-from tests.integration import test_notify_event_shapes as event_shapes
+from tests.integration.notify_webhook import test_event_shapes as event_shapes
 from tests.webhook_receiver import WebhookReceiver
 from tools.lambda_context import LocalLambdaContext
 from tools.moto_eventbridge import aws_shaped

@@ -61,7 +61,7 @@ def test_an_unknown_store_name_stops_the_run() -> None:
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/unit/test_contract.py",
+            "tests/unit/form_archive_contract/test_contract.py",
         ],
         cwd=PROJECT_ROOT,
         env=environment,

@@ -19,7 +19,7 @@ from bench.run import REQUIRED_KEYS, REQUIRED_REMOTE_KEYS
 
 pytestmark = pytest.mark.moto_only("`make bench` runs its own moto server")
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_bench_runs_and_writes_every_key(tmp_path: Path) -> None:

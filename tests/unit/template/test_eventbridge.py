@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_template import _prune
-from tests.unit.test_template_rules import RULE_FUNCTIONS, functions_used
+from tests.unit.template.test_rules import RULE_FUNCTIONS, functions_used
+from tests.unit.template.test_template import _prune
 from tools.local_invoke import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 

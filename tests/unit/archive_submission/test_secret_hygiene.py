@@ -19,7 +19,7 @@ from tools.lambda_context import LocalLambdaContext
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Obviously fake values the project uses on purpose; anything else that looks like a key is a finding.
 FAKE_VALUE = re.compile(r"^(testing[\w-]*|<[^>]*>|\$\{?\w+\}?|)$")
 CREDENTIAL_PATTERNS = {

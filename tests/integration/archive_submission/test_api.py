@@ -19,7 +19,7 @@ from tools.lambda_context import LocalLambdaContext
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sample_submission.json"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "sample_submission.json"
 SAMPLE_TEXT = '{\n  "first_name": "John",\n  "email_address": "john.doe@example.com",\n  "age": 28\n}'
 
 

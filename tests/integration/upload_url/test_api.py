@@ -361,13 +361,13 @@ def test_uploader_metadata_round_trip_upload_to_webhook(
     """Property, end to end (review round 3): any uploader name and address that `POST /uploads` accepts,
     sent with the presigned PUT to the S3 server and announced by the notify function, reaches the
     receiver exactly as the client typed it. Each example is an upload, a PUT, a HEAD and a POST over
-    real HTTP, so this runs 60 examples; tests/unit/test_upload_properties.py runs the profile's count
+    real HTTP, so this runs 60 examples; tests/unit/upload_url/test_properties.py runs the profile's count
     without I/O."""
     from hypothesis import example, given, settings  # noqa: PLC0415
     from hypothesis import strategies as st  # noqa: PLC0415
 
     from notify_webhook.app import lambda_handler as notify_handler  # noqa: PLC0415
-    from tests.unit.test_upload_properties import any_character  # noqa: PLC0415
+    from tests.unit.upload_url.test_properties import any_character  # noqa: PLC0415
 
     monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
     monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")

@@ -1,7 +1,7 @@
 """tools.replay against moto's SQS (and CloudFormation) over HTTP: list, replay, dry run, --max, faults.
 
 The function is injected here (a recording invoker, or a fake Lambda client for the deployed path);
-tests/integration/test_replay_local.py replays through the real notify function and the local runner.
+tests/integration/tools/test_replay_local.py replays through the real notify function and the local runner.
 """
 
 from __future__ import annotations
