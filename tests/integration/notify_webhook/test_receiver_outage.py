@@ -22,7 +22,7 @@ from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.signing import verify_headers
 from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import eventbridge_event, sns_event, sqs_event
-from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
+from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.replay.record import parse_record
 from tools.work_queue import drain
@@ -95,7 +95,7 @@ def announced(server_s3: S3Client) -> dict[str, Any]:
 
 ROUTES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "direct": lambda event: event,
-    "queue": lambda event: sqs_event(event),
+    "queue": sqs_event,
     "sns": sns_event,
     "eventbridge": eventbridge_event,
 }
