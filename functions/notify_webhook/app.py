@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,7 @@ def handle_event(event: Any, context: LambdaContext) -> dict[str, Any]:
             "function misconfigured", extra={"problem": str(error)}
         )
         raise
+    _note_signing(settings)
     if is_sqs_batch(event):
         return _handle_sqs_batch(event, settings, context)
     counts = _handle_items(_items(event), settings, context)
@@ -134,7 +136,8 @@ def _resume(
     if settings.work is None:
         logger.error("a continuation arrived but WORK_QUEUE_URL is not set; it stays on its queue")
         raise NotificationFailed("continuation received without WORK_QUEUE_URL")
-    outcome = resume(document, receipt_handle, get_session(), settings, settings.work, context)
+    sign = functools.partial(_signed_headers, settings)
+    outcome = resume(document, receipt_handle, get_session(), settings, settings.work, context, sign)
     logger.debug("continuation handled", extra={"outcome": outcome})
 
 
@@ -233,7 +236,8 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
             extra={"key": target.key, "fields": list(outcome.missing_fields)},
         )
     if settings.work is not None:
-        return deliver_with_schedule(get_session(), outcome, settings, settings.work, context)
+        sign = functools.partial(_signed_headers, settings)
+        return deliver_with_schedule(get_session(), outcome, settings, settings.work, context, sign)
     _send(target, outcome, settings, context)
     return "delivered"
 
@@ -248,7 +252,7 @@ def _send(
             get_session(),
             settings.webhook_url,
             body,
-            lambda: signature_headers(settings.secret, webhook_id, body),
+            lambda: _signed_headers(settings, webhook_id, body),
             DeliveryPolicy(
                 timeout_seconds=settings.timeout_seconds,
                 max_attempts=settings.max_attempts,
@@ -281,6 +285,25 @@ def _send(
             "webhook_host": urlsplit(settings.webhook_url).hostname,
         },
     )
+
+
+def _signed_headers(settings: NotifySettings, webhook_id: str, body: bytes) -> dict[str, str]:
+    """One attempt's headers, signed with the current secret (and the previous during an overlap)."""
+    stamp = int(time.time())
+    secrets = settings.signing_secrets().at(stamp)
+    return signature_headers(secrets, webhook_id, body, timestamp=stamp)
+
+
+@functools.cache
+def _note_signing_once(note: str) -> None:
+    logger.warning("webhook signing", extra={"problem": note})
+
+
+def _note_signing(settings: NotifySettings) -> None:
+    """Why a previous secret is not used (none yet, or malformed): once per container, never a value."""
+    note = settings.signing_secrets().note
+    if note is not None:
+        _note_signing_once(note)
 
 
 def _on_retry(target: ObjectRef, webhook_id: str) -> Callable[[RetryNotice], None]:

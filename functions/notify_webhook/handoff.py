@@ -9,7 +9,7 @@ it came back before it was due, and otherwise resumed where it stopped.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,7 +37,6 @@ from .continuation.sealing import RefusedContinuation, open_sealed, seal
 from .continuation.work_queue import hidden_seconds, hide_until_due, send_continuation
 from .delivery import Delivered
 from .notification import Notification, Skip, rebuild
-from .signing import signature_headers
 
 if TYPE_CHECKING:
     import requests
@@ -48,6 +47,10 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 metrics = Metrics()
+
+
+# One attempt's signed headers for (webhook-id, body): a fresh timestamp and signature each call.
+Signer = Callable[[str, bytes], Mapping[str, str]]
 
 
 class NotYetDue(Exception):
@@ -64,6 +67,7 @@ def deliver_with_schedule(
     settings: NotifySettings,
     work: WorkSettings,
     context: LambdaContext,
+    sign: Signer,
     *,
     first_attempt: int = 1,
     history: tuple[AttemptRecord, ...] = (),
@@ -94,7 +98,7 @@ def deliver_with_schedule(
         session,
         plan,
         body,
-        lambda: signature_headers(settings.secret, webhook_id, body),
+        lambda: sign(webhook_id, body),
         _remaining(context),
         first_attempt=first_attempt,
         history=history,
@@ -188,6 +192,7 @@ def resume(
     settings: NotifySettings,
     work: WorkSettings,
     context: LambdaContext,
+    sign: Signer,
 ) -> str:
     """One message from the work queue: `delivered`, `postponed`, `parked` or `skipped`; `NotYetDue` when
     it came back early (it stays on the queue, hidden until due)."""
@@ -222,6 +227,7 @@ def resume(
         settings,
         work,
         context,
+        sign,
         first_attempt=continuation.attempts + 1,
         history=continuation.history,
     )
