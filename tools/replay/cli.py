@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, TextIO
 import boto3
 from botocore.config import Config
 
-from tools.local_invoke import PROJECT_ROOT, LocalInvokeError, load_env_file
+from tools.local_invoke import LocalInvokeError, load_env_file
+from tools.project import PROJECT_ROOT
 from tools.replay.errors import EXIT_INTERRUPTED, EXIT_UNREACHABLE, EXIT_USAGE, ReplayError
 from tools.replay.invokers import NOTIFY_FUNCTION, Invoker, lambda_invoker, local_invoker
 from tools.replay.queue import FailureQueue

@@ -69,7 +69,7 @@ def test_the_template_timeout_hashes_the_largest_promised_object_in_its_budget()
     """The largest object docs/performance.md promises a SHA-256 for (25 GiB; uploads go to 5 TiB, so the
     promise is the notify function's, not MaxUploadBytes') fits in the template's Timeout at its
     HASH_MIN_MIB_S, with every delivery attempt."""
-    from tools.local_invoke import PROJECT_ROOT  # noqa: PLC0415
+    from tools.project import PROJECT_ROOT  # noqa: PLC0415
     from tools.sam_template import load_template  # noqa: PLC0415
 
     template = load_template(PROJECT_ROOT / "template.yaml")
