@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +17,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
+from form_archive_contract.request_body import read_body
 from form_archive_contract.s3 import error_code, get_s3_client
+from form_archive_contract.settings import ServerMisconfigured
 
 from .object_key import BucketPathError, build_object_key, idempotent_submission_id, new_submission_id
+from .settings import load_settings
 from .store import (
     ObjectAlreadyExists,
     StoredSubmission,
@@ -29,13 +31,11 @@ from .store import (
     put_submission,
     versions_oldest_first,
 )
-from .submission_request import parse_submission, raw_body_bytes
+from .submission_request import parse_submission
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-DEFAULT_PREFIX = "submissions"
-DEFAULT_MAX_SUBMISSION_BYTES = 262_144
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 logger = Logger()
@@ -46,34 +46,6 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 # One set of routes for both API event formats: REST API (payload 1.0) events go to the REST resolver,
 # HTTP API and Function URL (payload 2.0) events to the HTTP resolver; `lambda_handler` picks per event.
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
-
-
-class ServerMisconfigured(Exception):
-    """The function's environment is wrong; the message names the variable, never a value."""
-
-
-@dataclass(frozen=True)
-class ArchiveSettings:
-    bucket: str
-    prefix: str
-    max_bytes: int
-
-
-def load_settings(environ: dict[str, str] | os._Environ[str]) -> ArchiveSettings:
-    """Read per invocation: cheap, and a fixed environment makes a misconfiguration obvious at once."""
-    bucket = environ.get("ARCHIVE_BUCKET", "").strip()
-    if not bucket:
-        raise ServerMisconfigured("ARCHIVE_BUCKET is not set")
-    raw_max = environ.get("MAX_SUBMISSION_BYTES", str(DEFAULT_MAX_SUBMISSION_BYTES))
-    try:
-        max_bytes = int(raw_max)
-    except ValueError:
-        raise ServerMisconfigured("MAX_SUBMISSION_BYTES is not an integer") from None
-    if max_bytes <= 0:
-        raise ServerMisconfigured("MAX_SUBMISSION_BYTES must be positive")
-    return ArchiveSettings(
-        bucket=bucket, prefix=environ.get("ARCHIVE_PREFIX", DEFAULT_PREFIX), max_bytes=max_bytes
-    )
 
 
 def _request_id() -> str:
@@ -202,7 +174,7 @@ def create_submission() -> Response[str]:
     content_type = event.headers.get("Content-Type")
     if not isinstance(content_type, str | None) or not is_json_content_type(content_type):
         raise RequestRejected(415, "Content-Type must be application/json")
-    raw = raw_body_bytes(event.body, bool(event.is_base64_encoded), settings.max_bytes)
+    raw = read_body(event.body, bool(event.is_base64_encoded), settings.max_bytes, what="submission")
     submission = parse_submission(raw)
     idempotency_key = _idempotency_key()
     received_at = datetime.now(UTC)

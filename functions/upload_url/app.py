@@ -19,13 +19,15 @@ from botocore.exceptions import BotoCoreError
 
 from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
+from form_archive_contract.request_body import read_body
+from form_archive_contract.settings import ServerMisconfigured
 
 from .multipart.routes import router as multipart_router
 from .multipart.routes import start_multipart, uses_multipart
 from .presign import get_presigning_client, presign_put
-from .settings import ServerMisconfigured, load_settings
+from .settings import load_settings
 from .upload_plan import build_upload_plan
-from .upload_request import parse_upload_request, request_body_bytes
+from .upload_request import MAX_REQUEST_BYTES, parse_upload_request
 
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
@@ -83,7 +85,7 @@ def create_upload() -> Response[str]:
     content_type = event.headers.get("Content-Type")  # case-insensitive in both formats
     if not is_json_content_type(content_type):
         raise RequestRejected(415, "Content-Type must be application/json")
-    raw = request_body_bytes(event.body, bool(event.is_base64_encoded))
+    raw = read_body(event.body, bool(event.is_base64_encoded), MAX_REQUEST_BYTES)
     request = parse_upload_request(
         raw, max_upload_bytes=settings.max_upload_bytes, reserved_identifier=settings.reserved_identifier
     )

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from form_archive_contract.secret_store import SecretVersions, clear_secret_cache, read_secret_versions
+from form_archive_contract.settings import ServerMisconfigured
 from notify_webhook.rotation import (
     DEFAULT_OVERLAP_HOURS,
     OverlapSettingError,
@@ -19,7 +20,7 @@ from notify_webhook.rotation import (
     overlap_hours,
     signing_secrets,
 )
-from notify_webhook.settings import ConfigurationError, load_settings
+from notify_webhook.settings import load_settings
 from notify_webhook.signing import signature_headers, verify_headers
 
 NEW = "whsec_" + base64.b64encode(b"testing-new-key-24-bytes").decode()
@@ -180,5 +181,5 @@ def test_a_bad_overlap_setting_is_a_configuration_error() -> None:
         arn = boto3.client("secretsmanager").create_secret(Name="app/webhook", SecretString="testing-key")[
             "ARN"
         ]
-        with pytest.raises(ConfigurationError, match="WEBHOOK_ROTATION_OVERLAP_HOURS"):
+        with pytest.raises(ServerMisconfigured, match="WEBHOOK_ROTATION_OVERLAP_HOURS"):
             load_settings(_stack_env(arn, WEBHOOK_SECRET_PREFIX="", WEBHOOK_ROTATION_OVERLAP_HOURS="-3"))
