@@ -10,12 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
+from form_archive_contract.api import (
+    ApiFaults,
+    add_fault_handlers,
+    api_entry_point,
+    api_resolvers,
+    json_response,
+    resolve_api_event,
+)
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
 from form_archive_contract.request_body import read_body
 from form_archive_contract.s3 import error_code, get_s3_client
@@ -48,62 +54,27 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
 
 
-def _request_id() -> str:
-    context = getattr(app, "lambda_context", None)
-    return str(getattr(context, "aws_request_id", "unknown"))
-
-
-def _reject(status_code: int, message: str) -> Response[str]:
-    metrics.add_metric(name="SubmissionsRejected", unit=MetricUnit.Count, value=1)
-    logger.info("submission rejected", extra={"status_code": status_code, "reason": message})
-    return json_response(status_code, {"error": message})
-
-
-def _counted_fault_body(request_id: str) -> dict[str, Any]:
-    """Count a server fault and say what the client learns of it: the id to quote, no internals."""
-    metrics.add_metric(name="SubmissionsFailed", unit=MetricUnit.Count, value=1)
-    return {"error": "the submission could not be archived", "request_id": request_id}
-
-
-def _server_fault(status_code: int, log_message: str, **details: str) -> Response[str]:
-    logger.error(log_message, extra=details)
-    return json_response(status_code, _counted_fault_body(_request_id()))
-
-
-@app.exception_handler(RequestRejected)
-def handle_rejected(error: RequestRejected) -> Response[str]:
-    return _reject(error.status_code, error.message)
-
-
-@app.exception_handler(ServerMisconfigured)
-def handle_misconfigured(error: ServerMisconfigured) -> Response[str]:
-    return _server_fault(500, "function misconfigured", problem=str(error))
+faults = ApiFaults(
+    router=app,
+    logger=logger,
+    metrics=metrics,
+    post_path="/submissions",
+    rejected_metric="SubmissionsRejected",
+    rejected_log="submission rejected",
+    failed_metric="SubmissionsFailed",
+    failed_message="the submission could not be archived",
+)
+add_fault_handlers(faults)
 
 
 @app.exception_handler(ClientError)
 def handle_s3_error(error: ClientError) -> Response[str]:
-    return _server_fault(502, "S3 rejected the request", s3_error_code=error_code(error))
+    return faults.server_fault(502, "S3 rejected the request", s3_error_code=error_code(error))
 
 
 @app.exception_handler(BotoCoreError)
 def handle_s3_unreachable(error: BotoCoreError) -> Response[str]:
-    return _server_fault(502, "S3 unreachable", error_type=type(error).__name__)
-
-
-@app.exception_handler(Exception)
-def handle_unexpected(error: Exception) -> Response[str]:
-    """The last resort: a proper 500 with the request id instead of an unhandled exception."""
-    return _server_fault(500, "unexpected failure", error_type=type(error).__name__)
-
-
-@app.exception_handler(NotFoundError)
-def handle_not_found(_error: Exception) -> Response[str]:
-    return json_response(404, {"error": "not found; POST /submissions"})
-
-
-@app.route("/submissions", method=["GET", "PUT", "PATCH", "DELETE"])
-def method_not_allowed() -> Response[str]:
-    return json_response(405, {"error": "method not allowed; use POST"}, headers={"Allow": "POST"})
+    return faults.server_fault(502, "S3 unreachable", error_type=type(error).__name__)
 
 
 def _idempotency_key() -> str | None:
@@ -130,7 +101,7 @@ def _replay(client: S3Client, bucket: str, key: str, body: bytes, submission_id:
 
 
 def _conflict() -> Response[str]:
-    return _reject(409, "Idempotency-Key was already used with a different body")
+    return faults.reject(409, "Idempotency-Key was already used with a different body")
 
 
 def _replayed(bucket: str, key: str, submission_id: str) -> Response[str]:
@@ -199,10 +170,10 @@ def create_submission() -> Response[str]:
         written = put_submission(client, settings.bucket, key, submission.body, submission_id, received_at)
     except ObjectAlreadyExists:
         if idempotency_key is None:
-            return _server_fault(500, "fresh submission id collided with an existing object", key=key)
+            return faults.server_fault(500, "fresh submission id collided with an existing object", key=key)
         replayed = _replay(client, settings.bucket, key, submission.body, submission_id)
         if replayed is None:
-            return _reject(409, "a request with this Idempotency-Key is still in progress; retry it")
+            return faults.reject(409, "a request with this Idempotency-Key is still in progress; retry it")
         return replayed
     if idempotency_key and written.version_id is not None:
         overwritten = _overwritten(client, written)
@@ -228,4 +199,4 @@ rest_resolver, http_resolver = api_resolvers(app)
 @api_entry_point(logger=logger, metrics=metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     resolvers = (rest_resolver, http_resolver)
-    return resolve_api_event(event, context, resolvers, logger=logger, fault_body=_counted_fault_body)
+    return resolve_api_event(event, context, resolvers, logger=logger, fault_body=faults.fault_body)
