@@ -1,4 +1,4 @@
-"""The Powertools plumbing both API functions share: JSON answers, the two resolvers, the dispatch.
+"""The Powertools plumbing the API packages share: JSON answers, the two resolvers, the dispatch, the faults.
 
 Each function declares its routes once on a Powertools `Router`; `api_resolvers` includes them in a REST
 API resolver and an HTTP API / Function URL (payload 2.0) resolver, and `resolve_api_event` hands each

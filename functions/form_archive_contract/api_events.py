@@ -1,9 +1,9 @@
 """Which API event format an invocation carries, checked before a Powertools resolver parses it.
 
-Both API functions answer API Gateway REST API (payload 1.0) events and HTTP API / Function URL
+The API functions answer API Gateway REST API (payload 1.0) events and HTTP API / Function URL
 (payload 2.0) events. Each format's fields are checked for the types AWS always sends, so a malformed
-event is answered with a 400 instead of failing inside the resolver. The request rules both functions
-share (`RequestRejected`, the JSON content type) live here too; all of it is standard
+event is answered with a 400 instead of failing inside the resolver. The request rules the API
+packages share (`RequestRejected`, the JSON content type) live here too; all of it is standard
 library only, so the request-validation modules stay cheap to import and free of Powertools.
 """
 

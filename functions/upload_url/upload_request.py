@@ -194,7 +194,7 @@ def _uploader(document: dict[str, Any], field: str) -> str:
 def parse_upload_request(
     raw: bytes, *, max_upload_bytes: int, reserved_identifier: str | None
 ) -> UploadRequest:
-    """A JSON object with the fields DESIGN.md lists; unknown fields are refused (a typo must not pass)."""
+    """A JSON object with the fields docs/uploads.md lists; an unknown field is refused."""
     try:
         document: Any = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

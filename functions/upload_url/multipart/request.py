@@ -18,7 +18,7 @@ from form_archive_contract.request_body import read_body
 
 from .plan import S3_MAX_PARTS
 
-# At most 100 presigned parts per `parts` request (DESIGN.md): a page asks again as it goes.
+# At most 100 presigned parts per `parts` request (docs/uploads.md): a page asks again as it goes.
 MAX_PARTS_PER_REQUEST = 100
 # `complete` lists every part (up to 10,000 of about 140 bytes each).
 MAX_MULTIPART_REQUEST_BYTES = 2 * 1024 * 1024

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import REQUIRED_KEYS, REQUIRED_REMOTE_KEYS
+from bench.rows import REQUIRED_KEYS, REQUIRED_REMOTE_KEYS
 
 pytestmark = pytest.mark.moto_only("`make bench` runs its own moto server")
 
