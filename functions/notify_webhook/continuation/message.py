@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+from ..object_hash.sha256_state import HashCheckpoint, InvalidHashState
 
 HASH_PHASE = "hash"
 DELIVER_PHASE = "deliver"
@@ -40,12 +42,9 @@ class PinnedObject:
     sequencer: str = ""
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    """How far a hash got: the next byte to read and the SHA-256 state after the bytes before it."""
-
-    offset: int
-    state: bytes = field(repr=False)
+# How far a hash got: the next byte to read and the SHA-256 state after the bytes before it. The
+# type checks the state against the offset (object_hash.sha256_state), so a wrong one is refused here.
+Checkpoint = HashCheckpoint
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,10 @@ def _checkpoint(value: Any, size: int) -> Checkpoint:
         raise InvalidContinuation("checkpoint state is not base64") from None
     if not state or len(state) > MAX_STATE_BYTES:
         raise InvalidContinuation(f"checkpoint state has the wrong length ({len(state)} bytes)")
-    return Checkpoint(offset=offset, state=state)
+    try:
+        return Checkpoint(offset=offset, state=state)
+    except InvalidHashState as error:
+        raise InvalidContinuation(str(error)) from None
 
 
 def _history(value: Any) -> tuple[AttemptRecord, ...]:

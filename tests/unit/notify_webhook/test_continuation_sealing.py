@@ -12,7 +12,6 @@ import pytest
 from notify_webhook.continuation.message import (
     MAX_STATE_BYTES,
     AttemptRecord,
-    Checkpoint,
     Continuation,
     PinnedObject,
     to_document,
@@ -24,6 +23,7 @@ from notify_webhook.continuation.sealing import (
     open_sealed,
     seal,
 )
+from notify_webhook.object_hash.sha256_state import ResumableSha256
 
 KEY = b"testing-continuation-key"
 TARGET = PinnedObject("bucket", "pack/a b.json", "v1", "abc123", 1000, "0062E99A88DC407460")
@@ -37,9 +37,12 @@ DELIVER = Continuation(
     last_failure="HTTP 500",
     history=(AttemptRecord(1, 1_799_999_000.0, "HTTP 500"), AttemptRecord(2, 1_799_999_005.0, "HTTP 500")),
 )
+_STATE = ResumableSha256()
+_STATE.update(b"s" * 512)
 HASH = Continuation(
-    target=TARGET, phase="hash", webhook_id="msg_test", due=0.0, checkpoint=Checkpoint(512, b"s" * 112)
+    target=TARGET, phase="hash", webhook_id="msg_test", due=0.0, checkpoint=_STATE.checkpoint()
 )
+STATE_AT_512 = base64.b64encode(_STATE.checkpoint().state).decode()
 
 
 def envelope(text: str) -> dict[str, Any]:
@@ -88,7 +91,8 @@ def test_a_message_without_its_mac_is_refused() -> None:
     ("change", "work", "reason"),
     [
         ({"phase": "compress"}, DELIVER, "unknown phase"),
-        ({"checkpoint": {"offset": 1001, "state": base64.b64encode(b"s" * 112).decode()}}, HASH, "beyond"),
+        ({"checkpoint": {"offset": 1001, "state": STATE_AT_512}}, HASH, "beyond"),
+        ({"checkpoint": {"offset": 513, "state": STATE_AT_512}}, HASH, "at offset 513 it has 42"),
         ({"checkpoint": {"offset": 0, "state": ""}}, HASH, "wrong length"),
         (
             {"checkpoint": {"offset": 0, "state": base64.b64encode(b"s" * (MAX_STATE_BYTES + 1)).decode()}},
@@ -103,6 +107,7 @@ def test_a_message_without_its_mac_is_refused() -> None:
     ids=[
         "unknown-phase",
         "offset-beyond-size",
+        "state-wrong-for-offset",
         "empty-state",
         "state-too-long",
         "no-checkpoint",
