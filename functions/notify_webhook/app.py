@@ -36,7 +36,6 @@ from .event_shapes import (
 )
 from .notification import Notification, Skip, prepare
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
-from .signing import signature_headers
 from .time_budget import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 
 if TYPE_CHECKING:
@@ -217,7 +216,7 @@ def _send(
             get_session(),
             settings.webhook_url,
             body,
-            lambda: _signed_headers(settings, webhook_id, body),
+            lambda: settings.signing_secrets().headers(webhook_id, body, time.time()),
             DeliveryPolicy(
                 timeout_seconds=settings.timeout_seconds,
                 max_attempts=settings.max_attempts,
@@ -250,13 +249,6 @@ def _send(
             "webhook_host": urlsplit(settings.webhook_url).hostname,
         },
     )
-
-
-def _signed_headers(settings: NotifySettings, webhook_id: str, body: bytes) -> dict[str, str]:
-    """One attempt's headers, signed with the current secret (and the previous during an overlap)."""
-    stamp = int(time.time())
-    secrets = settings.signing_secrets().at(stamp)
-    return signature_headers(secrets, webhook_id, body, timestamp=stamp)
 
 
 @functools.cache
