@@ -251,7 +251,7 @@ def _send(
             get_session(),
             settings.webhook_url,
             body,
-            lambda: settings.signing_secrets().headers(webhook_id, body, time.time()),
+            lambda: _signed_headers(settings, webhook_id, body),
             DeliveryPolicy(
                 timeout_seconds=settings.timeout_seconds,
                 max_attempts=settings.max_attempts,
@@ -284,6 +284,11 @@ def _send(
             "webhook_host": urlsplit(settings.webhook_url).hostname,
         },
     )
+
+
+def _signed_headers(settings: NotifySettings, webhook_id: str, body: bytes) -> dict[str, str]:
+    """One attempt's headers, signed with the current secret (and the previous during an overlap)."""
+    return settings.signing_secrets().headers(webhook_id, body, time.time())
 
 
 @functools.cache
