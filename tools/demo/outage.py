@@ -104,8 +104,8 @@ def outage(options: DemoOptions, servers: DemoServers, say: Say, result: DemoRes
         invocations += drain(sqs, work_queue, run_notify)
         time.sleep(POLL_SECONDS)  # the demo, not the function, waits for SQS's DelaySeconds
     deliveries = servers.receiver.deliveries
-    for number, delivery in enumerate(deliveries, start=1):
-        say(f"  attempt {number}: HTTP {delivery.status}  webhook-id {delivery.headers.get('webhook-id')}")
+    for number, attempt in enumerate(deliveries, start=1):
+        say(f"  attempt {number}: HTTP {attempt.status}  webhook-id {attempt.headers.get('webhook-id')}")
     result.deliveries = deliveries
     delivery = record_webhook(result)
     ids = {item.headers.get("webhook-id") for item in deliveries}
