@@ -39,9 +39,9 @@ from .event_shapes import (
 )
 from .handoff import deliver_with_schedule, resume
 from .notification import Notification, Skip, prepare
+from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
 from .signing import signature_headers
-from .time_budget import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 
 if TYPE_CHECKING:
     import requests

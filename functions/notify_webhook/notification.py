@@ -11,19 +11,17 @@ from botocore.exceptions import ClientError
 from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, announced_uploader
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
-from .body_hash import sha256_of_body
 from .continuation.message import PinnedObject
 from .event_shapes import ObjectRef
-from .hashing import sha256_hex_from_checksum
+from .object_hash import RangedReads, sha256_hex_from_checksum, sha256_of_body
 from .object_key_parts import split_key
-from .ranged_hash import RangedReads
 from .signing import message_id
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
-    from .time_budget import HashBudget
+    from .object_hash import HashBudget
 
 
 class ObjectGone(Exception):

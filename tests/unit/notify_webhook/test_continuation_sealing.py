@@ -12,7 +12,6 @@ import pytest
 from notify_webhook.continuation.message import (
     MAX_STATE_BYTES,
     AttemptRecord,
-    Checkpoint,
     Continuation,
     PinnedObject,
     to_document,
@@ -24,6 +23,7 @@ from notify_webhook.continuation.sealing import (
     open_sealed,
     seal,
 )
+from notify_webhook.object_hash.sha256_state import HashCheckpoint, ResumableSha256
 
 KEY = b"testing-continuation-key"
 TARGET = PinnedObject("bucket", "pack/a b.json", "v1", "abc123", 1000, "0062E99A88DC407460")
@@ -37,9 +37,21 @@ DELIVER = Continuation(
     last_failure="HTTP 500",
     history=(AttemptRecord(1, 1_799_999_000.0, "HTTP 500"), AttemptRecord(2, 1_799_999_005.0, "HTTP 500")),
 )
-HASH = Continuation(
-    target=TARGET, phase="hash", webhook_id="msg_test", due=0.0, checkpoint=Checkpoint(512, b"s" * 112)
-)
+
+
+def checkpoint_after(data: bytes) -> HashCheckpoint:
+    state = ResumableSha256(None)
+    state.update(data)
+    return state.checkpoint()
+
+
+CHECKPOINT = checkpoint_after(b"x" * 500)
+STATE = CHECKPOINT.state
+HASH = Continuation(target=TARGET, phase="hash", webhook_id="msg_test", due=0.0, checkpoint=CHECKPOINT)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def envelope(text: str) -> dict[str, Any]:
@@ -88,13 +100,11 @@ def test_a_message_without_its_mac_is_refused() -> None:
     ("change", "work", "reason"),
     [
         ({"phase": "compress"}, DELIVER, "unknown phase"),
-        ({"checkpoint": {"offset": 1001, "state": base64.b64encode(b"s" * 112).decode()}}, HASH, "beyond"),
-        ({"checkpoint": {"offset": 0, "state": ""}}, HASH, "wrong length"),
-        (
-            {"checkpoint": {"offset": 0, "state": base64.b64encode(b"s" * (MAX_STATE_BYTES + 1)).decode()}},
-            HASH,
-            "wrong length",
-        ),
+        ({"checkpoint": {"offset": 1001, "state": b64(STATE)}}, HASH, "beyond the object's size"),
+        ({"checkpoint": {"offset": 500, "state": b64(STATE[:-1])}}, HASH, "wrong length"),
+        ({"checkpoint": {"offset": 500, "state": b64(STATE + b"s")}}, HASH, "wrong length"),
+        ({"checkpoint": {"offset": 500, "state": b64(b"s" * (MAX_STATE_BYTES + 1))}}, HASH, "wrong length"),
+        ({"checkpoint": {"offset": 564, "state": b64(STATE)}}, HASH, "wrong length or form"),
         ({"checkpoint": None}, HASH, "needs a checkpoint"),
         ({"sha256": "not-a-digest"}, DELIVER, "sha256"),
         ({"attempts": -1}, DELIVER, "attempts"),
@@ -103,8 +113,10 @@ def test_a_message_without_its_mac_is_refused() -> None:
     ids=[
         "unknown-phase",
         "offset-beyond-size",
-        "empty-state",
-        "state-too-long",
+        "state-short",
+        "state-long",
+        "state-over-1kib",
+        "offset-not-the-states",
         "no-checkpoint",
         "bad-sha256",
         "negative-attempts",
