@@ -21,15 +21,15 @@ from botocore.config import Config
 
 from bench.measure import MIB
 from bench.stats import Series
+from notify_webhook.object_hash import HashBudget
 from notify_webhook.object_hash.link_plan import LinkPolicy
 from notify_webhook.object_hash.links import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
-from notify_webhook.time_budget import HashBudget
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from notify_webhook.ranged_hash import RangedReads
+    from notify_webhook.object_hash import RangedReads
 
 LINKS_KEY = "bench/links.bin"
 # As much time as a 900 s function has: the links are made by the byte limit, never by the clock.

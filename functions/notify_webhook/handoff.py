@@ -39,7 +39,7 @@ from .continuation.work_queue import hidden_seconds, hide_until_due, send_contin
 from .delivery import Delivered
 from .hash_phase import HashImpossible, HashInProgress, from_continuation, hand_off, next_link
 from .notification import HashInLinks, Notification, Skip, rebuild
-from .time_budget import HashBudget, delivery_reserve_seconds
+from .object_hash import HashBudget, delivery_reserve_seconds
 
 if TYPE_CHECKING:
     import requests

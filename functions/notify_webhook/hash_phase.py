@@ -22,16 +22,13 @@ from .continuation.message import HASH_PHASE, Continuation, PinnedObject
 from .continuation.sealing import seal
 from .continuation.work_queue import send_continuation
 from .notification import HashInLinks, Notification, Skip, rebuild
-from .object_hash.link_plan import LinkCapReached
-from .object_hash.links import hash_until
-from .object_hash.sha256_state import HashCheckpoint
-from .time_budget import HashBudget, ObjectTooLargeToHash
+from .object_hash import HashCheckpoint, LinkCapReached, ObjectTooLargeToHash, hash_until
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from .continuation.work_settings import WorkSettings
-    from .ranged_hash import RangedReads
+    from .object_hash import HashBudget, RangedReads
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -11,20 +11,17 @@ from botocore.exceptions import ClientError
 from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, announced_uploader
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
-from .body_hash import sha256_of_body
 from .continuation.message import PinnedObject
 from .event_shapes import ObjectRef
-from .hashing import sha256_hex_from_checksum
+from .object_hash import RangedReads, sha256_hex_from_checksum, sha256_of_body
 from .object_key_parts import split_key
-from .ranged_hash import RangedReads
 from .signing import message_id
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
-    from .object_hash.link_plan import LinkPolicy
-    from .time_budget import HashBudget
+    from .object_hash import HashBudget, LinkPolicy
 
 
 class ObjectGone(Exception):
@@ -80,7 +77,10 @@ def prepare(
     try:
         head = head_object(client, target)
     except ObjectGone:
-        return Skip("object no longer exists; skipped", warning=True)
+        found = head_object_as_sent(client, target)
+        if found is None:
+            return Skip("object no longer exists; skipped", warning=True)
+        target, head = found
     refused = _not_announced(target, head, accepted_uploaders)
     if refused is not None:
         return refused
@@ -169,6 +169,25 @@ def rebuild(
     if strip_etag(head.get("ETag")) != pinned.etag:
         return Skip("object was replaced since the event; its own event announces it")
     return _notification(target, head, sha256, body_token, webhook_id, from_checksum=False)
+
+
+def head_object_as_sent(
+    client: S3Client, target: ObjectRef
+) -> tuple[ObjectRef, HeadObjectOutputTypeDef] | None:
+    """The object under one of the key's other spellings, only when it is the event's own version or ETag
+    (an event with neither pins nothing, so none is tried): a different object is never announced."""
+    if not (target.version_id or target.event_etag):
+        return None
+    for key in target.other_spellings:
+        candidate = replace(target, key=key, other_spellings=())
+        try:
+            head = head_object(client, candidate)
+        except ObjectGone:
+            continue
+        if target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
+            continue
+        return candidate, head
+    return None
 
 
 def strip_etag(etag: str | None) -> str:

@@ -20,10 +20,9 @@ from form_archive_contract.secret_store import clear_secret_cache as _clear_stor
 
 from .continuation.key import ContinuationKeyMissing
 from .continuation.work_settings import WorkSettings, WorkSettingsError, load_work_settings
-from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
+from .object_hash import DEFAULT_HASH_MIN_MIB_S, MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
 from .rotation import OverlapSettingError, SigningSecrets, overlap_hours, signing_secrets, with_prefix
 from .signing import InvalidSecret, signing_key
-from .time_budget import DEFAULT_HASH_MIN_MIB_S
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 3

@@ -18,7 +18,7 @@ from ..object_hash.sha256_state import HashCheckpoint, InvalidHashState
 HASH_PHASE = "hash"
 DELIVER_PHASE = "deliver"
 PHASES = (HASH_PHASE, DELIVER_PHASE)
-# The SHA-256 state a checkpoint carries stays small: the issue's bound, well inside SQS's 256 KiB.
+# The most state bytes a message may carry, checked before the state itself is (the real state is smaller).
 MAX_STATE_BYTES = 1024
 # The history kept in a message (and a parked record): the schedule's attempts and then some.
 MAX_HISTORY = 32
@@ -42,11 +42,6 @@ class PinnedObject:
     sequencer: str = ""
 
 
-# How far a hash got: the next byte to read and the SHA-256 state after the bytes before it. The
-# type checks the state against the offset (object_hash.sha256_state), so a wrong one is refused here.
-Checkpoint = HashCheckpoint
-
-
 @dataclass(frozen=True)
 class AttemptRecord:
     """One delivery attempt that failed: its number, when (unix seconds) and why (status or error type)."""
@@ -65,7 +60,7 @@ class Continuation:
     webhook_id: str
     due: float
     attempts: int = 0
-    checkpoint: Checkpoint | None = None
+    checkpoint: HashCheckpoint | None = None
     sha256: str | None = None
     links: int = 0
     last_failure: str | None = None
@@ -131,7 +126,7 @@ def _moment(value: Any, name: str) -> float:
     return float(value)
 
 
-def _checkpoint(value: Any, size: int) -> Checkpoint:
+def _checkpoint(value: Any, size: int) -> HashCheckpoint:
     if not isinstance(value, dict):
         raise InvalidContinuation("a hash-phase continuation needs a checkpoint")
     offset, encoded = value.get("offset"), value.get("state")
@@ -145,12 +140,12 @@ def _checkpoint(value: Any, size: int) -> Checkpoint:
         state = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidContinuation("checkpoint state is not base64") from None
-    if not state or len(state) > MAX_STATE_BYTES:
+    if len(state) > MAX_STATE_BYTES:
         raise InvalidContinuation(f"checkpoint state has the wrong length ({len(state)} bytes)")
     try:
-        return Checkpoint(offset=offset, state=state)
-    except InvalidHashState as error:
-        raise InvalidContinuation(str(error)) from None
+        return HashCheckpoint(offset=offset, state=state)
+    except InvalidHashState as error:  # a length that does not fit the offset, a wrong format or count
+        raise InvalidContinuation(f"checkpoint state has the wrong length or form: {error}") from None
 
 
 def _history(value: Any) -> tuple[AttemptRecord, ...]:

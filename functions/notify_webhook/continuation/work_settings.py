@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..object_hash.link_plan import LinkPolicy
+from ..object_hash import LinkPolicy
 from .key import continuation_key
 from .schedule import DEFAULT_SCHEDULE, InvalidSchedule, RetrySchedule, parse_schedule
 from .scheduled_delivery import DEFAULT_INLINE_WAIT_SECONDS

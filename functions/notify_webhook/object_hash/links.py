@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from ..body_hash import Span, hash_span
-from ..ranged_hash import RangedReads, pinned_request
-from ..read_strategy import FromThroughputs, ReadChoice
-from ..time_budget import HashBudget, ObjectTooLargeToHash
+from .body import Span, hash_span
+from .budget import HashBudget, ObjectTooLargeToHash
 from .link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
+from .ranges import RangedReads, pinned_request
+from .read_strategy import FromThroughputs, ReadChoice
 from .sha256_state import HashCheckpoint, ResumableSha256
 
 if TYPE_CHECKING:

@@ -11,11 +11,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from form_archive_contract.s3 import error_code, get_s3_client
+from notify_webhook.object_hash import HashBudget, RangedReads
 from notify_webhook.object_hash.link_plan import LinkPolicy
 from notify_webhook.object_hash.links import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
-from notify_webhook.ranged_hash import RangedReads
-from notify_webhook.time_budget import HashBudget
 from tests.conftest import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from notify_webhook.continuation.sealing import (
     open_sealed,
     seal,
 )
-from notify_webhook.object_hash.sha256_state import ResumableSha256
+from notify_webhook.object_hash.sha256_state import HashCheckpoint, ResumableSha256
 
 KEY = b"testing-continuation-key"
 TARGET = PinnedObject("bucket", "pack/a b.json", "v1", "abc123", 1000, "0062E99A88DC407460")
@@ -37,12 +37,21 @@ DELIVER = Continuation(
     last_failure="HTTP 500",
     history=(AttemptRecord(1, 1_799_999_000.0, "HTTP 500"), AttemptRecord(2, 1_799_999_005.0, "HTTP 500")),
 )
-_STATE = ResumableSha256()
-_STATE.update(b"s" * 512)
-HASH = Continuation(
-    target=TARGET, phase="hash", webhook_id="msg_test", due=0.0, checkpoint=_STATE.checkpoint()
-)
-STATE_AT_512 = base64.b64encode(_STATE.checkpoint().state).decode()
+
+
+def checkpoint_after(data: bytes) -> HashCheckpoint:
+    state = ResumableSha256(None)
+    state.update(data)
+    return state.checkpoint()
+
+
+CHECKPOINT = checkpoint_after(b"x" * 500)
+STATE = CHECKPOINT.state
+HASH = Continuation(target=TARGET, phase="hash", webhook_id="msg_test", due=0.0, checkpoint=CHECKPOINT)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def envelope(text: str) -> dict[str, Any]:
@@ -91,14 +100,11 @@ def test_a_message_without_its_mac_is_refused() -> None:
     ("change", "work", "reason"),
     [
         ({"phase": "compress"}, DELIVER, "unknown phase"),
-        ({"checkpoint": {"offset": 1001, "state": STATE_AT_512}}, HASH, "beyond"),
-        ({"checkpoint": {"offset": 513, "state": STATE_AT_512}}, HASH, "at offset 513 it has 42"),
-        ({"checkpoint": {"offset": 0, "state": ""}}, HASH, "wrong length"),
-        (
-            {"checkpoint": {"offset": 0, "state": base64.b64encode(b"s" * (MAX_STATE_BYTES + 1)).decode()}},
-            HASH,
-            "wrong length",
-        ),
+        ({"checkpoint": {"offset": 1001, "state": b64(STATE)}}, HASH, "beyond the object's size"),
+        ({"checkpoint": {"offset": 500, "state": b64(STATE[:-1])}}, HASH, "wrong length"),
+        ({"checkpoint": {"offset": 500, "state": b64(STATE + b"s")}}, HASH, "wrong length"),
+        ({"checkpoint": {"offset": 500, "state": b64(b"s" * (MAX_STATE_BYTES + 1))}}, HASH, "wrong length"),
+        ({"checkpoint": {"offset": 564, "state": b64(STATE)}}, HASH, "wrong length or form"),
         ({"checkpoint": None}, HASH, "needs a checkpoint"),
         ({"sha256": "not-a-digest"}, DELIVER, "sha256"),
         ({"attempts": -1}, DELIVER, "attempts"),
@@ -107,9 +113,10 @@ def test_a_message_without_its_mac_is_refused() -> None:
     ids=[
         "unknown-phase",
         "offset-beyond-size",
-        "state-wrong-for-offset",
-        "empty-state",
-        "state-too-long",
+        "state-short",
+        "state-long",
+        "state-over-1kib",
+        "offset-not-the-states",
         "no-checkpoint",
         "bad-sha256",
         "negative-attempts",

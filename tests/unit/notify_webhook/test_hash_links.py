@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from notify_webhook.object_hash import HashBudget, ObjectTooLargeToHash, RangedReads
 from notify_webhook.object_hash.link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
 from notify_webhook.object_hash.links import CheckpointBeyondObject, hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint, ResumableSha256
-from notify_webhook.ranged_hash import RangedReads
-from notify_webhook.time_budget import HashBudget, ObjectTooLargeToHash
 from tests.conftest import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
