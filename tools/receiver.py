@@ -1,11 +1,13 @@
 """A webhook receiver on 127.0.0.1: verifies Standard Webhooks signatures and prints each delivery.
 
     python -m tools.receiver --port 8000 --secret testing
+    python -m tools.receiver --secret whsec_OLD... --secret whsec_NEW...     (during a secret rotation)
 
-With a secret it does what a real receiver should: read the exact body bytes, check the signature with
-the project's own `notify_webhook.signing.verify_headers`, answer 401 when it is wrong and 200 when it
-is right, and print one line per delivery on stdout (the payload's `secret_token` masked; the secret is
-never printed). Stop it with Ctrl-C or SIGTERM (exit 0).
+With a secret (or several: a delivery is accepted when it verifies with any one) it does what a real
+receiver should: read the exact body bytes, check the signature with the project's own
+`notify_webhook.signing.verify_headers`, answer 401 when it is wrong and 200 when it is right, and print one
+line per delivery on stdout (the payload's `secret_token` masked; the secret is never printed). Stop it
+with Ctrl-C or SIGTERM (exit 0).
 
 The same class serves `make demo` and the tests: it records every request as received (raw headers and
 body), and answers from a script when one is given (a status, headers, a delay, a dropped connection).
@@ -23,7 +25,7 @@ import socket
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -132,7 +134,7 @@ class WebhookReceiver:
 
     def __init__(
         self,
-        secret: str | None = None,
+        secret: str | Sequence[str] | None = None,
         *,
         port: int = 0,
         path: str = WEBHOOK_PATH,
@@ -140,7 +142,7 @@ class WebhookReceiver:
         fail_always: bool = False,
         on_delivery: Callable[[Delivery], None] | None = None,
     ) -> None:
-        self._secret = secret
+        self._secret = None if secret is None else ((secret,) if isinstance(secret, str) else tuple(secret))
         self._path = path
         self._fail_always = fail_always
         self._on_delivery = on_delivery
@@ -258,7 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 = any free)"
     )
-    parser.add_argument("--secret", required=True, help="the secret the notify function signs with")
+    parser.add_argument(
+        "--secret",
+        required=True,
+        action="append",
+        help="the secret the notify function signs with; repeat it to accept the old and the new one "
+        "while the secret is rotated",
+    )
     parser.add_argument("--path", default=WEBHOOK_PATH, help=f"where deliveries go (default {WEBHOOK_PATH})")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:

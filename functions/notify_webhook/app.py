@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,7 @@ def handle_event(event: Any, context: LambdaContext) -> dict[str, Any]:
             "function misconfigured", extra={"problem": str(error)}
         )
         raise
+    _note_signing(settings)
     if is_sqs_batch(event):
         return _handle_sqs_batch(event, settings, context)
     counts = _handle_items(_items(event), settings, context)
@@ -215,7 +217,7 @@ def _send(
             get_session(),
             settings.webhook_url,
             body,
-            lambda: signature_headers(settings.secret, webhook_id, body),
+            lambda: _signed_headers(settings, webhook_id, body),
             DeliveryPolicy(
                 timeout_seconds=settings.timeout_seconds,
                 max_attempts=settings.max_attempts,
@@ -248,6 +250,25 @@ def _send(
             "webhook_host": urlsplit(settings.webhook_url).hostname,
         },
     )
+
+
+def _signed_headers(settings: NotifySettings, webhook_id: str, body: bytes) -> dict[str, str]:
+    """One attempt's headers, signed with the current secret (and the previous during an overlap)."""
+    stamp = int(time.time())
+    secrets = settings.signing_secrets().at(stamp)
+    return signature_headers(secrets, webhook_id, body, timestamp=stamp)
+
+
+@functools.cache
+def _note_signing_once(note: str) -> None:
+    logger.warning("webhook signing", extra={"problem": note})
+
+
+def _note_signing(settings: NotifySettings) -> None:
+    """Why a previous secret is not used (none yet, or malformed): once per container, never a value."""
+    note = settings.signing_secrets().note
+    if note is not None:
+        _note_signing_once(note)
 
 
 def _on_retry(target: ObjectRef, webhook_id: str) -> Callable[[RetryNotice], None]:

@@ -3,7 +3,7 @@ resources; each stack read back through the AWS APIs and its wiring checked. The
 route of a live stack) and `sam delete` + a redeploy of the same stack name.
 
 What LocalStack does not check (Rules, AllowedPattern, the wait-condition ordering, lifecycle rules) is
-covered by tests/unit/test_template_rules.py and tests/unit/test_template_graph.py instead.
+covered by tests/unit/template/test_rules.py and tests/unit/template/test_graph.py instead.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def check_route(stack: Stack, parameters: ParameterSet, bucket: str) -> None:
         assert allow["Action"] == "lambda:InvokeFunction"
         assert allow["Condition"]["ArnLike"]["AWS:SourceArn"] == bucket_arn
         # LocalStack 2026.3 leaves SourceAccount out of the policy it shows (AWS adds it as StringEquals);
-        # tests/unit/test_template.py checks the template sets it.
+        # tests/unit/template/test_template.py checks the template sets it.
         assert allow["Condition"].get("StringEquals", {}).get("AWS:SourceAccount", ACCOUNT) == ACCOUNT
         assert not mappings, "the direct route has no event source mapping"
         assert "NotifyQueue" not in stack.resources
