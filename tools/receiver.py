@@ -37,6 +37,7 @@ if _FUNCTIONS not in sys.path:
     sys.path.insert(0, _FUNCTIONS)
 
 from notify_webhook.signing import verify_headers  # noqa: E402 - needs the path above
+from tools.loopback_host import REFUSAL, is_loopback_host  # noqa: E402 - after the path, like the others
 from tools.receiver_guard import AcceptedIds, declared_length  # noqa: E402 - imports notify_webhook
 from tools.receiver_records import (  # noqa: E402 - after the path, like the imports above
     Delivery,
@@ -46,6 +47,8 @@ from tools.receiver_records import (  # noqa: E402 - after the path, like the im
 )
 
 __all__ = [
+    "MAX_UNVERIFIED_BYTES",
+    "MAX_UNVERIFIED_KEPT",
     "WEBHOOK_PATH",
     "Delivery",
     "RecordedRequest",
@@ -57,6 +60,10 @@ __all__ = [
 
 WEBHOOK_PATH = "/webhook"
 _LISTINGS = ("/deliveries", "/deliveries/last")
+# With a secret, requests whose signature does not verify are all counted, but only this many (and this
+# many body bytes in all) are kept: anyone on this machine can POST, and junk must not grow without end.
+MAX_UNVERIFIED_KEPT = 20
+MAX_UNVERIFIED_BYTES = 1024 * 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -72,6 +79,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply.body)
 
     def _answer(self) -> None:
+        if not is_loopback_host(self.headers.get("Host")):
+            self.close_connection = True
+            self._send(json_reply(403, {"error": REFUSAL}))
+            return
         length = declared_length(self.headers.get("Content-Length"), self.headers.get("Transfer-Encoding"))
         if isinstance(length, tuple):  # refused before a byte of the body is read
             self.close_connection = True
@@ -99,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.rstrip("/")
-        if path not in _LISTINGS:
+        if path not in _LISTINGS or not is_loopback_host(self.headers.get("Host")):
             self._answer()
             return
         receiver = self.server.receiver
@@ -153,6 +164,9 @@ class WebhookReceiver:
         self._requests: list[RecordedRequest] = []
         self._deliveries: list[Delivery] = []
         self._accepted = AcceptedIds()
+        self.unverified_count = 0
+        self.unverified_not_kept = 0
+        self._unverified_kept_bytes = 0
         self.stopping = threading.Event()
         self._server = _Server(self, port)
         self._thread = threading.Thread(
@@ -202,6 +216,8 @@ class WebhookReceiver:
         valid = None if self._secret is None else verify_headers(self._secret, request.headers, request.body)
         webhook_id = request.headers.get("webhook-id") if valid and request.path == self._path else None
         with self._lock:
+            if valid is False and not self._keep_unverified(request):
+                return json_reply(401, {"error": "invalid signature"})
             self._requests.append(request)
             if self._accepted.seen(webhook_id):  # accepted before: not handled twice
                 return json_reply(200, {"received": True, "duplicate": True})
@@ -218,6 +234,19 @@ class WebhookReceiver:
         if self._on_delivery is not None:
             self._on_delivery(delivery)
         return reply
+
+    def _keep_unverified(self, request: RecordedRequest) -> bool:
+        """Count a request whose signature does not verify; whether it is still within the cap to keep."""
+        self.unverified_count += 1
+        kept = self.unverified_count - self.unverified_not_kept - 1
+        if (
+            kept >= MAX_UNVERIFIED_KEPT
+            or self._unverified_kept_bytes + len(request.body) > MAX_UNVERIFIED_BYTES
+        ):
+            self.unverified_not_kept += 1
+            return False
+        self._unverified_kept_bytes += len(request.body)
+        return True
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -35,6 +35,8 @@ if _FUNCTIONS not in sys.path:
 from notify_webhook.rotation import OVERLAP_VARIABLE, OverlapSettingError, overlap_hours  # noqa: E402
 from tools.webhook_secret import NOTIFY_FUNCTION, WebhookSecretError, function_environment  # noqa: E402
 
+__all__ = ["RotationRefused", "function_environment", "main", "new_key", "put_new_version", "rotate"]
+
 GENERATED_SECRET = "WebhookSecret"  # noqa: S105 - a logical resource id, not a secret
 KEY_LENGTH = 32
 _KEY_ALPHABET = string.ascii_letters + string.digits

@@ -9,6 +9,7 @@ not delivered, so Lambda retries it and, in the end, parks it on the OnFailure q
 from __future__ import annotations
 
 import functools
+import json
 import os
 import time
 from collections import Counter
@@ -23,6 +24,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from form_archive_contract.s3 import error_code, get_s3_client
 
+from .continuation.sealing import is_continuation
+from .continuation.work_queue import get_sqs_client
 from .delivery import DeliveryFailed, DeliveryPolicy, RetryNotice, deliver, new_session
 from .event_shapes import (
     Ignored,
@@ -34,10 +37,11 @@ from .event_shapes import (
     items_of,
     sqs_body_items,
 )
+from .handoff import deliver_with_schedule, resume
 from .notification import Notification, Skip, prepare
+from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
 from .signing import signature_headers
-from .time_budget import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 
 if TYPE_CHECKING:
     import requests
@@ -96,7 +100,12 @@ def _handle_sqs_batch(
     """Each message on its own: a failed or unreadable one is reported back, the others are done."""
 
     def handle_message(record: SQSRecord) -> None:
-        _handle_items(_items(record.get("body"), sqs_body=True), settings, context)
+        body = record.get("body")
+        continuation = _continuation(body)
+        if continuation is not None:
+            _resume(continuation, record.receipt_handle, settings, context)
+            return
+        _handle_items(_items(body, sqs_body=True), settings, context)
 
     # Imported here: the batch utility pulls in asyncio, which the direct route never needs at cold start.
     from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415
@@ -107,6 +116,29 @@ def _handle_sqs_batch(
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(process_partial_response(event, handle_message, processor, context))
+
+
+def _continuation(body: Any) -> dict[str, Any] | None:
+    """The envelope of a work-queue message, or None for anything else (an S3 event, bad JSON)."""
+    if not isinstance(body, str) or not body.startswith("{"):
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return document if is_continuation(document) else None
+
+
+def _resume(
+    document: dict[str, Any], receipt_handle: str, settings: NotifySettings, context: LambdaContext
+) -> None:
+    """A continuation from the work queue; raises (so the message comes back) only when it must."""
+    if settings.work is None:
+        logger.error("a continuation arrived but WORK_QUEUE_URL is not set; it stays on its queue")
+        raise NotificationFailed("continuation received without WORK_QUEUE_URL")
+    sign = functools.partial(_signed_headers, settings)
+    outcome = resume(document, receipt_handle, get_session(), settings, settings.work, context, sign)
+    logger.debug("continuation handled", extra={"outcome": outcome})
 
 
 def _items(event: Any, *, sqs_body: bool = False) -> list[Item]:
@@ -126,7 +158,7 @@ def _handle_items(items: list[Item], settings: NotifySettings, context: LambdaCo
     """Every item is tried; failures are collected and raised together at the end."""
     if not items:
         logger.info("s3:TestEvent; nothing to do")
-    counts: Counter[str] = Counter(delivered=0, skipped=0, ignored=0)
+    counts: Counter[str] = Counter(delivered=0, skipped=0, ignored=0)  # `postponed`, `parked` when any
     failures: list[str] = []
     for item in items:
         try:
@@ -203,6 +235,9 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
             "object has no uploader metadata (or none that is plain text once decoded); sending null",
             extra={"key": target.key, "fields": list(outcome.missing_fields)},
         )
+    if settings.work is not None:
+        sign = functools.partial(_signed_headers, settings)
+        return deliver_with_schedule(get_session(), outcome, settings, settings.work, context, sign)
     _send(target, outcome, settings, context)
     return "delivered"
 
@@ -302,6 +337,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def clear_caches() -> None:
     """Drop the per-container clients (S3, HTTP session, SSM parameters); for tests that switch endpoints."""
     get_s3_client.cache_clear()
+    get_sqs_client.cache_clear()
     if get_session.cache_info().currsize:
         get_session().close()
     get_session.cache_clear()

@@ -18,10 +18,11 @@ from form_archive_contract.secret_store import (
 )
 from form_archive_contract.secret_store import clear_secret_cache as _clear_store_cache
 
-from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
+from .continuation.key import ContinuationKeyMissing
+from .continuation.work_settings import WorkSettings, WorkSettingsError, load_work_settings
+from .object_hash import DEFAULT_HASH_MIN_MIB_S, MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
 from .rotation import OverlapSettingError, SigningSecrets, overlap_hours, signing_secrets, with_prefix
 from .signing import InvalidSecret, signing_key
-from .time_budget import DEFAULT_HASH_MIN_MIB_S
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
@@ -48,6 +49,8 @@ class NotifySettings:
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     hashing: RangedReads = RangedReads()  # noqa: RUF009 - frozen, so one shared default is safe
     hash_min_mib_s: float = DEFAULT_HASH_MIN_MIB_S
+    # None: no work queue, so a failed delivery raises and Lambda's retries keep the event.
+    work: WorkSettings | None = None
     # The secrets a delivery is signed with: `secret`, and the previous one during a rotation's overlap.
     signing: SigningSecrets | None = field(default=None, repr=False)
 
@@ -267,7 +270,15 @@ def load_settings(environ: Mapping[str, str]) -> NotifySettings:
         ),
         hashing=hash_settings(environ),
         hash_min_mib_s=_rate(environ, "HASH_MIN_MIB_S", DEFAULT_HASH_MIN_MIB_S),
+        work=_work(environ),
     )
+
+
+def _work(environ: Mapping[str, str]) -> WorkSettings | None:
+    try:
+        return load_work_settings(environ)
+    except (WorkSettingsError, ContinuationKeyMissing) as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def clear_secret_cache() -> None:

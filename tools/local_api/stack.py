@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,12 +17,17 @@ from tools.local_invoke import EnvOverrides
 
 UPLOAD_FUNCTION = "UploadUrlFunction"
 DEFAULT_BUCKET = "form-archive-local"
-# moto accepts any credentials; these are used unless the shell has some.
+# moto accepts any credentials; these are used unless the shell has some. The access key id is drawn per
+# run: the embedded S3 lets through only requests signed with it (`store_gate`), and a page on another
+# origin cannot name it.
 FAKE_AWS = (
-    ("AWS_ACCESS_KEY_ID", "testing"),
     ("AWS_SECRET_ACCESS_KEY", "testing"),
     ("AWS_DEFAULT_REGION", "us-east-1"),
 )
+
+
+def local_access_key_id() -> str:
+    return "LOCAL" + secrets.token_hex(8).upper()
 
 
 def function_variable(env: EnvOverrides | None, logical_id: str, name: str) -> str | None:
@@ -52,7 +58,10 @@ def local_stack(
         stack.callback(api.stop)
         variables: dict[str, str] = {}
         if embedded_s3:
-            s3 = EmbeddedS3()
+            if not os.environ.get("AWS_ACCESS_KEY_ID"):
+                variables["AWS_ACCESS_KEY_ID"] = local_access_key_id()
+                variables.update(FAKE_AWS)
+            s3 = EmbeddedS3(variables.get("AWS_ACCESS_KEY_ID") or os.environ["AWS_ACCESS_KEY_ID"])
             endpoint = s3.start()
             stack.callback(s3.stop)
             variables.update((name, value) for name, value in FAKE_AWS if not os.environ.get(name))

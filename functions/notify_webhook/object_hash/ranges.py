@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .hashing import MIB
 from .presigned_ranges import PresignedRanges, is_server_error, presigned_ranges
+from .stream import MIB
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -4,7 +4,7 @@ The stream's first bytes are read and hashed here, timed (`read_strategy.FirstPa
 room for several streams, one ranged GET (the probe) runs beside the stream; if the two together moved
 bytes clearly faster, the stream stops where the probe's range begins and the rest arrives as ranges,
 hashed strictly in order. Otherwise the stream goes on to the end. Every request is pinned to the headed
-version and ETag; ranges are retried on their own (`ranged_hash`).
+version and ETag; ranges are retried on their own (`ranges`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from .hashing import DEFAULT_CHUNK_SIZE, MIB, OverlappedHasher, sha256_of_object
-from .ranged_hash import (
+from .ranges import (
     RangedReads,
     RangeReader,
     RangeReadError,
@@ -29,6 +28,7 @@ from .ranged_hash import (
     sha256_of_ranges,
 )
 from .read_strategy import FirstPart, FromThroughputs, ReadChoice
+from .stream import DEFAULT_CHUNK_SIZE, MIB, OverlappedHasher, sha256_of_object
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
