@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -68,7 +68,10 @@ def prepare(
     try:
         head = head_object(client, target)
     except ObjectGone:
-        return Skip("object no longer exists; skipped", warning=True)
+        found = head_object_as_sent(client, target)
+        if found is None:
+            return Skip("object no longer exists; skipped", warning=True)
+        target, head = found
     uploaded_by = (head.get("Metadata") or {}).get(UPLOADED_BY)
     if uploaded_by not in accepted_uploaders:
         return Skip("uploader not accepted; skipped", details={"uploaded_by": uploaded_by})
@@ -132,6 +135,25 @@ def rebuild(
     if strip_etag(head.get("ETag")) != pinned.etag:
         return Skip("object was replaced since the event; its own event announces it")
     return _notification(target, head, sha256, body_token, webhook_id, from_checksum=False)
+
+
+def head_object_as_sent(
+    client: S3Client, target: ObjectRef
+) -> tuple[ObjectRef, HeadObjectOutputTypeDef] | None:
+    """The object under one of the key's other spellings, only when it is the event's own version or ETag
+    (an event with neither pins nothing, so none is tried): a different object is never announced."""
+    if not (target.version_id or target.event_etag):
+        return None
+    for key in target.other_spellings:
+        candidate = replace(target, key=key, other_spellings=())
+        try:
+            head = head_object(client, candidate)
+        except ObjectGone:
+            continue
+        if target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
+            continue
+        return candidate, head
+    return None
 
 
 def strip_etag(etag: str | None) -> str:

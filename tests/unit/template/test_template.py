@@ -609,7 +609,7 @@ def test_upload_policy_may_only_put_objects(resources: dict[str, Any]) -> None:
                 {"Fn::GetAtt": ["ArchiveBucket", "Arn"]},
             ]
         },
-        "Condition": {"Null": {"s3:prefix": "false"}},
+        "Condition": {"Null": {"s3:prefix": "false"}, "StringLike": {"s3:prefix": "?*/?*"}},
     }
     assert secret == {
         "Effect": "Allow",
