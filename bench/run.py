@@ -14,48 +14,107 @@ import math
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.archive import measure_archive
 from bench.cold_start import METHOD as COLD_METHOD
-from bench.cold_start import measure_cold_starts
+from bench.cold_start import PAIRS, ColdStarts, measure_cold_starts
 from bench.imports import measure_imports
+from bench.links import LinkFigures, LinksObject, measure_links, upload_links_object
 from bench.measure import MIB
+from bench.project_hash import project_client
 from bench.remote import (
     DEFAULT_RGW_SCRIPT,
+    RemoteFigures,
     measure_remote,
     moto_store,
     rgw_store,
     upload_remote_object,
     use_store,
 )
-from bench.rows import (
-    REQUIRED_KEYS,
-    REQUIRED_REMOTE_KEYS,
-    cold_rows,
-    hashing_rows,
-    ratio_row,
-    reads_label,
-    remote_rows,
-    series_row,
-    with_target,
-)
+from bench.resumable_state import StateFigures, measure_state_vs_hashlib
 from bench.server import moto_server
-from bench.stats import Row, render
+from bench.stats import Row, Series, render
 from bench.throttle import throttle_proxy
 from bench.throughput import (
     FASTPATH_KEY,
     STREAM_KEY,
+    Throughput,
     count_body_bytes,
     measure_hash_peak_mib,
     measure_throughput,
     upload_objects,
 )
+from notify_webhook.object_hash import RangedReads
 from notify_webhook.settings import hash_settings
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 DEFAULT_REMOTE_OUTPUT = Path(__file__).resolve().parent / "results-remote.json"
 BUCKET = "form-archive-bench"
+
+REQUIRED_KEYS = (
+    "object_mib",
+    "handbook_hash_mib_s",
+    "raw_read_mib_s",
+    "hashlib_mib_s",
+    "hash_mib_s",
+    "hash_speedup_vs_handbook",
+    "hash_vs_raw_read",
+    "hash_peak_mib",
+    "fastpath_body_bytes",
+    "import_ms_boto3",
+    "import_ms_archive",
+    "import_ms_notify",
+    "import_ratio_archive",
+    "import_ratio_notify",
+    "archive_p50_ms",
+    "put_object_p50_ms",
+    "archive_overhead_ratio",
+    "cold_ms_archive",
+    "cold_ms_archive_least",
+    "cold_start_ratio_archive",
+    "cold_ms_notify",
+    "cold_ms_notify_least",
+    "cold_start_ratio_notify",
+    "state_vs_hashlib",
+    "links_vs_one_invocation",
+)
+
+# key -> (description, test on the value)
+TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "hash_speedup_vs_handbook": (">= 4.0", lambda value: value >= 4.0),
+    "hash_vs_raw_read": (">= 0.85", lambda value: value >= 0.85),
+    "hash_peak_mib": ("<= 32 (256 MiB)", lambda value: value <= 32),
+    "fastpath_body_bytes": ("= 0", lambda value: value == 0),
+    "import_ratio_archive": ("<= 1.5", lambda value: value <= 1.5),
+    "import_ratio_notify": ("<= 1.5", lambda value: value <= 1.5),
+    "archive_overhead_ratio": ("<= 1.3", lambda value: value <= 1.3),
+    "cold_start_ratio_archive": ("<= 1.3", lambda value: value <= 1.3),
+    "cold_start_ratio_notify": ("<= 1.3", lambda value: value <= 1.3),
+    "remote_function_vs_raw": (">= 6.0 (32 MiB/s per connection, 256 MiB)", lambda value: value >= 6.0),
+    "remote_cpu_vs_floor": ("<= 1.5", lambda value: value <= 1.5),
+    "remote_hash_peak_mib": ("<= 96 (256 MiB)", lambda value: value <= 96),
+    "state_vs_hashlib": (">= 0.95", lambda value: value >= 0.95),
+    "links_vs_one_invocation": (">= 0.9", lambda value: value >= 0.9),
+}
+
+REQUIRED_REMOTE_KEYS = (
+    "object_mib",
+    "remote_raw_mib_s",
+    "remote_handbook_mib_s",
+    "remote_function_mib_s",
+    "remote_raw_cpu_s_per_gib",
+    "remote_handbook_cpu_s_per_gib",
+    "remote_function_cpu_s_per_gib",
+    "remote_hashlib_cpu_s_per_gib",
+    "remote_floor_cpu_s_per_gib",
+    "remote_cpu_vs_floor",
+    "remote_function_vs_raw",
+    "remote_function_vs_handbook",
+    "remote_hash_peak_mib",
+    "links_vs_one_invocation",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -78,6 +137,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help=f"results file (flat JSON; default {DEFAULT_OUTPUT.name}, remote: {DEFAULT_REMOTE_OUTPUT.name})",
     )
+    links = parser.add_argument_group("hashing in links (issue 29)")
+    links.add_argument(
+        "--links-mib", type=float, default=1024, help="object hashed in links vs at once (default 1024)"
+    )
+    links.add_argument("--links", type=int, default=4, help="links it is hashed in (default 4)")
+    links.add_argument("--links-rounds", type=int, default=3, help="interleaved pairs (default 3)")
+    links.add_argument(
+        "--state-mib", type=int, default=1024, help="bytes in memory for the state vs hashlib (default 1024)"
+    )
     remote = parser.add_argument_group("remote mode (hashing through a per-connection-throttling proxy)")
     remote.add_argument(
         "--remote",
@@ -92,6 +160,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if (
         args.object_mib <= 0
         or min(args.rounds, args.import_runs, args.cold_runs, args.archive_calls, args.block) < 1
+        or args.links_mib <= 0
+        or min(args.links, args.links_rounds, args.state_mib) < 1
     ):
         parser.error("sizes and counts must be positive")
     if args.rate_mib <= 0 or args.first_byte_ms < 0:
@@ -124,6 +194,67 @@ def progress(message: str) -> None:
     print(f"... {message}", file=sys.stderr, flush=True)
 
 
+def series_row(series: Series, note: str = "") -> Row:
+    return Row(series.key, series.unit, series.median, series.low, series.high, note=note)
+
+
+def ratio_row(key: str, value: float, paired: list[float] | None, note: str = "") -> Row:
+    low, high = (min(paired), max(paired)) if paired else (None, None)
+    return Row(key, "x", value, low, high, note=note)
+
+
+def _reads_label(reads: RangedReads) -> str:
+    return (
+        f"HASH_CONNECTIONS={reads.connections}, HASH_PART_BYTES={reads.part_bytes // MIB} MiB, "
+        f"HASH_RANGES={reads.mode}"
+    )
+
+
+_DEFAULTS_NOTE = f"the function's defaults ({_reads_label(RangedReads())}), head + hash as the handler does"
+
+
+def _hashing_rows(throughput: Throughput, results: dict[str, float], rows: list[Row]) -> None:
+    for key in ("handbook_hash_mib_s", "raw_read_mib_s", "hashlib_mib_s", "hash_mib_s"):
+        series = throughput.series[key]
+        results[key] = series.median
+        rows.append(series_row(series, _DEFAULTS_NOTE if key == "hash_mib_s" else ""))
+    for key, (numerator, denominator) in {
+        "hash_speedup_vs_handbook": ("hash_mib_s", "handbook_hash_mib_s"),
+        "hash_vs_raw_read": ("hash_mib_s", "raw_read_mib_s"),
+    }.items():
+        results[key] = results[numerator] / results[denominator]
+        rows.append(
+            ratio_row(key, results[key], throughput.ratios[key].samples, "median/median; min-max per round")
+        )
+    # Without a spare core, reading and hashing take turns: the best any path can do is the serial bound.
+    single = throughput.series["single_stream_hash_mib_s"]
+    results["single_stream_hash_mib_s"] = single.median
+    rows.append(series_row(single, "beside the defaults: HASH_RANGES=never (one stream, no probe)"))
+    ranged = throughput.series["ranged_hash_mib_s"]
+    results["ranged_hash_mib_s"] = ranged.median
+    rows.append(
+        series_row(
+            ranged,
+            "beside the defaults: HASH_RANGES=always (8 ranged GETs in flight); moto reads the whole object "
+            "for every range",
+        )
+    )
+    bound = 1 / (1 / results["raw_read_mib_s"] + 1 / results["hashlib_mib_s"])
+    results["hash_serial_bound_mib_s"] = bound
+    results["hash_vs_serial_bound"] = results["hash_mib_s"] / bound
+    rows.append(Row("hash_serial_bound_mib_s", "MiB/s", bound, note="1 / (1/raw_read + 1/hashlib)"))
+    rows.append(ratio_row("hash_vs_serial_bound", results["hash_vs_serial_bound"], None))
+    # One SHA-256 cannot be split over cores: no path hashes faster than hashlib on one core.
+    results["hashlib_vs_raw_read"] = results["hashlib_mib_s"] / results["raw_read_mib_s"]
+    rows.append(
+        ratio_row("hashlib_vs_raw_read", results["hashlib_vs_raw_read"], None, "ceiling of hash_vs_raw_read")
+    )
+    for key in ("raw_read_cpu_cores", "hash_cpu_cores"):
+        series = throughput.cores[key.replace("_cpu_cores", "_mib_s")]
+        results[key] = series.median
+        rows.append(series_row(series, "CPU time of this process / wall time (moto server not included)"))
+
+
 def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
     fake_aws_environment()
     size = max(1, round(args.object_mib * MIB))
@@ -145,6 +276,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         fast = count_body_bytes(objects, FASTPATH_KEY)
         streamed = count_body_bytes(objects, STREAM_KEY)
         del objects
+        links = _measure_links(args, _upload_links_object(args))
         progress(
             f"cold starts to the first answer: {args.cold_runs} fresh interpreters per kind, interleaved"
         )
@@ -152,7 +284,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         progress(f"archive handler vs put_object: {args.archive_calls} calls each, blocks of {args.block}")
         archive, bare = measure_archive(BUCKET, args.archive_calls, args.block)
 
-    hashing_rows(throughput, results, rows)
+    _hashing_rows(throughput, results, rows)
     results["hash_peak_mib"] = peak_mib
     rows.append(Row("hash_peak_mib", "MiB", peak_mib, note="tracemalloc peak growth, client already warm"))
     results["fastpath_body_bytes"] = fast.body_bytes
@@ -180,7 +312,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         paired = [a / b for a, b in zip(imports[name].samples, imports["boto3"].samples, strict=True)]
         rows.append(ratio_row(key, results[key], paired, "Lambda-like env; min-max paired per run"))
 
-    cold_rows(cold, results, rows, args.cold_runs)
+    _cold_rows(cold, results, rows, args.cold_runs)
 
     results["archive_p50_ms"] = archive.median
     results["put_object_p50_ms"] = bare.median
@@ -188,6 +320,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
     rows.append(series_row(archive, f"{len(archive.samples)} warm lambda_handler calls"))
     rows.append(series_row(bare, f"{len(bare.samples)} bare put_object calls, same body and client"))
     rows.append(ratio_row("archive_overhead_ratio", results["archive_overhead_ratio"], None))
+
+    progress(f"the resumable SHA-256 state vs hashlib: {args.state_mib} MiB in memory, {args.rounds} rounds")
+    _state_rows(measure_state_vs_hashlib(args.state_mib, args.rounds), results, rows)
+    _links_rows(links, results, rows, "moto")
 
     rows.insert(0, Row("object_mib", "MiB", object_mib))
     results.update(
@@ -198,7 +334,39 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
             "archive_calls": args.archive_calls,
         }
     )
-    return results, [with_target(row) for row in rows]
+    return results, [_with_target(row) for row in rows]
+
+
+def _cold_rows(cold: ColdStarts, results: dict[str, float], rows: list[Row], runs: int) -> None:
+    notes = {
+        "archive": "import archive_submission.app + lambda_handler(POST /submissions) -> 201",
+        "archive_least": "import boto3 + client + one put_object of the same body",
+        "notify": "import notify_webhook.app + lambda_handler(ObjectCreated) -> signed POST delivered",
+        "notify_least": "the handbook's body: boto3 get_object + hashlib over iter_chunks() + requests.post",
+    }
+    for kind, note in notes.items():
+        series = cold.total_ms[kind]
+        results[series.key] = series.median
+        stages = (
+            f"import {cold.import_ms[kind].median:.0f} + answer {cold.answer_ms[kind].median:.0f} ms "
+            f"(medians); from outside: spawn to answer {cold.spawn_ms[kind].median:.0f}, exit afterwards "
+            f"{cold.exit_ms[kind].median:.0f}"
+        )
+        rows.append(series_row(series, f"{note}; {stages}"))
+        for stage in ("import_ms", "answer_ms", "spawn_ms"):
+            stage_series = getattr(cold, stage)[kind]
+            results[stage_series.key] = stage_series.median
+    for name, least in PAIRS.items():
+        key = f"cold_start_ratio_{name}"
+        results[key] = results[f"cold_ms_{name}"] / results[f"cold_ms_{least}"]
+        rows.append(
+            ratio_row(
+                key,
+                results[key],
+                cold.ratios[name].samples,
+                f"method: {COLD_METHOD.format(runs=runs)}; median/median, min-max paired",
+            )
+        )
 
 
 def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
@@ -209,6 +377,7 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         progress(f"{store.name} at {store.endpoint}; uploading one {size / MIB:g} MiB object (direct)")
         with use_store(store):
             obj = upload_remote_object(BUCKET, size)
+            links_obj = _upload_links_object(args)
         with (
             throttle_proxy(store.endpoint, args.rate_mib, args.first_byte_ms) as proxy,
             use_store(store, proxy),
@@ -219,6 +388,7 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
             )
             figures = measure_remote(obj, args.rounds)
             reads = hash_settings(os.environ)
+            links = _measure_links(args, links_obj)
     results: dict[str, float] = {
         "object_mib": size / MIB,
         "rounds": args.rounds,
@@ -229,13 +399,119 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         "hash_part_mib": reads.part_bytes / MIB,
         "hash_ranges_auto": 1 if reads.mode == "auto" else 0,
     }
-    rows = remote_rows(figures, results, store.name, reads_label(reads))
-    return results, [with_target(row) for row in rows]
+    rows = _remote_rows(figures, results, store.name, _reads_label(reads))
+    _links_rows(links, results, rows, f"{store.name} behind the proxy")
+    return results, [_with_target(row) for row in rows]
+
+
+def _upload_links_object(args: argparse.Namespace) -> LinksObject:
+    size = max(1, round(args.links_mib * MIB))
+    progress(f"links: uploading one {size / MIB:g} MiB object")
+    return upload_links_object(BUCKET, size)
+
+
+def _measure_links(args: argparse.Namespace, obj: LinksObject) -> LinkFigures:
+    progress(f"links: {args.links} links vs one invocation, {args.links_rounds} interleaved pairs")
+    return measure_links(project_client(), obj, args.links, args.links_rounds, hash_settings(os.environ))
+
+
+def _state_rows(state: StateFigures, results: dict[str, float], rows: list[Row]) -> None:
+    for series in (state.hashlib_mib_s, state.resumable_mib_s):
+        results[series.key] = series.median
+        rows.append(series_row(series, "1 MiB updates, interleaved in 16 MiB slices"))
+    results["state_vs_hashlib"] = state.ratio.median
+    rows.append(
+        ratio_row(
+            "state_vs_hashlib",
+            state.ratio.median,
+            state.ratio.samples,
+            "hashlib's seconds / the state's (OpenSSL SHA256_CTX via ctypes), same bytes; median, min-max",
+        )
+    )
+
+
+def _links_rows(links: LinkFigures, results: dict[str, float], rows: list[Row], store: str) -> None:
+    for series in (links.one_mib_s, links.links_mib_s):
+        results[series.key] = series.median
+    rows.append(series_row(links.one_mib_s, f"{store}: hash_until with no byte limit (one invocation)"))
+    rows.append(
+        series_row(
+            links.links_mib_s,
+            f"{store}: {links.links} links (HASH_LINK_MAX_BYTES), each from the previous checkpoint",
+        )
+    )
+    results["links_vs_one_invocation"] = links.ratio.median
+    rows.append(
+        ratio_row(
+            "links_vs_one_invocation",
+            links.ratio.median,
+            links.ratio.samples,
+            "per pair, order alternating; median, min-max"
+            + (
+                "; moto reads the whole object for every GET, so each link pays one whole read"
+                if store == "moto"
+                else ""
+            ),
+        )
+    )
+
+
+def _remote_rows(
+    figures: RemoteFigures, results: dict[str, float], store: str, reads_label: str
+) -> list[Row]:
+    rows = [Row("object_mib", "MiB", results["object_mib"])]
+    notes = {
+        "raw": "one GET, 1 MiB reads, no hashing",
+        "handbook": "one GET, iter_chunks() (1 KiB) into hashlib",
+        "function": (
+            f"head + hash with the function's settings ({reads_label}): one stream, then ranges if a probe "
+            "shows they add throughput"
+            + ("; moto reads the whole object for every range" if store == "moto" else "")
+        ),
+    }
+    for name, note in notes.items():
+        series = figures.mib_s[name]
+        results[series.key] = series.median
+        rows.append(series_row(series, note))
+    for name in ("raw", "handbook", "function", "hashlib"):
+        series = figures.cpu_s_per_gib[name]
+        results[series.key] = series.median
+        rows.append(series_row(series, "CPU time of this process only" if name == "raw" else ""))
+    floor = results["remote_raw_cpu_s_per_gib"] + results["remote_hashlib_cpu_s_per_gib"]
+    results["remote_floor_cpu_s_per_gib"] = floor
+    rows.append(Row("remote_floor_cpu_s_per_gib", "CPU-s/GiB", floor, note="raw read + hashlib"))
+    results["remote_cpu_vs_floor"] = results["remote_function_cpu_s_per_gib"] / floor
+    rows.append(ratio_row("remote_cpu_vs_floor", results["remote_cpu_vs_floor"], None))
+    results["remote_function_vs_raw"] = results["remote_function_mib_s"] / results["remote_raw_mib_s"]
+    rows.append(
+        ratio_row(
+            "remote_function_vs_raw",
+            results["remote_function_vs_raw"],
+            figures.speedup_vs_raw.samples,
+            "median/median; min-max per round",
+        )
+    )
+    results["remote_function_vs_handbook"] = (
+        results["remote_function_mib_s"] / results["remote_handbook_mib_s"]
+    )
+    rows.append(ratio_row("remote_function_vs_handbook", results["remote_function_vs_handbook"], None))
+    results["remote_hash_peak_mib"] = figures.peak_mib
+    rows.append(
+        Row("remote_hash_peak_mib", "MiB", figures.peak_mib, note="tracemalloc peak growth, function path")
+    )
+    return rows
+
+
+def _with_target(row: Row) -> Row:
+    if row.key not in TARGETS:
+        return row
+    description, test = TARGETS[row.key]
+    return Row(row.key, row.unit, row.value, row.low, row.high, description, test(row.value), row.note)
 
 
 def _method(args: argparse.Namespace) -> list[str]:
     """How the figures were taken, printed above them."""
-    reads = reads_label(hash_settings(os.environ))
+    reads = _reads_label(hash_settings(os.environ))
     if args.remote:
         return [
             f"one {args.object_mib:g} MiB object through a proxy capping each connection at "

@@ -1,8 +1,10 @@
-"""A receiver down for the first attempts: the function hands each later attempt to the work queue
-(moto's SQS over HTTP), and the delivery arrives on the attempt after the outage, once, with one
-`webhook-id`, on every route; forged, altered and early continuations; `410` and an exhausted schedule
-parked where `make replay` reads them. The schedule is compressed (all waits 0, nothing inside the
-invocation), so every attempt is a continuation and nothing sleeps."""
+"""A receiver down for the first attempts: the function, run by the Docker-free runner
+(tools.local_invoke, the template's handler and environment), hands each later attempt to the work queue
+(moto's SQS over HTTP, drained in-process by tools.work_queue as the event source mapping would), and the
+delivery arrives on the attempt after the outage, once, with one `webhook-id`, on every route; forged,
+altered and early continuations; `410` and an exhausted schedule parked where `make replay` reads them.
+The schedule is compressed (all waits 0, nothing inside the invocation), so every attempt is a
+continuation and nothing sleeps."""
 
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from notify_webhook.app import lambda_handler
 from notify_webhook.continuation.message import PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.signing import verify_headers
 from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import eventbridge_event, sns_event, sqs_event
-from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
+from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
+from tools.local_invoke import invoke, load_env_file
+from tools.project import PROJECT_ROOT
 from tools.replay.record import parse_record
 from tools.work_queue import drain
 
@@ -38,19 +41,35 @@ KEY = "testing-continuation-key-0123456789"
 OBJECT_KEY = "pack/outage/report é.json"
 BODY = b'{"first_name": "Jane"}'
 UPLOADER = {"uploaded-by": "presigned-url"}
+NOTIFY = "NotifyWebhookFunction"
 
 
 class Stack:
-    """The queues and the receiver, and the function invoked as each route invokes it."""
+    """The queues and the receiver, and the function invoked through the runner as each route invokes it."""
 
     def __init__(self, sqs: SQSClient, receiver: WebhookReceiver) -> None:
         self.sqs = sqs
         self.receiver = receiver
         self.work_queue = sqs.create_queue(QueueName="work")["QueueUrl"]
         self.failure_queue = sqs.create_queue(QueueName="failures")["QueueUrl"]
+        self.variables = {
+            "WEBHOOK_URL": receiver.url,
+            "WEBHOOK_ALLOW_HTTP": "true",
+            "WEBHOOK_SECRET_TOKEN": SECRET,
+            "WEBHOOK_SECRET_PARAMETER": "",
+            "WORK_QUEUE_URL": self.work_queue,
+            "FAILURE_QUEUE_URL": self.failure_queue,
+            "CONTINUATION_KEY": KEY,
+            "CONTINUATION_KEY_PARAMETER": "",
+            "WEBHOOK_RETRY_SCHEDULE": "0,0,0,0,0",
+            "WEBHOOK_INLINE_WAIT_SECONDS": "0",
+        }
+        self.overrides = load_env_file(PROJECT_ROOT / "events" / "env.json")
+        self.overrides[NOTIFY].update(self.variables)
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        return lambda_handler(event, LocalLambdaContext(function_name="notify", timeout_seconds=60))
+        context = LocalLambdaContext(function_name="notify", timeout_seconds=60)
+        return invoke(NOTIFY, event, self.overrides, context=context)
 
     def drain(self) -> int:
         return drain(self.sqs, self.work_queue, self.invoke)
@@ -66,16 +85,9 @@ def stack(
 ) -> Iterator[Stack]:
     sqs = boto3.client("sqs", region_name=REGION)
     built = Stack(sqs, webhook_receiver)
-    for name, value in {
-        "WEBHOOK_URL": webhook_receiver.url,
-        "WEBHOOK_ALLOW_HTTP": "true",
-        "WEBHOOK_SECRET_TOKEN": SECRET,
-        "WORK_QUEUE_URL": built.work_queue,
-        "FAILURE_QUEUE_URL": built.failure_queue,
-        "CONTINUATION_KEY": KEY,
-        "WEBHOOK_RETRY_SCHEDULE": "0,0,0,0,0",
-        "WEBHOOK_INLINE_WAIT_SECONDS": "0",
-    }.items():
+    # Declared in the template: the env-vars overrides set them. Not (yet) declared: the handler, which
+    # runs in this process, reads them from the shell environment.
+    for name, value in built.variables.items():
         monkeypatch.setenv(name, value)
     for name in (
         "WEBHOOK_SECRET_PARAMETER",
@@ -243,3 +255,27 @@ def test_a_link_killed_mid_way_comes_back_and_resumes_from_its_message(
     assert (
         stack.receiver.requests[-1].headers["webhook-id"] == stack.receiver.requests[0].headers["webhook-id"]
     )
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_120_makes_the_next_attempt_wait_on_the_queue_for_120_seconds(
+    stack: Stack,
+    announced: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    log_output: Callable[[], str],
+    status: int,
+) -> None:
+    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0,5,300")
+    stack.overrides[NOTIFY]["WEBHOOK_RETRY_SCHEDULE"] = "0,5,300"
+    stack.receiver.script(Reply(status=status, headers={"Retry-After": "120"}))
+    answer = stack.invoke(announced)
+    assert answer["postponed"] == 1
+    # SQS holds it (DelaySeconds 120): nothing to drain now, and the receiver saw one attempt.
+    assert stack.drain() == 0
+    delayed = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.work_queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]["ApproximateNumberOfMessagesDelayed"]
+    assert delayed == "1"
+    assert len(stack.receiver.requests) == 1
+    [line] = [json.loads(text) for text in log_output().splitlines() if "postponed to the work queue" in text]
+    assert (line["next_attempt"], line["wait_seconds"]) == (2, 120.0)
