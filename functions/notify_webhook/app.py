@@ -42,7 +42,6 @@ from .handoff import deliver_with_schedule, resume
 from .notification import Notification, Skip, prepare
 from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
-from .signing import signature_headers
 
 if TYPE_CHECKING:
     import requests
@@ -305,9 +304,7 @@ def _send(
 
 def _signed_headers(settings: NotifySettings, webhook_id: str, body: bytes) -> dict[str, str]:
     """One attempt's headers, signed with the current secret (and the previous during an overlap)."""
-    stamp = int(time.time())
-    secrets = settings.signing_secrets().at(stamp)
-    return signature_headers(secrets, webhook_id, body, timestamp=stamp)
+    return settings.signing_secrets().headers(webhook_id, body, time.time())
 
 
 @functools.cache

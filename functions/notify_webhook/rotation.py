@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from form_archive_contract.secret_store import SecretVersions
 
-from .signing import InvalidSecret, signing_key
+from .signing import InvalidSecret, signature_headers, signing_key
 
 DEFAULT_OVERLAP_HOURS = 24.0
 MAX_OVERLAP_HOURS = 24.0 * 30
@@ -42,6 +42,11 @@ class SigningSecrets:
         if self.previous is not None and until is not None and now < until.timestamp():
             return (self.current, self.previous)
         return (self.current,)
+
+    def headers(self, msg_id: str, body: bytes, now: float) -> dict[str, str]:
+        """One attempt's headers: the timestamp and the choice of secrets come from the same `now`."""
+        stamp = int(now)
+        return signature_headers(self.at(stamp), msg_id, body, timestamp=stamp)
 
 
 def overlap_hours(environ: Mapping[str, str]) -> float:
