@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import boto3
 import pytest
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 pytestmark = pytest.mark.moto_only("SQS queues in two regions of moto's server")
-FAR = "eu-west-1"
+FAR: Final = "eu-west-1"
 
 
 def test_r4_item11_replay_with_no_region_exits_3_with_one_line(tmp_path: os.PathLike[str]) -> None:
