@@ -23,7 +23,7 @@ from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.signing import verify_headers
 from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import eventbridge_event, sns_event, sqs_event
-from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
+from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
 from tools.replay.record import parse_record
@@ -254,3 +254,27 @@ def test_a_link_killed_mid_way_comes_back_and_resumes_from_its_message(
     assert (
         stack.receiver.requests[-1].headers["webhook-id"] == stack.receiver.requests[0].headers["webhook-id"]
     )
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_120_makes_the_next_attempt_wait_on_the_queue_for_120_seconds(
+    stack: Stack,
+    announced: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    log_output: Callable[[], str],
+    status: int,
+) -> None:
+    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0,5,300")
+    stack.overrides[NOTIFY]["WEBHOOK_RETRY_SCHEDULE"] = "0,5,300"
+    stack.receiver.script(Reply(status=status, headers={"Retry-After": "120"}))
+    answer = stack.invoke(announced)
+    assert answer["postponed"] == 1
+    # SQS holds it (DelaySeconds 120): nothing to drain now, and the receiver saw one attempt.
+    assert stack.drain() == 0
+    delayed = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.work_queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]["ApproximateNumberOfMessagesDelayed"]
+    assert delayed == "1"
+    assert len(stack.receiver.requests) == 1
+    [line] = [json.loads(text) for text in log_output().splitlines() if "postponed to the work queue" in text]
+    assert (line["next_attempt"], line["wait_seconds"]) == (2, 120.0)

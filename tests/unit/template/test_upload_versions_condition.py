@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.template.test_template import policy_statements
 from tools.local_invoke import PROJECT_ROOT
 from tools.sam_template import load_template
 from upload_url.upload_request import UploadRequest, object_key
@@ -17,15 +18,13 @@ UPLOAD_FUNCTIONS = ("UploadUrlFunction", "BrowserUploadUrlFunction")
 
 def versions_statements(logical_id: str) -> list[dict[str, Any]]:
     resources = load_template(PROJECT_ROOT / "template.yaml")["Resources"]
-    policies = resources[logical_id]["Properties"]["Policies"]
+    statements = policy_statements(resources, logical_id)  # the shared upload policy included
     found = [
         statement
-        for policy in policies
-        if isinstance(policy, dict)
-        for statement in policy.get("Statement", [])
+        for statement in statements
         if isinstance(statement, dict) and statement.get("Action") == "s3:ListBucketVersions"
     ]
-    assert found, json.dumps(policies)[:500]
+    assert found, json.dumps(statements)[:500]
     return found
 
 
