@@ -39,6 +39,7 @@ help:
 	@echo "make localstack    start LocalStack on 127.0.0.1:4566  make localstack-stop stop it"
 	@echo "make test-localstack  the integration and e2e suites once more on LocalStack's S3 (python3.13)"
 	@echo "make webhook-secret STACK=form-archive   print a deployed stack's webhook signing secret"
+	@echo "make rotate-webhook-secret STACK=form-archive [ROTATE_ARGS=--dry-run]   new secret, old one kept 24 h"
 	@echo "make clean     remove the virtual environments and caches"
 
 # One rule for every virtual environment: $(call venv_rule,DIR,REQUIREMENTS,MORE PREREQUISITES,HOW LONG).
@@ -190,7 +191,7 @@ attach-bucket: $(STAMP)
 # template with `sam deploy` for each parameter set in tests/deploy, checks the wiring through the APIs,
 # drives `sam deploy --guided` through a terminal, and stops LocalStack whatever happens (unless it was
 # running before: a LocalStack someone started with `make localstack` is left alone).
-.PHONY: localstack localstack-stop test-deploy webhook-secret
+.PHONY: localstack localstack-stop test-deploy webhook-secret rotate-webhook-secret
 LOCALSTACK := tools/localstack.sh
 STACK ?= form-archive
 localstack:
@@ -207,7 +208,7 @@ test-deploy: $(STAMP) $(SAM_STAMP)
 	env_file="$$($(LOCALSTACK) start)" || { echo "test-deploy: LocalStack did not start (see above); failing" >&2; exit 1; }; \
 	FORM_ARCHIVE_LOCALSTACK_ENV="$$env_file" FORM_ARCHIVE_SAM="$(abspath $(SAM))" \
 		FORM_ARCHIVE_LOCALSTACK_VENV="$(abspath .venv-localstack)" \
-		$(PY) -m pytest tests/deploy tests/unit/test_localstack_shim.py -p no:cacheprovider $(PYTEST_ARGS)
+		$(PY) -m pytest tests/deploy tests/unit/tools/test_localstack_shim.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # `make test-localstack`: the integration and e2e suites against LocalStack's S3 (signature validation on),
 # like test-rgw; starts LocalStack when it is not running and stops it afterwards only if it started it.
@@ -222,3 +223,8 @@ test-localstack: $(STAMP)
 # Prints the webhook signing secret of a deployed stack (and nothing else), for the receiver's configuration.
 webhook-secret: $(STAMP)
 	@$(PY) -m tools.webhook_secret --stack-name "$(STACK)"
+
+# A new generated signing secret; deliveries carry both signatures for the overlap (docs/operations.md).
+ROTATE_ARGS ?=
+rotate-webhook-secret: $(STAMP)
+	@$(PY) -m tools.rotate_webhook_secret --stack-name "$(STACK)" $(ROTATE_ARGS)

@@ -45,7 +45,7 @@ from bench.throughput import (
     measure_throughput,
     upload_objects,
 )
-from notify_webhook.ranged_hash import RangedReads
+from notify_webhook.object_hash import RangedReads
 from notify_webhook.settings import hash_settings
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"

@@ -10,7 +10,7 @@ runner, tools/local_invoke.py, runs them), so both steps are replaced before Loc
 - `docker_runtime_executor.get_runtime_client_path` returns a directory holding a stub `var/rapid/init`
   that exits 1 with a message, should anything ever try to run it.
 
-tests/unit/test_localstack_shim.py fails when a LocalStack upgrade renames or removes either function.
+tests/unit/tools/test_localstack_shim.py fails when a LocalStack upgrade renames or removes either function.
 """
 
 from __future__ import annotations

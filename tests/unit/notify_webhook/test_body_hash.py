@@ -1,0 +1,274 @@
+"""One stream first, ranges only when a probe shows they add throughput: against simulated stores.
+
+The fake store paces bytes per connection, as S3 seen from Lambda does (or not at all, as moto on
+loopback), and can make every range slow, as a store that reads the whole object per range. The tests
+check what was requested and that the digest is right; never how long it took. The two decisions (probe
+or not; how many connections) are fixed by a `Decided` choice where a test is about what follows from
+them: measured rates depend on how busy the machine is, so they are checked with simulated throughputs
+in test_read_strategy.py. With the measured default, only what holds in any timing is asserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from botocore.response import StreamingBody
+
+from notify_webhook.object_hash.body import PROBE_BYTES, sha256_of_body
+from notify_webhook.object_hash.ranges import RangedReads
+from notify_webhook.object_hash.read_strategy import FirstPart, FromThroughputs, ReadChoice, probe_paid_off
+
+MIB = 1024 * 1024
+
+
+class _PacedStream:
+    """A body that hands out at most `amt` bytes per read, at `rate` bytes/s (None: at once)."""
+
+    def __init__(self, data: memoryview, rate: float | None) -> None:
+        self._data = data
+        self._rate = rate
+        self.closed_at: int | None = None
+        self._offset = 0
+
+    def read(self, amt: int | None = None) -> bytes:
+        end = len(self._data) if amt is None else min(len(self._data), self._offset + amt)
+        chunk = bytes(self._data[self._offset : end])
+        if self._rate:
+            time.sleep(len(chunk) / self._rate)
+        self._offset = end
+        return chunk
+
+    def close(self) -> None:
+        if self.closed_at is None:
+            self.closed_at = self._offset
+
+
+class _StreamThenRest(_PacedStream):
+    """A stream that sets `reached` once it has handed out its first `mark` bytes."""
+
+    def __init__(self, data: memoryview, mark: int, rate: float | None, reached: threading.Event) -> None:
+        super().__init__(data, rate)
+        self._mark = mark
+        self._mark_reached = reached
+        self._read_so_far = 0
+
+    def read(self, amt: int | None = None) -> bytes:
+        chunk = super().read(amt)
+        self._read_so_far += len(chunk)
+        if self._read_so_far >= self._mark:
+            self._mark_reached.set()
+        return chunk
+
+
+class PacedStore:
+    """`get_object` without Range streams the whole object; with Range, that range after `range_delay`."""
+
+    def __init__(
+        self, data: bytes, *, rate: float | None, range_delay: float = 0.0, ranges_after: int | None = None
+    ) -> None:
+        self.data = data
+        self.rate = rate
+        self.range_delay = range_delay
+        # Ranges answer only once the stream has read this many bytes (a probe later than the stream).
+        self.ranges_after = ranges_after
+        self._stream_reached = threading.Event()
+        self.requests: list[dict[str, Any]] = []
+        self.streams: list[_PacedStream] = []
+        self._lock = threading.Lock()
+
+    def get_object(self, **request: Any) -> dict[str, Any]:
+        with self._lock:
+            self.requests.append(request)
+        if "Range" not in request:
+            view = memoryview(self.data)
+            if self.ranges_after is None:
+                stream = _PacedStream(view, self.rate)
+            else:
+                stream = _StreamThenRest(view, self.ranges_after, self.rate, self._stream_reached)
+            self.streams.append(stream)
+            return {"Body": StreamingBody(stream, len(self.data)), "ContentLength": len(self.data)}  # type: ignore[arg-type]
+        first, last = (int(part) for part in request["Range"].removeprefix("bytes=").split("-"))
+        time.sleep(self.range_delay)
+        if self.ranges_after is not None:
+            assert self._stream_reached.wait(timeout=30), "the stream never reached the probe's range"
+        length = last - first + 1
+        part = _PacedStream(memoryview(self.data)[first : last + 1], self.rate)
+        return {
+            "Body": StreamingBody(part, length),  # type: ignore[arg-type]
+            "ContentLength": length,
+            "ContentRange": f"bytes {first}-{last}/{len(self.data)}",
+        }
+
+    def ranges(self) -> list[str]:
+        return [request["Range"] for request in self.requests if "Range" in request]
+
+
+@dataclass
+class Decided:
+    """A `ReadChoice` with both decisions fixed; records what the read measured and passed to it."""
+
+    probe: bool
+    connections_after_probe: int = 1
+    seen: list[tuple[FirstPart, float | None]] = field(default_factory=list)
+
+    def worth_probing(self, first: FirstPart) -> bool:
+        self.seen.append((first, None))
+        return self.probe
+
+    def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int:
+        self.seen.append((first, combined_bytes_s))
+        return min(cap, self.connections_after_probe)
+
+
+def hash_with(store: PacedStore, reads: RangedReads, choice: ReadChoice) -> str:
+    return sha256_of_body(
+        store,  # type: ignore[arg-type]
+        "b",
+        "k",
+        len(store.data),
+        version_id="v-1",
+        etag='"e"',
+        reads=reads,
+        choice=choice,
+    )
+
+
+def assert_pinned(store: PacedStore) -> None:
+    for request in store.requests:  # every request pinned to what was headed
+        assert (request["VersionId"], request["IfMatch"]) == ("v-1", '"e"')
+
+
+def test_once_ranges_pay_the_stream_stops_where_they_begin() -> None:
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=16 * MIB)  # every connection, the stream's too, at 16 MiB/s
+    choice = Decided(probe=True, connections_after_probe=4)
+    digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice)
+    assert digest == hashlib.sha256(data).hexdigest()
+    probe_first = 8 * MIB  # the first part boundary at least PROBE_RUNWAY (4 MiB) past the 2 MiB sample
+    ranges = store.ranges()
+    assert ranges[0] == f"bytes={probe_first}-{probe_first + PROBE_BYTES - 1}"
+    assert len(ranges) == 1 + len(range(probe_first + PROBE_BYTES, len(data), 4 * MIB))
+    [stream] = store.streams
+    assert stream.closed_at == probe_first  # the stream stopped where the ranges begin
+    assert_pinned(store)
+    [(sampled, _), (probed, _)] = choice.seen  # both decisions saw the first part's measured rates
+    assert sampled.stream_bytes_s > 0 and sampled.hash_bytes_s > 0
+    # judged against the better of the sampled rate and the rate while the probe ran
+    assert probed.hash_bytes_s == sampled.hash_bytes_s and probed.stream_bytes_s >= sampled.stream_bytes_s
+
+
+def test_without_a_probe_the_stream_is_read_to_the_end() -> None:
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=None, range_delay=5.0)  # moto-like: one stream as fast as memory
+    choice = Decided(probe=False)
+    digest = hash_with(store, RangedReads(connections=8, part_bytes=4 * MIB), choice)
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert store.ranges() == []
+    assert len(store.requests) == 1
+    assert len(choice.seen) == 1  # asked whether to probe, and nothing more
+
+
+def test_a_probe_that_did_not_pay_leaves_the_one_stream() -> None:
+    data = os.urandom(12 * MIB)
+    store = PacedStore(data, rate=64 * MIB, range_delay=0.2)
+    digest = hash_with(store, RangedReads(connections=8, part_bytes=4 * MIB), Decided(probe=True))
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert len(store.ranges()) == 1  # the probe only
+    [stream] = store.streams
+    assert stream.closed_at == len(data)
+    assert_pinned(store)
+
+
+def test_a_probe_later_than_the_stream_is_waited_for_and_measured() -> None:
+    """Regression: a probe that answered after the stream reached its range gave no measurement, so a
+    capped store was left to one stream whenever a busy machine started the probe's thread late."""
+    data = os.urandom(24 * MIB)
+    probe_first = 8 * MIB  # as in the test above: 2 MiB sample, 4 MiB runway, 4 MiB parts
+    store = PacedStore(data, rate=64 * MIB, ranges_after=probe_first)
+    choice = Decided(probe=True, connections_after_probe=4)
+    digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice)
+    assert digest == hashlib.sha256(data).hexdigest()
+    [_, (_, combined)] = choice.seen
+    assert combined is not None and combined > 0  # measured, although the stream had to wait
+    [stream] = store.streams
+    assert stream.closed_at == probe_first
+    assert_pinned(store)
+
+
+def test_a_late_probe_from_a_store_that_reads_the_whole_object_is_no_gain() -> None:
+    """Regression: a late probe's rate was counted from its first byte, so a store that reads the whole
+    object before answering a range (moto) looked like added throughput and got ranges (0.6x)."""
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=200 * MIB, range_delay=2.0, ranges_after=8 * MIB)
+    choice = Decided(probe=True, connections_after_probe=4)
+    assert hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice) == (
+        hashlib.sha256(data).hexdigest()
+    )
+    [_, (judged_against, combined)] = choice.seen
+    assert combined is not None
+    assert not probe_paid_off(judged_against, combined)  # what FromThroughputs would decide from it
+
+
+@pytest.mark.parametrize(
+    ("rate", "range_delay"),
+    [(16 * MIB, 0.0), (None, 0.5), (64 * MIB, 1.5)],
+    ids=["capped-connections", "fast-stream-slow-ranges", "probe-slower-than-the-stream"],
+)
+def test_the_measured_default_hashes_right_in_any_timing(rate: float | None, range_delay: float) -> None:
+    """With the default choice the decisions depend on the machine's load: only what holds in any
+    timing is checked: the digest, the pins, one stream first (closed by the end)."""
+    data = os.urandom(20 * MIB + 1234)
+    store = PacedStore(data, rate=rate, range_delay=range_delay)
+    digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), FromThroughputs())
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert_pinned(store)
+    assert "Range" not in store.requests[0]
+    [stream] = store.streams
+    assert stream.closed_at is not None
+
+
+def test_never_and_one_connection_read_one_stream() -> None:
+    data = os.urandom(12 * MIB)
+    for reads in (RangedReads(mode="never", part_bytes=MIB), RangedReads(connections=1, part_bytes=MIB)):
+        store = PacedStore(data, rate=16 * MIB)
+        assert hash_with(store, reads, Decided(probe=True, connections_after_probe=8)) == (
+            hashlib.sha256(data).hexdigest()
+        )
+        assert store.ranges() == []
+
+
+def test_always_opens_ranges_without_a_stream() -> None:
+    data = os.urandom(6 * MIB)
+    store = PacedStore(data, rate=None)
+    reads = RangedReads(connections=3, part_bytes=MIB, mode="always")
+    digest = hash_with(store, reads, Decided(probe=False))
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert store.streams == [] and len(store.ranges()) == 6
+
+
+def test_memory_stays_within_connections_plus_two_parts_after_the_switch() -> None:
+    """Regression: the ranges started beside the stream were kept referenced after they were hashed."""
+    connections, part = 4, 2 * MIB
+    data = os.urandom(48 * MIB)
+    store = PacedStore(data, rate=16 * MIB)
+    tracemalloc.start()
+    try:
+        baseline, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        reads = RangedReads(connections=connections, part_bytes=part)
+        digest = hash_with(store, reads, Decided(probe=True, connections_after_probe=connections))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert len(store.ranges()) > 1  # the ranges did open
+    # Parts in flight or waiting and the one being hashed; the probe; the stream's queued chunks.
+    bound = (connections + 2) * part + PROBE_BYTES + 4 * MIB
+    assert peak - baseline <= bound, f"peak growth {(peak - baseline) / MIB:.1f} MiB"
