@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
-    from .object_hash import HashBudget
+    from .object_hash import HashBudget, LinkPolicy
 
 
 class ObjectGone(Exception):
@@ -39,6 +39,14 @@ class Skip:
     reason: str
     warning: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HashInLinks:
+    """The body cannot be hashed in this invocation: it is hashed in links (`hash_phase`) from byte 0."""
+
+    pinned: PinnedObject
+    webhook_id: str
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,11 @@ def prepare(
     body_token: str | None,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
     budget: HashBudget | None = None,
-) -> Notification | Skip:
+    links: LinkPolicy | None = None,
+) -> Notification | Skip | HashInLinks:
     """Head the object, filter it, hash it and build the body. S3 faults other than "gone" and "replaced"
-    propagate as botocore errors; a body that cannot be hashed within `budget` raises
-    `ObjectTooLargeToHash` before it is read."""
+    propagate as botocore errors. A body that cannot be hashed within `budget` is `HashInLinks` when
+    `links` (a work queue) allows it, else raises `ObjectTooLargeToHash` before it is read."""
     try:
         head = head_object(client, target)
     except ObjectGone:
@@ -72,21 +81,33 @@ def prepare(
         if found is None:
             return Skip("object no longer exists; skipped", warning=True)
         target, head = found
+    refused = _not_announced(target, head, accepted_uploaders)
+    if refused is not None:
+        return refused
+    webhook_id = message_id(
+        target.bucket, target.key, target.version_id or target.event_etag, target.sequencer
+    )
+    if links is not None and budget is not None and _needs_links(head, budget, links):
+        return HashInLinks(pinned_object(target, head), webhook_id)
+    try:
+        sha256, from_checksum = object_sha256(client, target, head, reads, budget)
+    except (ObjectGone, ObjectReplaced) as error:
+        if isinstance(error, ObjectGone):
+            return Skip("object disappeared while it was read; skipped", warning=True)
+        return Skip("object was replaced while it was read; its own event announces it")
+    return _notification(target, head, sha256, body_token, webhook_id, from_checksum=from_checksum)
+
+
+def _not_announced(
+    target: ObjectRef, head: HeadObjectOutputTypeDef, accepted_uploaders: frozenset[str]
+) -> Skip | None:
+    """Why a headed object is not announced at all: an uploader not accepted, or replaced since the event."""
     uploaded_by = (head.get("Metadata") or {}).get(UPLOADED_BY)
     if uploaded_by not in accepted_uploaders:
         return Skip("uploader not accepted; skipped", details={"uploaded_by": uploaded_by})
     if not target.version_id and target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
         return Skip("object was replaced since the event; its own event announces it")
-    try:
-        sha256, from_checksum = object_sha256(client, target, head, reads, budget)
-    except ObjectGone:
-        return Skip("object disappeared while it was read; skipped", warning=True)
-    except ObjectReplaced:
-        return Skip("object was replaced while it was read; its own event announces it")
-    webhook_id = message_id(
-        target.bucket, target.key, target.version_id or target.event_etag, target.sequencer
-    )
-    return _notification(target, head, sha256, body_token, webhook_id, from_checksum=from_checksum)
+    return None
 
 
 def _notification(
@@ -104,16 +125,29 @@ def _notification(
         webhook_id=webhook_id,
         sha256_from_checksum=from_checksum,
         missing_fields=tuple(name for name in ("submitter_name", "submitter_email") if payload[name] is None),
-        pinned=PinnedObject(
-            bucket=target.bucket,
-            key=target.key,
-            version_id=head.get("VersionId") or target.version_id,
-            etag=strip_etag(head.get("ETag")),
-            size=head.get("ContentLength") or 0,
-            sequencer=target.sequencer,
-        ),
+        pinned=pinned_object(target, head),
         sha256=sha256,
     )
+
+
+def pinned_object(target: ObjectRef, head: HeadObjectOutputTypeDef) -> PinnedObject:
+    """The object as headed: what every later link or attempt reads and announces."""
+    return PinnedObject(
+        bucket=target.bucket,
+        key=target.key,
+        version_id=head.get("VersionId") or target.version_id,
+        etag=strip_etag(head.get("ETag")),
+        size=head.get("ContentLength") or 0,
+        sequencer=target.sequencer,
+    )
+
+
+def _needs_links(head: HeadObjectOutputTypeDef, budget: HashBudget, links: LinkPolicy) -> bool:
+    """No S3 checksum to reuse, and the body does not fit this invocation (time or HASH_LINK_MAX_BYTES)."""
+    if sha256_hex_from_checksum(head) is not None:
+        return False
+    size = head.get("ContentLength") or 0
+    return not links.fits_one_link(size, 0, budget.seconds(), budget.min_mib_s)
 
 
 def rebuild(
