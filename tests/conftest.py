@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+from archive_submission.store_knowledge import forget as forget_store_knowledge
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import clear_caches as clear_notify_caches
 from tests.faulty_s3_proxy import FaultyS3Proxy
@@ -77,6 +78,7 @@ _ENDPOINT_VARIABLES = (
 def clear_client_caches() -> None:
     """Clients are cached per container; tests switch endpoints, so each starts with fresh ones."""
     get_s3_client.cache_clear()
+    forget_store_knowledge()
     clear_notify_caches()
     get_presigning_client.cache_clear()
 
