@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from notify_webhook.app import NotificationFailed, lambda_handler
-from tests.conftest import ARCHIVE_BUCKET
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 

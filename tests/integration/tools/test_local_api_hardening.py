@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import object_created_record, s3_event
 from tools.local_api import LocalApi, LocalApiConfig, check_host, check_path, declared_length
 from tools.local_api.request_checks import Refused

@@ -23,7 +23,7 @@ from notify_webhook.hashing import (
     sha256_of_object,
 )
 from notify_webhook.notification import ObjectReplaced, object_sha256
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

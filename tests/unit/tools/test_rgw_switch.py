@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import S3Server, load_rgw_env
+from tests.s3_stores import S3Server, load_rgw_env
 from tools.local_invoke import PROJECT_ROOT
 
 
