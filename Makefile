@@ -45,11 +45,12 @@ help:
 	@echo "make clean     remove the virtual environments and caches"
 
 # One rule for every virtual environment: $(call venv_rule,DIR,REQUIREMENTS,MORE PREREQUISITES,HOW LONG).
-# One line on stderr says what is happening; pip stays quiet and writes to stderr too.
+# One line on stderr says what is happening; pip stays quiet and writes to stderr too. A venv that exists
+# (its requirements changed) is brought up to date in place.
 define venv_rule
 $(1)/.installed: $(2) $(3)
 	@echo "setting up $(1) (pip install -r $(2), $(4), once)" >&2
-	@$$(PYTHON) -m venv $(1) >&2
+	@test -x $(1)/bin/python || $$(PYTHON) -m venv $(1) >&2
 	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
 	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2) >&2
 	@touch $$@

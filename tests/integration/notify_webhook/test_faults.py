@@ -167,6 +167,7 @@ def test_429_with_retry_after_is_honoured(
     assert retry_delays(log_output()) == [1.0]
 
 
+@pytest.mark.slow
 def test_flapping_receiver_over_500_events_loses_nothing(
     server_s3: S3Client, receiver: WebhookReceiver, log_output: Callable[[], str]
 ) -> None:

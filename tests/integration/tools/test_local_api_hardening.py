@@ -148,6 +148,7 @@ def test_request_checks_refuse_what_they_cannot_read() -> None:
 
 
 @pytest.mark.moto_only("the notify function's receiver delay is timed against moto's server")
+@pytest.mark.slow
 def test_issue23_item8_a_slow_webhook_does_not_hold_up_a_submission(
     server_s3: S3Client, webhook_receiver: WebhookReceiver
 ) -> None:

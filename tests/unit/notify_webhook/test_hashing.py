@@ -183,7 +183,6 @@ def test_empty_stream() -> None:
     assert hash_stream(io.BytesIO(b"")) == hashlib.sha256(b"").hexdigest()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("overlap", [True, False])
 def test_large_object_hashes_in_bounded_memory(overlap: bool) -> None:
     """96 MiB through botocore's StreamingBody: Python allocations stay far below 24 MiB."""
