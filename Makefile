@@ -42,6 +42,7 @@ help:
 	@echo "make localstack    start LocalStack on 127.0.0.1:4566  make localstack-stop stop it"
 	@echo "make test-localstack  the integration and e2e suites once more on LocalStack's S3 (python3.13)"
 	@echo "make webhook-secret STACK=form-archive   print a deployed stack's webhook signing secret"
+	@echo "make rotate-webhook-secret STACK=form-archive [ROTATE_ARGS=--dry-run]   new secret, old one kept 24 h"
 	@echo "make clean     remove the virtual environments and caches"
 
 # One rule for every virtual environment: $(call venv_rule,DIR,REQUIREMENTS,MORE PREREQUISITES,HOW LONG).
@@ -201,7 +202,7 @@ attach-bucket: $(STAMP)
 # template with `sam deploy` for each parameter set in tests/deploy, checks the wiring through the APIs,
 # drives `sam deploy --guided` through a terminal, and stops LocalStack whatever happens (unless it was
 # running before: a LocalStack someone started with `make localstack` is left alone).
-.PHONY: localstack localstack-stop test-deploy webhook-secret
+.PHONY: localstack localstack-stop test-deploy webhook-secret rotate-webhook-secret
 LOCALSTACK := tools/localstack.sh
 STACK ?= form-archive
 localstack:
@@ -233,3 +234,8 @@ test-localstack: $(STAMP)
 # Prints the webhook signing secret of a deployed stack (and nothing else), for the receiver's configuration.
 webhook-secret: $(STAMP)
 	@$(PY) -m tools.webhook_secret --stack-name "$(STACK)"
+
+# A new generated signing secret; deliveries carry both signatures for the overlap (docs/operations.md).
+ROTATE_ARGS ?=
+rotate-webhook-secret: $(STAMP)
+	@$(PY) -m tools.rotate_webhook_secret --stack-name "$(STACK)" $(ROTATE_ARGS)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.event_shapes import ObjectRef
 from notify_webhook.notification import head_object, object_sha256, strip_etag
-from notify_webhook.ranged_hash import RangedReads
+from notify_webhook.object_hash import RangedReads
 from notify_webhook.settings import hash_settings
 
 if TYPE_CHECKING:

@@ -21,7 +21,9 @@ from bench.archive import measure_archive
 from bench.cold_start import METHOD as COLD_METHOD
 from bench.cold_start import PAIRS, ColdStarts, measure_cold_starts
 from bench.imports import measure_imports
+from bench.links import LinkFigures, LinksObject, measure_links, upload_links_object
 from bench.measure import MIB
+from bench.project_hash import project_client
 from bench.remote import (
     DEFAULT_RGW_SCRIPT,
     RemoteFigures,
@@ -31,6 +33,7 @@ from bench.remote import (
     upload_remote_object,
     use_store,
 )
+from bench.resumable_state import StateFigures, measure_state_vs_hashlib
 from bench.server import moto_server
 from bench.stats import Row, Series, render
 from bench.throttle import throttle_proxy
@@ -43,7 +46,7 @@ from bench.throughput import (
     measure_throughput,
     upload_objects,
 )
-from notify_webhook.ranged_hash import RangedReads
+from notify_webhook.object_hash import RangedReads
 from notify_webhook.settings import hash_settings
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
@@ -74,6 +77,8 @@ REQUIRED_KEYS = (
     "cold_ms_notify",
     "cold_ms_notify_least",
     "cold_start_ratio_notify",
+    "state_vs_hashlib",
+    "links_vs_one_invocation",
 )
 
 # key -> (description, test on the value)
@@ -90,6 +95,8 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "remote_function_vs_raw": (">= 6.0 (32 MiB/s per connection, 256 MiB)", lambda value: value >= 6.0),
     "remote_cpu_vs_floor": ("<= 1.5", lambda value: value <= 1.5),
     "remote_hash_peak_mib": ("<= 96 (256 MiB)", lambda value: value <= 96),
+    "state_vs_hashlib": (">= 0.95", lambda value: value >= 0.95),
+    "links_vs_one_invocation": (">= 0.9", lambda value: value >= 0.9),
 }
 
 REQUIRED_REMOTE_KEYS = (
@@ -106,6 +113,7 @@ REQUIRED_REMOTE_KEYS = (
     "remote_function_vs_raw",
     "remote_function_vs_handbook",
     "remote_hash_peak_mib",
+    "links_vs_one_invocation",
 )
 
 
@@ -129,6 +137,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help=f"results file (flat JSON; default {DEFAULT_OUTPUT.name}, remote: {DEFAULT_REMOTE_OUTPUT.name})",
     )
+    links = parser.add_argument_group("hashing in links (issue 29)")
+    links.add_argument(
+        "--links-mib", type=float, default=1024, help="object hashed in links vs at once (default 1024)"
+    )
+    links.add_argument("--links", type=int, default=4, help="links it is hashed in (default 4)")
+    links.add_argument("--links-rounds", type=int, default=3, help="interleaved pairs (default 3)")
+    links.add_argument(
+        "--state-mib", type=int, default=1024, help="bytes in memory for the state vs hashlib (default 1024)"
+    )
     remote = parser.add_argument_group("remote mode (hashing through a per-connection-throttling proxy)")
     remote.add_argument(
         "--remote",
@@ -143,6 +160,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if (
         args.object_mib <= 0
         or min(args.rounds, args.import_runs, args.cold_runs, args.archive_calls, args.block) < 1
+        or args.links_mib <= 0
+        or min(args.links, args.links_rounds, args.state_mib) < 1
     ):
         parser.error("sizes and counts must be positive")
     if args.rate_mib <= 0 or args.first_byte_ms < 0:
@@ -257,6 +276,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         fast = count_body_bytes(objects, FASTPATH_KEY)
         streamed = count_body_bytes(objects, STREAM_KEY)
         del objects
+        links = _measure_links(args, _upload_links_object(args))
         progress(
             f"cold starts to the first answer: {args.cold_runs} fresh interpreters per kind, interleaved"
         )
@@ -300,6 +320,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
     rows.append(series_row(archive, f"{len(archive.samples)} warm lambda_handler calls"))
     rows.append(series_row(bare, f"{len(bare.samples)} bare put_object calls, same body and client"))
     rows.append(ratio_row("archive_overhead_ratio", results["archive_overhead_ratio"], None))
+
+    progress(f"the resumable SHA-256 state vs hashlib: {args.state_mib} MiB in memory, {args.rounds} rounds")
+    _state_rows(measure_state_vs_hashlib(args.state_mib, args.rounds), results, rows)
+    _links_rows(links, results, rows, "moto")
 
     rows.insert(0, Row("object_mib", "MiB", object_mib))
     results.update(
@@ -353,6 +377,7 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         progress(f"{store.name} at {store.endpoint}; uploading one {size / MIB:g} MiB object (direct)")
         with use_store(store):
             obj = upload_remote_object(BUCKET, size)
+            links_obj = _upload_links_object(args)
         with (
             throttle_proxy(store.endpoint, args.rate_mib, args.first_byte_ms) as proxy,
             use_store(store, proxy),
@@ -363,6 +388,7 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
             )
             figures = measure_remote(obj, args.rounds)
             reads = hash_settings(os.environ)
+            links = _measure_links(args, links_obj)
     results: dict[str, float] = {
         "object_mib": size / MIB,
         "rounds": args.rounds,
@@ -374,7 +400,60 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         "hash_ranges_auto": 1 if reads.mode == "auto" else 0,
     }
     rows = _remote_rows(figures, results, store.name, _reads_label(reads))
+    _links_rows(links, results, rows, f"{store.name} behind the proxy")
     return results, [_with_target(row) for row in rows]
+
+
+def _upload_links_object(args: argparse.Namespace) -> LinksObject:
+    size = max(1, round(args.links_mib * MIB))
+    progress(f"links: uploading one {size / MIB:g} MiB object")
+    return upload_links_object(BUCKET, size)
+
+
+def _measure_links(args: argparse.Namespace, obj: LinksObject) -> LinkFigures:
+    progress(f"links: {args.links} links vs one invocation, {args.links_rounds} interleaved pairs")
+    return measure_links(project_client(), obj, args.links, args.links_rounds, hash_settings(os.environ))
+
+
+def _state_rows(state: StateFigures, results: dict[str, float], rows: list[Row]) -> None:
+    for series in (state.hashlib_mib_s, state.resumable_mib_s):
+        results[series.key] = series.median
+        rows.append(series_row(series, "1 MiB updates, interleaved in 16 MiB slices"))
+    results["state_vs_hashlib"] = state.ratio.median
+    rows.append(
+        ratio_row(
+            "state_vs_hashlib",
+            state.ratio.median,
+            state.ratio.samples,
+            "hashlib's seconds / the state's (OpenSSL SHA256_CTX via ctypes), same bytes; median, min-max",
+        )
+    )
+
+
+def _links_rows(links: LinkFigures, results: dict[str, float], rows: list[Row], store: str) -> None:
+    for series in (links.one_mib_s, links.links_mib_s):
+        results[series.key] = series.median
+    rows.append(series_row(links.one_mib_s, f"{store}: hash_until with no byte limit (one invocation)"))
+    rows.append(
+        series_row(
+            links.links_mib_s,
+            f"{store}: {links.links} links (HASH_LINK_MAX_BYTES), each from the previous checkpoint",
+        )
+    )
+    results["links_vs_one_invocation"] = links.ratio.median
+    rows.append(
+        ratio_row(
+            "links_vs_one_invocation",
+            links.ratio.median,
+            links.ratio.samples,
+            "per pair, order alternating; median, min-max"
+            + (
+                "; moto reads the whole object for every GET, so each link pays one whole read"
+                if store == "moto"
+                else ""
+            ),
+        )
+    )
 
 
 def _remote_rows(

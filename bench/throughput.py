@@ -15,7 +15,7 @@ import boto3
 from bench.measure import MIB, handbook_sha256, peak_mib, read_to_end, rotated, timed
 from bench.project_hash import event_target, project_client, project_sha256_hex
 from bench.stats import Series
-from notify_webhook.ranged_hash import RangedReads
+from notify_webhook.object_hash import RangedReads
 from notify_webhook.settings import hash_settings
 
 if TYPE_CHECKING:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ARCHIVE_BUCKET",
     "ON_LOCALSTACK",
+    "ON_REAL_STORE",
     "ON_RGW",
     "REGION",
     "S3_BACKEND",

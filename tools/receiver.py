@@ -1,11 +1,13 @@
 """A webhook receiver on 127.0.0.1: verifies Standard Webhooks signatures and prints each delivery.
 
     python -m tools.receiver --port 8000 --secret testing
+    python -m tools.receiver --secret whsec_OLD... --secret whsec_NEW...     (during a secret rotation)
 
-With a secret it does what a real receiver should: read the exact body bytes, check the signature with
-the project's own `notify_webhook.signing.verify_headers`, answer 401 when it is wrong and 200 when it
-is right, and print one line per delivery on stdout (the payload's `secret_token` masked; the secret is
-never printed). Stop it with Ctrl-C or SIGTERM (exit 0).
+With a secret (or several: a delivery is accepted when it verifies with any one) it does what a real
+receiver should: read the exact body bytes, check the signature with the project's own
+`notify_webhook.signing.verify_headers`, answer 401 when it is wrong and 200 when it is right, and print one
+line per delivery on stdout (the payload's `secret_token` masked; the secret is never printed). Stop it
+with Ctrl-C or SIGTERM (exit 0).
 
 The same class serves `make demo` and the tests: it records every request as received (raw headers and
 body), and answers from a script when one is given (a status, headers, a delay, a dropped connection).
@@ -23,7 +25,7 @@ import socket
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -35,6 +37,7 @@ if _FUNCTIONS not in sys.path:
     sys.path.insert(0, _FUNCTIONS)
 
 from notify_webhook.signing import verify_headers  # noqa: E402 - needs the path above
+from tools.loopback_host import REFUSAL, is_loopback_host  # noqa: E402 - after the path, like the others
 from tools.receiver_guard import AcceptedIds, declared_length  # noqa: E402 - imports notify_webhook
 from tools.receiver_records import (  # noqa: E402 - after the path, like the imports above
     Delivery,
@@ -44,6 +47,8 @@ from tools.receiver_records import (  # noqa: E402 - after the path, like the im
 )
 
 __all__ = [
+    "MAX_UNVERIFIED_BYTES",
+    "MAX_UNVERIFIED_KEPT",
     "WEBHOOK_PATH",
     "Delivery",
     "RecordedRequest",
@@ -55,6 +60,10 @@ __all__ = [
 
 WEBHOOK_PATH = "/webhook"
 _LISTINGS = ("/deliveries", "/deliveries/last")
+# With a secret, requests whose signature does not verify are all counted, but only this many (and this
+# many body bytes in all) are kept: anyone on this machine can POST, and junk must not grow without end.
+MAX_UNVERIFIED_KEPT = 20
+MAX_UNVERIFIED_BYTES = 1024 * 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -70,6 +79,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply.body)
 
     def _answer(self) -> None:
+        if not is_loopback_host(self.headers.get("Host")):
+            self.close_connection = True
+            self._send(json_reply(403, {"error": REFUSAL}))
+            return
         length = declared_length(self.headers.get("Content-Length"), self.headers.get("Transfer-Encoding"))
         if isinstance(length, tuple):  # refused before a byte of the body is read
             self.close_connection = True
@@ -97,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.rstrip("/")
-        if path not in _LISTINGS:
+        if path not in _LISTINGS or not is_loopback_host(self.headers.get("Host")):
             self._answer()
             return
         receiver = self.server.receiver
@@ -132,7 +145,7 @@ class WebhookReceiver:
 
     def __init__(
         self,
-        secret: str | None = None,
+        secret: str | Sequence[str] | None = None,
         *,
         port: int = 0,
         path: str = WEBHOOK_PATH,
@@ -140,7 +153,7 @@ class WebhookReceiver:
         fail_always: bool = False,
         on_delivery: Callable[[Delivery], None] | None = None,
     ) -> None:
-        self._secret = secret
+        self._secret = None if secret is None else ((secret,) if isinstance(secret, str) else tuple(secret))
         self._path = path
         self._fail_always = fail_always
         self._on_delivery = on_delivery
@@ -151,6 +164,9 @@ class WebhookReceiver:
         self._requests: list[RecordedRequest] = []
         self._deliveries: list[Delivery] = []
         self._accepted = AcceptedIds()
+        self.unverified_count = 0
+        self.unverified_not_kept = 0
+        self._unverified_kept_bytes = 0
         self.stopping = threading.Event()
         self._server = _Server(self, port)
         self._thread = threading.Thread(
@@ -200,6 +216,8 @@ class WebhookReceiver:
         valid = None if self._secret is None else verify_headers(self._secret, request.headers, request.body)
         webhook_id = request.headers.get("webhook-id") if valid and request.path == self._path else None
         with self._lock:
+            if valid is False and not self._keep_unverified(request):
+                return json_reply(401, {"error": "invalid signature"})
             self._requests.append(request)
             if self._accepted.seen(webhook_id):  # accepted before: not handled twice
                 return json_reply(200, {"received": True, "duplicate": True})
@@ -216,6 +234,19 @@ class WebhookReceiver:
         if self._on_delivery is not None:
             self._on_delivery(delivery)
         return reply
+
+    def _keep_unverified(self, request: RecordedRequest) -> bool:
+        """Count a request whose signature does not verify; whether it is still within the cap to keep."""
+        self.unverified_count += 1
+        kept = self.unverified_count - self.unverified_not_kept - 1
+        if (
+            kept >= MAX_UNVERIFIED_KEPT
+            or self._unverified_kept_bytes + len(request.body) > MAX_UNVERIFIED_BYTES
+        ):
+            self.unverified_not_kept += 1
+            return False
+        self._unverified_kept_bytes += len(request.body)
+        return True
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -258,7 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 = any free)"
     )
-    parser.add_argument("--secret", required=True, help="the secret the notify function signs with")
+    parser.add_argument(
+        "--secret",
+        required=True,
+        action="append",
+        help="the secret the notify function signs with; repeat it to accept the old and the new one "
+        "while the secret is rotated",
+    )
     parser.add_argument("--path", default=WEBHOOK_PATH, help=f"where deliveries go (default {WEBHOOK_PATH})")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:

@@ -80,6 +80,9 @@ def api_entry_point(
 
     def decorate(handler: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
         flushed = metrics.log_metrics(handler)
-        return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(flushed)
+        # log_event=False pinned: POWERTOOLS_LOGGER_LOG_EVENT=true would log tokens, keys and bodies.
+        return logger.inject_lambda_context(
+            correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False
+        )(flushed)
 
     return decorate

@@ -9,7 +9,9 @@ not delivered, so Lambda retries it and, in the end, parks it on the OnFailure q
 from __future__ import annotations
 
 import functools
+import json
 import os
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from form_archive_contract.s3 import error_code, get_s3_client
 
+from .continuation.sealing import is_continuation
+from .continuation.work_queue import get_sqs_client
 from .delivery import DeliveryFailed, DeliveryPolicy, RetryNotice, deliver, new_session
 from .event_shapes import (
     Ignored,
@@ -33,10 +37,10 @@ from .event_shapes import (
     items_of,
     sqs_body_items,
 )
-from .notification import Notification, Skip, prepare
+from .handoff import deliver_with_schedule, hash_link, resume
+from .notification import HashInLinks, Notification, Skip, prepare
+from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
-from .signing import signature_headers
-from .time_budget import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 
 if TYPE_CHECKING:
     import requests
@@ -82,6 +86,7 @@ def handle_event(event: Any, context: LambdaContext) -> dict[str, Any]:
             "function misconfigured", extra={"problem": str(error)}
         )
         raise
+    _note_signing(settings)
     if is_sqs_batch(event):
         return _handle_sqs_batch(event, settings, context)
     counts = _handle_items(_items(event), settings, context)
@@ -94,7 +99,12 @@ def _handle_sqs_batch(
     """Each message on its own: a failed or unreadable one is reported back, the others are done."""
 
     def handle_message(record: SQSRecord) -> None:
-        _handle_items(_items(record.get("body"), sqs_body=True), settings, context)
+        body = record.get("body")
+        continuation = _continuation(body)
+        if continuation is not None:
+            _resume(continuation, record.receipt_handle, settings, context)
+            return
+        _handle_items(_items(body, sqs_body=True), settings, context)
 
     # Imported here: the batch utility pulls in asyncio, which the direct route never needs at cold start.
     from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415
@@ -105,6 +115,29 @@ def _handle_sqs_batch(
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(process_partial_response(event, handle_message, processor, context))
+
+
+def _continuation(body: Any) -> dict[str, Any] | None:
+    """The envelope of a work-queue message, or None for anything else (an S3 event, bad JSON)."""
+    if not isinstance(body, str) or not body.startswith("{"):
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return document if is_continuation(document) else None
+
+
+def _resume(
+    document: dict[str, Any], receipt_handle: str, settings: NotifySettings, context: LambdaContext
+) -> None:
+    """A continuation from the work queue; raises (so the message comes back) only when it must."""
+    if settings.work is None:
+        logger.error("a continuation arrived but WORK_QUEUE_URL is not set; it stays on its queue")
+        raise NotificationFailed("continuation received without WORK_QUEUE_URL")
+    sign = functools.partial(_signed_headers, settings)
+    outcome = resume(document, receipt_handle, get_session(), settings, settings.work, context, sign)
+    logger.debug("continuation handled", extra={"outcome": outcome})
 
 
 def _items(event: Any, *, sqs_body: bool = False) -> list[Item]:
@@ -124,7 +157,7 @@ def _handle_items(items: list[Item], settings: NotifySettings, context: LambdaCo
     """Every item is tried; failures are collected and raised together at the end."""
     if not items:
         logger.info("s3:TestEvent; nothing to do")
-    counts: Counter[str] = Counter(delivered=0, skipped=0, ignored=0)
+    counts: Counter[str] = Counter(delivered=0, skipped=0, ignored=0)  # `postponed`, `parked` when any
     failures: list[str] = []
     for item in items:
         try:
@@ -188,19 +221,34 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
         delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds),
         min_mib_s=settings.hash_min_mib_s,
     )
+    links = settings.work.links if settings.work is not None else None
     outcome = prepare(
-        get_s3_client(), target, settings.accepted_uploaders, settings.body_token, settings.hashing, budget
+        get_s3_client(),
+        target,
+        settings.accepted_uploaders,
+        settings.body_token,
+        settings.hashing,
+        budget,
+        links,
     )
     if isinstance(outcome, Skip):
         metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
         log = logger.warning if outcome.warning else logger.info
         log(outcome.reason, extra={"bucket": target.bucket, "key": target.key, **outcome.details})
         return "skipped"
+    if isinstance(outcome, HashInLinks) and settings.work is not None:
+        sign = functools.partial(_signed_headers, settings)
+        return hash_link(outcome, get_session(), settings, settings.work, context, sign)
+    if isinstance(outcome, HashInLinks):  # pragma: no cover - prepare is given links only with a work queue
+        raise RecordFailed("a hash in links needs WORK_QUEUE_URL")
     if outcome.missing_fields:
         logger.warning(
             "object has no uploader metadata (or none that is plain text once decoded); sending null",
             extra={"key": target.key, "fields": list(outcome.missing_fields)},
         )
+    if settings.work is not None:
+        sign = functools.partial(_signed_headers, settings)
+        return deliver_with_schedule(get_session(), outcome, settings, settings.work, context, sign)
     _send(target, outcome, settings, context)
     return "delivered"
 
@@ -215,7 +263,7 @@ def _send(
             get_session(),
             settings.webhook_url,
             body,
-            lambda: signature_headers(settings.secret, webhook_id, body),
+            lambda: _signed_headers(settings, webhook_id, body),
             DeliveryPolicy(
                 timeout_seconds=settings.timeout_seconds,
                 max_attempts=settings.max_attempts,
@@ -250,6 +298,23 @@ def _send(
     )
 
 
+def _signed_headers(settings: NotifySettings, webhook_id: str, body: bytes) -> dict[str, str]:
+    """One attempt's headers, signed with the current secret (and the previous during an overlap)."""
+    return settings.signing_secrets().headers(webhook_id, body, time.time())
+
+
+@functools.cache
+def _note_signing_once(note: str) -> None:
+    logger.warning("webhook signing", extra={"problem": note})
+
+
+def _note_signing(settings: NotifySettings) -> None:
+    """Why a previous secret is not used (none yet, or malformed): once per container, never a value."""
+    note = settings.signing_secrets().note
+    if note is not None:
+        _note_signing_once(note)
+
+
 def _on_retry(target: ObjectRef, webhook_id: str) -> Callable[[RetryNotice], None]:
     def report(notice: RetryNotice) -> None:
         metrics.add_metric(name="WebhookRetries", unit=MetricUnit.Count, value=1)
@@ -281,6 +346,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def clear_caches() -> None:
     """Drop the per-container clients (S3, HTTP session, SSM parameters); for tests that switch endpoints."""
     get_s3_client.cache_clear()
+    get_sqs_client.cache_clear()
     if get_session.cache_info().currsize:
         get_session().close()
     get_session.cache_clear()

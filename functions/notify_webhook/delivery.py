@@ -113,7 +113,7 @@ def _close(response: requests.Response) -> None:
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class FailedAttempt:
     """A failed but retryable attempt."""
 
     reason: str
@@ -121,10 +121,10 @@ class _Attempt:
     retry_after: float | None = None
 
 
-def _attempt(
+def attempt_once(
     session: requests.Session, url: str, body: bytes, headers: Mapping[str, str], timeout: float, attempt: int
-) -> Delivered | _Attempt:
-    """One POST: `Delivered`, a retryable `_Attempt`, or `DeliveryFailed` when retrying cannot help.
+) -> Delivered | FailedAttempt:
+    """One POST: `Delivered`, a retryable `FailedAttempt`, or `DeliveryFailed` when retrying cannot help.
     Everything, from connecting to draining the answer, ends by one deadline `timeout` seconds away."""
     import requests  # noqa: PLC0415 - see new_session
 
@@ -138,11 +138,11 @@ def _attempt(
             )
         except requests.RequestException as error:
             if deadline.expired:
-                return _Attempt(f"timed out (the attempt's deadline of {timeout:g} s passed)")
+                return FailedAttempt(f"timed out (the attempt's deadline of {timeout:g} s passed)")
             if isinstance(error, requests.Timeout):
-                return _Attempt(f"timed out ({type(error).__name__})")
+                return FailedAttempt(f"timed out ({type(error).__name__})")
             if isinstance(error, requests.ConnectionError):
-                return _Attempt(f"connection failed ({type(error).__name__})")
+                return FailedAttempt(f"connection failed ({type(error).__name__})")
             raise DeliveryFailed(f"request could not be sent ({type(error).__name__})", attempt) from None
         _close(response)
     status = response.status_code
@@ -153,7 +153,7 @@ def _attempt(
         raise DeliveryFailed(f"HTTP {status}: redirects are not followed", attempt, status)
     if not is_retryable_status(status):
         raise DeliveryFailed(f"HTTP {status}", attempt, status)
-    return _Attempt(f"HTTP {status}", status, retry_after)
+    return FailedAttempt(f"HTTP {status}", status, retry_after)
 
 
 def deliver(
@@ -170,7 +170,7 @@ def deliver(
 ) -> Delivered:
     """POST `body` until a 2xx; raise `DeliveryFailed` on a 3xx, a non-retryable 4xx, or when attempts or
     the Lambda's remaining time run out. `build_headers` is called per attempt (fresh timestamp)."""
-    failure = _Attempt("not attempted")
+    failure = FailedAttempt("not attempted")
     attempt = 0
     while attempt < policy.max_attempts:
         budget = remaining_seconds() - policy.safety_margin_seconds
@@ -180,7 +180,7 @@ def deliver(
             )
         attempt += 1
         headers = {"Content-Type": "application/json", **build_headers()}
-        outcome = _attempt(session, url, body, headers, min(policy.timeout_seconds, budget), attempt)
+        outcome = attempt_once(session, url, body, headers, min(policy.timeout_seconds, budget), attempt)
         if isinstance(outcome, Delivered):
             return outcome
         failure = outcome

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.utilities.data_classes import S3Event, SNSEvent
 from aws_lambda_powertools.utilities.data_classes.s3_event import (
@@ -47,6 +48,9 @@ class ObjectRef:
     version_id: str | None
     event_etag: str
     sequencer: str
+    # Other spellings of the key, tried only when `key` is missing and only pinned to the event's version
+    # or ETag: an EventBridge key that may not have been percent-encoded (as sent, and `%`-decoded only).
+    other_spellings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,9 @@ def _from_s3_record(record: S3EventRecord, *, decode: bool) -> Item:
 
 def _from_eventbridge(event: S3EventBridgeNotificationEvent) -> Item:
     """EventBridge's S3 events carry the key URL-encoded like S3's own notifications (Powertools'
-    `detail.object.key` decodes it with `unquote_plus`)."""
+    `detail.object.key` decodes it with `unquote_plus`); AWS does not document that encoding for EventBridge
+    as it does for S3 notifications, and emulators send the key raw, so the key as sent and its `%`-only
+    decoding are kept as other spellings (`notification.head_object_as_sent`)."""
     if event.detail_type != EVENTBRIDGE_CREATED:
         return Ignored(str(event.detail_type))
     detail = event.get("detail")
@@ -182,12 +188,14 @@ def _from_eventbridge(event: S3EventBridgeNotificationEvent) -> Item:
     version_id, etag = obj.get("version-id"), obj.get("etag")
     if not isinstance(version_id, str | None) or not isinstance(etag, str | None):
         raise UnsupportedEvent("EventBridge event's version-id and etag must be strings")
+    key = event.detail.object.key
     return ObjectRef(
         bucket=name,
-        key=event.detail.object.key,
+        key=key,
         version_id=version_id or None,
         event_etag=etag or "",
         sequencer=str(obj.get("sequencer") or ""),
+        other_spellings=tuple(item for item in dict.fromkeys((raw_key, unquote(raw_key))) if item != key),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -11,18 +11,17 @@ from botocore.exceptions import ClientError
 from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, announced_uploader
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
-from .body_hash import sha256_of_body
-from .hashing import sha256_hex_from_checksum
+from .continuation.message import PinnedObject
+from .event_shapes import ObjectRef
+from .object_hash import RangedReads, sha256_hex_from_checksum, sha256_of_body
 from .object_key_parts import split_key
-from .ranged_hash import RangedReads
 from .signing import message_id
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
-    from .event_shapes import ObjectRef
-    from .time_budget import HashBudget
+    from .object_hash import HashBudget, LinkPolicy
 
 
 class ObjectGone(Exception):
@@ -43,6 +42,14 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class HashInLinks:
+    """The body cannot be hashed in this invocation: it is hashed in links (`hash_phase`) from byte 0."""
+
+    pinned: PinnedObject
+    webhook_id: str
+
+
+@dataclass(frozen=True)
 class Notification:
     """Everything delivery needs: the exact bytes to sign and send, and the id receivers deduplicate on."""
 
@@ -50,6 +57,9 @@ class Notification:
     webhook_id: str
     sha256_from_checksum: bool
     missing_fields: tuple[str, ...]
+    # What a later attempt needs to rebuild the same body: the object as headed, and its SHA-256.
+    pinned: PinnedObject | None = None
+    sha256: str = ""
 
 
 def prepare(
@@ -59,34 +69,125 @@ def prepare(
     body_token: str | None,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
     budget: HashBudget | None = None,
-) -> Notification | Skip:
+    links: LinkPolicy | None = None,
+) -> Notification | Skip | HashInLinks:
     """Head the object, filter it, hash it and build the body. S3 faults other than "gone" and "replaced"
-    propagate as botocore errors; a body that cannot be hashed within `budget` raises
-    `ObjectTooLargeToHash` before it is read."""
+    propagate as botocore errors. A body that cannot be hashed within `budget` is `HashInLinks` when
+    `links` (a work queue) allows it, else raises `ObjectTooLargeToHash` before it is read."""
     try:
         head = head_object(client, target)
     except ObjectGone:
-        return Skip("object no longer exists; skipped", warning=True)
+        found = head_object_as_sent(client, target)
+        if found is None:
+            return Skip("object no longer exists; skipped", warning=True)
+        target, head = found
+    refused = _not_announced(target, head, accepted_uploaders)
+    if refused is not None:
+        return refused
+    webhook_id = message_id(
+        target.bucket, target.key, target.version_id or target.event_etag, target.sequencer
+    )
+    if links is not None and budget is not None and _needs_links(head, budget, links):
+        return HashInLinks(pinned_object(target, head), webhook_id)
+    try:
+        sha256, from_checksum = object_sha256(client, target, head, reads, budget)
+    except (ObjectGone, ObjectReplaced) as error:
+        if isinstance(error, ObjectGone):
+            return Skip("object disappeared while it was read; skipped", warning=True)
+        return Skip("object was replaced while it was read; its own event announces it")
+    return _notification(target, head, sha256, body_token, webhook_id, from_checksum=from_checksum)
+
+
+def _not_announced(
+    target: ObjectRef, head: HeadObjectOutputTypeDef, accepted_uploaders: frozenset[str]
+) -> Skip | None:
+    """Why a headed object is not announced at all: an uploader not accepted, or replaced since the event."""
     uploaded_by = (head.get("Metadata") or {}).get(UPLOADED_BY)
     if uploaded_by not in accepted_uploaders:
         return Skip("uploader not accepted; skipped", details={"uploaded_by": uploaded_by})
     if not target.version_id and target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
         return Skip("object was replaced since the event; its own event announces it")
-    try:
-        sha256, from_checksum = object_sha256(client, target, head, reads, budget)
-    except ObjectGone:
-        return Skip("object disappeared while it was read; skipped", warning=True)
-    except ObjectReplaced:
-        return Skip("object was replaced while it was read; its own event announces it")
+    return None
+
+
+def _notification(
+    target: ObjectRef,
+    head: HeadObjectOutputTypeDef,
+    sha256: str,
+    body_token: str | None,
+    webhook_id: str,
+    *,
+    from_checksum: bool,
+) -> Notification:
     payload = build_payload(target, head, sha256, body_token)
     return Notification(
         body=encode_body(payload),
-        webhook_id=message_id(
-            target.bucket, target.key, target.version_id or target.event_etag, target.sequencer
-        ),
+        webhook_id=webhook_id,
         sha256_from_checksum=from_checksum,
         missing_fields=tuple(name for name in ("submitter_name", "submitter_email") if payload[name] is None),
+        pinned=pinned_object(target, head),
+        sha256=sha256,
     )
+
+
+def pinned_object(target: ObjectRef, head: HeadObjectOutputTypeDef) -> PinnedObject:
+    """The object as headed: what every later link or attempt reads and announces."""
+    return PinnedObject(
+        bucket=target.bucket,
+        key=target.key,
+        version_id=head.get("VersionId") or target.version_id,
+        etag=strip_etag(head.get("ETag")),
+        size=head.get("ContentLength") or 0,
+        sequencer=target.sequencer,
+    )
+
+
+def _needs_links(head: HeadObjectOutputTypeDef, budget: HashBudget, links: LinkPolicy) -> bool:
+    """No S3 checksum to reuse, and the body does not fit this invocation (time or HASH_LINK_MAX_BYTES)."""
+    if sha256_hex_from_checksum(head) is not None:
+        return False
+    size = head.get("ContentLength") or 0
+    return not links.fits_one_link(size, 0, budget.seconds(), budget.min_mib_s)
+
+
+def rebuild(
+    client: S3Client, pinned: PinnedObject, sha256: str, body_token: str | None, webhook_id: str
+) -> Notification | Skip:
+    """The notification a later attempt sends: the object headed again (pinned to its version), the body
+    rebuilt around the SHA-256 already computed. Gone or replaced since: a reason to skip, as at first."""
+    target = ObjectRef(
+        bucket=pinned.bucket,
+        key=pinned.key,
+        version_id=pinned.version_id,
+        event_etag=pinned.etag,
+        sequencer=pinned.sequencer,
+    )
+    try:
+        head = head_object(client, target)
+    except ObjectGone:
+        return Skip("object no longer exists; skipped", warning=True)
+    if strip_etag(head.get("ETag")) != pinned.etag:
+        return Skip("object was replaced since the event; its own event announces it")
+    return _notification(target, head, sha256, body_token, webhook_id, from_checksum=False)
+
+
+def head_object_as_sent(
+    client: S3Client, target: ObjectRef
+) -> tuple[ObjectRef, HeadObjectOutputTypeDef] | None:
+    """The object under one of the key's other spellings, only when it is the event's own version or ETag
+    (an event with neither pins nothing, so none is tried): a different object is never announced."""
+    if not (target.version_id or target.event_etag):
+        return None
+    for key in target.other_spellings:
+        candidate = replace(target, key=key, other_spellings=())
+        try:
+            head = head_object(client, candidate)
+        except ObjectGone:
+            continue
+        if target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
+            continue
+        return candidate, head
+    return None
 
 
 def strip_etag(etag: str | None) -> str:

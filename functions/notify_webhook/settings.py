@@ -9,12 +9,20 @@ from urllib.parse import urlsplit
 
 from form_archive_contract.metadata import DEFAULT_ACCEPTED_UPLOADERS
 from form_archive_contract.s3 import MAX_POOL_CONNECTIONS
-from form_archive_contract.secret_store import SecretUnavailable, read_secret
+from form_archive_contract.secret_store import (
+    SecretUnavailable,
+    SecretVersions,
+    read_secret,
+    read_secret_versions,
+    store_of,
+)
 from form_archive_contract.secret_store import clear_secret_cache as _clear_store_cache
 
-from .ranged_hash import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
+from .continuation.key import ContinuationKeyMissing
+from .continuation.work_settings import WorkSettings, WorkSettingsError, load_work_settings
+from .object_hash import DEFAULT_HASH_MIN_MIB_S, MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
+from .rotation import OverlapSettingError, SigningSecrets, overlap_hours, signing_secrets, with_prefix
 from .signing import InvalidSecret, signing_key
-from .time_budget import DEFAULT_HASH_MIN_MIB_S
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
@@ -41,6 +49,13 @@ class NotifySettings:
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     hashing: RangedReads = RangedReads()  # noqa: RUF009 - frozen, so one shared default is safe
     hash_min_mib_s: float = DEFAULT_HASH_MIN_MIB_S
+    # None: no work queue, so a failed delivery raises and Lambda's retries keep the event.
+    work: WorkSettings | None = None
+    # The secrets a delivery is signed with: `secret`, and the previous one during a rotation's overlap.
+    signing: SigningSecrets | None = field(default=None, repr=False)
+
+    def signing_secrets(self) -> SigningSecrets:
+        return self.signing if self.signing is not None else SigningSecrets(self.secret)
 
 
 def _value(environ: Mapping[str, str], name: str) -> str | None:
@@ -135,45 +150,53 @@ def _uploaders(environ: Mapping[str, str]) -> frozenset[str]:
     return names
 
 
-def _read_parameter(variable: str, reference: str) -> str:
-    """An SSM SecureString (`/name`) or a Secrets Manager secret (name or ARN), decrypted and cached."""
+def _read_parameter(variable: str, reference: str, *, with_previous: bool) -> SecretVersions:
+    """An SSM SecureString (`/name`) or a Secrets Manager secret (name or ARN; `with_previous`: its
+    previous value too), decrypted and cached."""
     try:
-        return read_secret(reference)
+        return read_secret_versions(reference) if with_previous else SecretVersions(read_secret(reference))
     except SecretUnavailable as error:
         raise ConfigurationError(f"{variable}: {error}") from None
 
 
 def _value_or_parameter(
-    environ: Mapping[str, str], variable: str, parameter_variable: str
-) -> tuple[str, str] | None:
+    environ: Mapping[str, str], variable: str, parameter_variable: str, *, with_previous: bool = False
+) -> tuple[str, SecretVersions] | None:
     """(the variable the value came from, the value), read directly or from the secret named."""
     value = _value(environ, variable)
     parameter = _value(environ, parameter_variable)
     if value is not None and parameter is not None:
         raise ConfigurationError(f"set {variable} or {parameter_variable}, not both")
     if value is not None:
-        return variable, value
+        return variable, SecretVersions(value)
     if parameter is not None:
-        return parameter_variable, _read_parameter(parameter_variable, parameter)
+        return parameter_variable, _read_parameter(parameter_variable, parameter, with_previous=with_previous)
     return None
 
 
-def _secret(environ: Mapping[str, str]) -> str:
-    found = _value_or_parameter(environ, "WEBHOOK_SECRET_TOKEN", "WEBHOOK_SECRET_PARAMETER")
+def _secret(environ: Mapping[str, str]) -> SigningSecrets:
+    found = _value_or_parameter(
+        environ, "WEBHOOK_SECRET_TOKEN", "WEBHOOK_SECRET_PARAMETER", with_previous=True
+    )
     if found is None:
         raise ConfigurationError("WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER must be set")
-    source, secret = found
-    if not secret:
+    source, versions = found
+    if not versions.current:
         raise ConfigurationError(f"{source}: the webhook secret is empty")
     # The stack's generated secret is a bare Standard Webhooks key; WEBHOOK_SECRET_PREFIX=whsec_ says so.
-    prefix = _value(environ, "WEBHOOK_SECRET_PREFIX") or ""
-    if source == "WEBHOOK_SECRET_PARAMETER" and not secret.startswith(prefix):
-        secret = prefix + secret
+    prefix = (_value(environ, "WEBHOOK_SECRET_PREFIX") or "") if source == "WEBHOOK_SECRET_PARAMETER" else ""
+    secret = with_prefix(versions.current, prefix)
     try:
         signing_key(secret)
     except InvalidSecret as error:
         raise ConfigurationError(f"{source}: {error}") from None
-    return secret
+    try:
+        hours = overlap_hours(environ)
+    except OverlapSettingError as error:
+        raise ConfigurationError(str(error)) from None
+    if source != "WEBHOOK_SECRET_PARAMETER" or store_of(environ["WEBHOOK_SECRET_PARAMETER"].strip()) == "ssm":
+        return SigningSecrets(secret)  # a plain value or an SSM parameter: one signature
+    return signing_secrets(secret, versions, prefix, hours)
 
 
 def _body_token(environ: Mapping[str, str], secret: str) -> str | None:
@@ -185,9 +208,9 @@ def _body_token(environ: Mapping[str, str], secret: str) -> str | None:
             "value sent as secret_token"
         )
     found = _value_or_parameter(environ, "WEBHOOK_BODY_TOKEN", "WEBHOOK_BODY_TOKEN_PARAMETER")
-    if found is None or not found[1]:
+    if found is None or not found[1].current:
         return None
-    source, token = found
+    source, token = found[0], found[1].current
     if token == secret:
         raise ConfigurationError(
             f"{source} must differ from the webhook signing secret (a body would let anyone forge deliveries)"
@@ -232,10 +255,12 @@ def hash_settings(environ: Mapping[str, str]) -> RangedReads:
 
 def load_settings(environ: Mapping[str, str]) -> NotifySettings:
     """Cheap enough to run per invocation; the reads behind the secret and the body token are cached."""
-    secret = _secret(environ)
+    signing = _secret(environ)
+    secret = signing.current
     return NotifySettings(
         webhook_url=_webhook_url(environ, allow_http=_flag(environ, "WEBHOOK_ALLOW_HTTP", default=False)),
         secret=secret,
+        signing=signing,
         accepted_uploaders=_uploaders(environ),
         timeout_seconds=_number(environ, "WEBHOOK_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
         max_attempts=_attempts(environ),
@@ -245,7 +270,15 @@ def load_settings(environ: Mapping[str, str]) -> NotifySettings:
         ),
         hashing=hash_settings(environ),
         hash_min_mib_s=_rate(environ, "HASH_MIN_MIB_S", DEFAULT_HASH_MIN_MIB_S),
+        work=_work(environ),
     )
+
+
+def _work(environ: Mapping[str, str]) -> WorkSettings | None:
+    try:
+        return load_work_settings(environ)
+    except (WorkSettingsError, ContinuationKeyMissing) as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def clear_secret_cache() -> None:

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 SIGNATURE_VERSION = "v1"
@@ -42,25 +42,40 @@ def _as_bytes(body: bytes | str) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else body
 
 
-def sign(secret: str, msg_id: str, timestamp: int | str, body: bytes | str) -> str:
-    """`v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>` over the exact bytes sent."""
-    signed = f"{msg_id}.{timestamp}.".encode() + _as_bytes(body)
-    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+def _signature(key: bytes, signed: bytes) -> str:
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
     return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
 
 
-def signature_headers(secret: str, msg_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """The three headers of one delivery attempt; a retry gets a fresh timestamp and signature."""
+def sign(secret: str, msg_id: str, timestamp: int | str, body: bytes | str) -> str:
+    """`v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>` over the exact bytes sent."""
+    return _signature(signing_key(secret), f"{msg_id}.{timestamp}.".encode() + _as_bytes(body))
+
+
+def _secrets(secret: str | Sequence[str]) -> tuple[str, ...]:
+    return (secret,) if isinstance(secret, str) else tuple(secret)
+
+
+def signature_headers(
+    secret: str | Sequence[str], msg_id: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
+    """The three headers of one delivery attempt; a retry gets a fresh timestamp and signature.
+
+    Several secrets (the current one first, then the previous one during a rotation's overlap) give one
+    `v1,` signature each, space-separated: a receiver that knows any one of them verifies."""
+    secrets = _secrets(secret)
+    if not secrets:
+        raise InvalidSecret("no webhook secret to sign with")
     stamp = int(time.time()) if timestamp is None else timestamp
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(stamp),
-        "webhook-signature": sign(secret, msg_id, stamp, body),
+        "webhook-signature": " ".join(sign(item, msg_id, stamp, body) for item in secrets),
     }
 
 
 def verify_signature(
-    secret: str,
+    secret: str | Sequence[str],
     msg_id: str,
     timestamp: int | str,
     body: bytes | str,
@@ -69,12 +84,18 @@ def verify_signature(
     tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
     now: float | None = None,
 ) -> bool:
-    """True when one of the space-separated `v1,` signatures matches and the timestamp is within ±tolerance.
+    """True when one of the space-separated `v1,` signatures matches one of the secrets (a receiver lists
+    the old and the new one while the sender rotates) and the timestamp is within ±tolerance.
 
     Comparison is constant-time. Stale and future timestamps are refused, so a captured request cannot be
     replayed later. A malformed header of any kind (a huge or non-numeric timestamp, a lone surrogate, a
-    value that is not text) gives False; only an unusable `secret` (`InvalidSecret`) raises.
+    value that is not text) gives False; only an unusable `secret` (`InvalidSecret`, also for an empty
+    list) raises.
     """
+    secrets = _secrets(secret)
+    if not secrets:
+        raise InvalidSecret("no webhook secret to verify with")
+    keys = [signing_key(item) for item in secrets]  # every secret is checked before any request data
     stamp = _parse_timestamp(timestamp)
     if stamp is None or not isinstance(msg_id, str) or not isinstance(signature_header, str):
         return False
@@ -82,16 +103,19 @@ def verify_signature(
     if abs(current - stamp) > tolerance_seconds:
         return False
     try:
-        expected = sign(secret, msg_id, stamp, body).encode("ascii")
+        signed = f"{msg_id}.{stamp}.".encode() + _as_bytes(body)
     except (UnicodeEncodeError, TypeError):  # a lone surrogate in the id or body, a body of another type
         return False
+    expected = [_signature(key, signed).encode("ascii") for key in keys]
     matched = False
     for candidate in signature_header.split():
         version, _, value = candidate.partition(",")
         if version != SIGNATURE_VERSION or not value:
             continue
-        # Keep looping after a match so timing does not reveal which candidate matched.
-        matched |= hmac.compare_digest(expected, candidate.encode("ascii", "replace"))
+        offered = candidate.encode("ascii", "replace")
+        # Keep looping after a match so timing does not reveal which candidate or secret matched.
+        for signature in expected:
+            matched |= hmac.compare_digest(signature, offered)
     return matched
 
 
@@ -116,7 +140,7 @@ def message_id(bucket: str, key: str, version_or_etag: str, sequencer: str) -> s
     return "msg_" + hashlib.sha256(material).hexdigest()[:32]
 
 
-def verify_headers(secret: str, headers: Mapping[str, str], body: bytes | str) -> bool:
+def verify_headers(secret: str | Sequence[str], headers: Mapping[str, str], body: bytes | str) -> bool:
     """`verify_signature` for a request as received: header names in any case; False when one of
     `webhook-id`, `webhook-timestamp`, `webhook-signature` is missing."""
     lowered = {name.lower(): value for name, value in headers.items()}

@@ -20,8 +20,8 @@ from botocore.exceptions import BotoCoreError
 from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
 
-from .multipart_routes import router as multipart_router
-from .multipart_routes import start_multipart, uses_multipart
+from .multipart.routes import router as multipart_router
+from .multipart.routes import start_multipart, uses_multipart
 from .presign import get_presigning_client, presign_put
 from .settings import ServerMisconfigured, load_settings
 from .upload_plan import build_upload_plan

@@ -162,18 +162,35 @@ def check_event_rule(stack: Stack, bucket: str, function_arn: str) -> None:
 BUCKET_FUNCTIONS = ("ArchiveSubmissionFunction", "UploadUrlFunction", "BrowserUploadUrlFunction")
 
 
+def role_documents(role: str) -> list[str]:
+    """The role's inline policies and the stack's own managed policies attached to it, as JSON text."""
+    iam = boto3.client("iam")
+    documents = [
+        json.dumps(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+    for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        if attached["PolicyArn"].startswith("arn:aws:iam::aws:policy/"):
+            continue  # AWS's own (basic execution, X-Ray), not the stack's
+        version = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=version)
+        documents.append(json.dumps(document["PolicyVersion"]["Document"]))
+    return documents
+
+
 def check_bucket_users(stack: Stack, bucket: str) -> None:
-    """Each function is told the bucket and its role's policies name that bucket's ARN."""
+    """Each function is told the bucket and its role's policies name that bucket's ARN; both upload
+    functions' roles carry the one upload policy of the stack."""
     iam = boto3.client("iam")
     for function in (name for name in BUCKET_FUNCTIONS if name in stack.resources):
         assert stack.function_environment(function)["ARCHIVE_BUCKET"] == bucket, function
-        role = stack.resources[f"{function}Role"]
-        documents = [
-            json.dumps(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
-            for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
-        ]
+        documents = role_documents(stack.resources[f"{function}Role"])
         assert any(f'"arn:aws:s3:::{bucket}"' in document for document in documents), (function, documents)
         assert any(f'"arn:aws:s3:::{bucket}/' in document for document in documents), (function, documents)
+    upload_policy = stack.resources["UploadUrlPolicy"]
+    for function in (name for name in BUCKET_FUNCTIONS[1:] if name in stack.resources):
+        attached = iam.list_attached_role_policies(RoleName=stack.resources[f"{function}Role"])
+        assert upload_policy in [item["PolicyArn"] for item in attached["AttachedPolicies"]], function
 
 
 def check_failure_destination(stack: Stack) -> None:
@@ -267,11 +284,7 @@ def check_secret(stack: Stack, parameters: ParameterSet) -> None:
     )
     assert printed.stdout == f"{expected}\n"
     assert expected not in json.dumps(stack.outputs), "no secret in the outputs"
-    role = stack.resources["NotifyWebhookFunctionRole"]
-    documents = [
-        json.dumps(boto3.client("iam").get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
-        for name in boto3.client("iam").list_role_policies(RoleName=role)["PolicyNames"]
-    ]
+    documents = role_documents(stack.resources["NotifyWebhookFunctionRole"])
     readable = "secretsmanager:GetSecretValue" if parameters.generated_secret else "ssm:GetParameter"
     assert any(readable in document for document in documents), documents
     if parameters.generated_secret:

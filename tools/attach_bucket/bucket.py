@@ -8,11 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tools.attach_bucket import merge
+from tools.attach_bucket import event_pattern, merge
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
+
+
+# Set when attach turns EventBridge delivery on; detach turns off only delivery that carries it.
+ATTACHED_TAG = "form-archive:attached"
 
 
 class AttachError(Exception):
@@ -115,6 +119,51 @@ def _after_a_failed_put(
     )
 
 
+def unchanged_since(s3: S3Client, bucket: str, before: dict[str, Any]) -> None:
+    """Re-read just before a write: another writer's change since the first read is refused, never dropped
+    (S3 has no conditional put for this configuration, so the window left is between these two requests)."""
+    now = read_notification(s3, bucket)
+    changed = merge.differences(before, now)
+    if changed:
+        raise AttachError(
+            f"the notification configuration changed since it was read ({', '.join(changed)}; another "
+            f"writer?): now {_json(now)}; nothing written, run again"
+        )
+
+
+def attached_by_us(s3: S3Client, bucket: str) -> bool:
+    """Whether the bucket carries the tag attach sets when it is the one that turned EventBridge on."""
+    return any(tag["Key"] == ATTACHED_TAG for tag in _tags(s3, bucket))
+
+
+def mark_attached(s3: S3Client, bucket: str, attached: bool) -> str:
+    """Set (or remove) the tag; the bucket's other tags are kept. A fault is reported, not raised."""
+    try:
+        tags = [tag for tag in _tags(s3, bucket) if tag["Key"] != ATTACHED_TAG]
+        if attached:
+            tags.append({"Key": ATTACHED_TAG, "Value": "eventbridge"})
+        if tags:
+            s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})  # type: ignore[typeddict-item]
+        else:
+            s3.delete_bucket_tagging(Bucket=bucket)
+    except (ClientError, BotoCoreError) as error:
+        reason = _code(error)[0] if isinstance(error, ClientError) else type(error).__name__
+        return f"; the tag {ATTACHED_TAG} could not be {'set' if attached else 'removed'} ({reason})"
+    return ""
+
+
+def _tags(s3: S3Client, bucket: str) -> list[dict[str, str]]:
+    try:
+        return [
+            {"Key": tag["Key"], "Value": tag["Value"]}
+            for tag in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+        ]
+    except ClientError as error:
+        if _code(error)[0] != "NoSuchTagSet":
+            raise
+        return []
+
+
 def check_requirements(s3: S3Client, bucket: str, origins: list[str]) -> Checks:
     """Versioning, default encryption and the upload CORS rule, as the bucket has them."""
     checks = Checks()
@@ -155,15 +204,59 @@ def write_cors(s3: S3Client, bucket: str, rules: list[dict[str, Any]]) -> None:
         raise AttachError(f"the CORS rules read back differ from those written: {_json(found)}")
 
 
-def other_rules_using(events: EventBridgeClient, bucket: str, own_rule_arn: str) -> list[str]:
-    """Rules on the default bus, other than the stack's own, whose pattern names the bucket."""
-    names: list[str] = []
+@dataclass
+class RulesUsing:
+    """Rules on the default bus, other than the stack's own, that receive (or may) the bucket's events."""
+
+    matching: list[str] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
+
+
+def rules_using(
+    events: EventBridgeClient, bucket: str, region: str, account: str, own_rule_arn: str
+) -> RulesUsing:
+    """Each enabled rule's pattern asked whether some event of the bucket could match: EventBridge's
+    TestEventPattern where the service answers it, else `event_pattern.could_match`; a rule neither can
+    decide is listed as undecided, never guessed."""
+    found = RulesUsing()
+    samples = event_pattern.sample_events(bucket, region, account)
     for page in events.get_paginator("list_rules").paginate(EventBusName="default"):
         for rule in page.get("Rules", []):
-            pattern = json.loads(rule.get("EventPattern") or "{}")
-            if rule.get("Arn") != own_rule_arn and bucket in json.dumps(pattern.get("detail", {})):
-                names.append(rule.get("Name", "?"))
-    return names
+            name, raw = rule.get("Name", "?"), rule.get("EventPattern")
+            if rule.get("Arn") == own_rule_arn or not raw or rule.get("State") == "DISABLED":
+                continue
+            answer = _rule_matches(events, raw, samples)
+            if answer is None:
+                found.undecided.append(name)
+            elif answer:
+                found.matching.append(name)
+    return found
+
+
+def _rule_matches(events: EventBridgeClient, raw_pattern: str, samples: list[dict[str, Any]]) -> bool | None:
+    try:
+        pattern = json.loads(raw_pattern)
+    except ValueError:
+        return None
+    stripped = event_pattern.without_object_fields(pattern) if isinstance(pattern, dict) else {}
+    if stripped is None:
+        return True
+    answers = [_test_event_pattern(events, stripped, sample) for sample in samples] if stripped else []
+    if not any(answers) and not all(answer is False for answer in answers):
+        answers = [event_pattern.could_match(pattern, sample) for sample in samples]
+    return True if any(answers) else (False if all(answer is False for answer in answers) else None)
+
+
+def _test_event_pattern(
+    events: EventBridgeClient, pattern: dict[str, Any], sample: dict[str, Any]
+) -> bool | None:
+    """EventBridge's own answer; None when the service gives none (an emulator without the call, a fault)."""
+    try:
+        answer = events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(sample))
+    except (ClientError, BotoCoreError):
+        return None
+    result = answer.get("Result")
+    return result if isinstance(result, bool) else None
 
 
 def _json(value: Any) -> str:

@@ -13,11 +13,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.attach_bucket import merge
 from tools.attach_bucket.bucket import (
+    ATTACHED_TAG,
     AttachError,
+    attached_by_us,
     check_bucket,
     check_requirements,
-    other_rules_using,
+    mark_attached,
     read_notification,
+    rules_using,
+    unchanged_since,
     write_cors,
     write_notification,
 )
@@ -52,6 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--detach", action="store_true", help="turn EventBridge delivery and our CORS rule off again"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --detach: turn delivery off although other rules use it (they are listed)",
+    )
     args = parser.parse_args(argv)
     if not args.bucket and not args.stack_name:
         parser.error("name a bucket or --stack-name")
@@ -82,8 +91,11 @@ def target_of(args: argparse.Namespace, region: str) -> Target:
     return Target(bucket, region, list(args.origin) or origins, outputs.get("NotifyEventRuleArn", ""))
 
 
-def run(args: argparse.Namespace, s3: S3Client, target: Target) -> dict[str, Any]:
-    """Check, merge, write and verify; the report printed on stdout."""
+def run(
+    args: argparse.Namespace, s3: S3Client, target: Target, report: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Check, merge, write and verify; `report` (printed on stdout) is filled in as it goes."""
+    report = {"bucket": target.bucket} if report is None else report
     check_bucket(s3, target.bucket, target.region)
     before = read_notification(s3, target.bucket)
     checks = check_requirements(s3, target.bucket, target.origins)
@@ -96,51 +108,86 @@ def run(args: argparse.Namespace, s3: S3Client, target: Target) -> dict[str, Any
         after = merge.with_eventbridge(before)
         if args.apply_cors and checks.cors.startswith("missing"):
             cors_after = merge.with_cors_rule(checks.cors_rules, rule)
-    report: dict[str, Any] = {
-        "bucket": target.bucket,
-        "before": before,
-        "after": after,
-        "checks": {key: value for key, value in asdict(checks).items() if key != "cors_rules"},
-        "cors_rule": rule if target.origins else None,
-        "cors_rules_after": cors_after,
-    }
+    report.update(
+        {
+            "before": before,
+            "after": after,
+            "checks": {key: value for key, value in asdict(checks).items() if key != "cors_rules"},
+            "cors_rule": rule if target.origins else None,
+            "cors_rules_after": cors_after,
+        }
+    )
+    if args.detach and merge.eventbridge_enabled(before):
+        detach_allowed(args, s3, target, report)
     if args.dry_run:
         return {**report, "result": "dry run: nothing written"}
-    if args.detach and merge.eventbridge_enabled(before):
-        others = other_rules_using(
-            boto3.client("events", region_name=target.region), target.bucket, target.own_rule_arn
-        )
-        if others:
-            raise AttachError(
-                f"other EventBridge rules use bucket {target.bucket}'s events ({', '.join(others)}); "
-                "EventBridge delivery stays on (nothing changed)"
-            )
     changed = merge.differences(before, after)
-    result = (
-        write_notification(s3, target.bucket, before, after) if changed else "already so: nothing written"
-    )
+    result = "already so: nothing written"
+    if changed:
+        unchanged_since(s3, target.bucket, before)
+        result = write_notification(s3, target.bucket, before, after)
+        if merge.eventbridge_enabled(after) != merge.eventbridge_enabled(before):
+            result += mark_attached(s3, target.bucket, attached=not args.detach)
     if cors_after != checks.cors_rules:
         write_cors(s3, target.bucket, cors_after)
         result += "; CORS rule " + ("removed" if args.detach else "added")
     return {**report, "result": result}
 
 
+def detach_allowed(args: argparse.Namespace, s3: S3Client, target: Target, report: dict[str, Any]) -> None:
+    """Refuse (nothing changed) while other rules use the bucket's events, some rule cannot be evaluated, or
+    delivery was not turned on by attach; `--force` goes on with the list printed."""
+    account = boto3.client("sts", region_name=target.region).get_caller_identity()["Account"]
+    events = boto3.client("events", region_name=target.region)
+    found = rules_using(events, target.bucket, target.region, account, target.own_rule_arn)
+    ours = attached_by_us(s3, target.bucket)
+    report.update(
+        {
+            "rules_using_the_bucket": found.matching,
+            "rules_not_evaluated": found.undecided,
+            "turned_on_by_attach": ours,
+        }
+    )
+    reasons = []
+    if found.matching:
+        reasons.append(
+            f"other EventBridge rules use bucket {target.bucket}'s events: {', '.join(found.matching)}"
+        )
+    if found.undecided:
+        reasons.append(
+            f"rules whose patterns could not be evaluated (they may use it): {', '.join(found.undecided)}"
+        )
+    if not ours:
+        reasons.append(
+            f"EventBridge delivery was not turned on by attach (no tag {ATTACHED_TAG} on the bucket)"
+        )
+    if not reasons:
+        return
+    if not args.force:
+        raise AttachError(
+            "; ".join(reasons) + "; EventBridge delivery stays on (nothing changed; --force overrides)"
+        )
+    print(
+        f"attach-bucket: --force: turning EventBridge delivery off although {'; '.join(reasons)}",
+        file=sys.stderr,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     session = boto3.session.Session()
     region = session.region_name or "us-east-1"
+    report: dict[str, Any] = {"bucket": args.bucket}
     try:
         target = target_of(args, region)
-        report = run(args, session.client("s3", region_name=region), target)
+        report["bucket"] = target.bucket
+        report = run(args, session.client("s3", region_name=region), target, report)
     except merge.UnknownConfiguration as error:
-        print(f"attach-bucket: refused: {error}", file=sys.stderr)
-        return EXIT_REFUSED
+        return _failed(report, f"refused: {error}", EXIT_REFUSED)
     except AttachError as error:
-        print(f"attach-bucket: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(report, f"failed: {error}", EXIT_FAILED)
     except (ClientError, BotoCoreError) as error:
-        print(f"attach-bucket: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(report, f"failed: {error}", EXIT_FAILED)
     print(f"attach-bucket: {target.bucket}: {report['result']}", file=sys.stderr)
     for name, value in report["checks"].items():
         print(f"  {name}: {value}", file=sys.stderr)
@@ -152,3 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(json.dumps(report, indent=2 if args.dry_run else None, sort_keys=True))
     return EXIT_OK
+
+
+def _failed(report: dict[str, Any], result: str, status: int) -> int:
+    """The sentence on stderr and the report, with what was found so far, on stdout."""
+    print(f"attach-bucket: {result.removeprefix('failed: ')}", file=sys.stderr)
+    print(json.dumps({**report, "result": result}, sort_keys=True))
+    return status

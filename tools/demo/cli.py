@@ -24,6 +24,8 @@ from tools.demo.model import (
     DemoOptions,
     Say,
 )
+from tools.demo.outage import STEPS as OUTAGE_STEPS
+from tools.demo.outage import outage
 from tools.demo.output import curl_commands, emit, stderr_say
 from tools.demo.park_and_replay import STEPS as PARK_AND_REPLAY_STEPS
 from tools.demo.park_and_replay import park_and_replay
@@ -81,6 +83,12 @@ def parse_args(argv: list[str] | None) -> DemoOptions:
         "replayed with tools.replay once the receiver is back",
     )
     parser.add_argument(
+        "--outage",
+        action="store_true",
+        help="the receiver is down for the first attempts: each later attempt waits on the work queue "
+        "(a compressed schedule of seconds) and the webhook arrives later with the same webhook-id",
+    )
+    parser.add_argument(
         "--existing-bucket",
         action="store_true",
         help="a bucket with someone else's S3 -> SQS trigger: attach (EventBridge), submit and upload, "
@@ -113,6 +121,7 @@ def parse_args(argv: list[str] | None) -> DemoOptions:
         log_level=args.log_level,
         park_and_replay=args.park_and_replay,
         existing_bucket=args.existing_bucket,
+        outage=args.outage,
     )
 
 
@@ -121,6 +130,12 @@ def _session(options: DemoOptions, say: Say) -> tuple[Any, str | None]:
     if options.park_and_replay:
         flow = demo_session(options, say, flow=park_and_replay, steps=PARK_AND_REPLAY_STEPS)
         return flow, "OK: archived, parked while the receiver was down, replayed"
+    if options.outage:
+        flow = demo_session(options, say, flow=outage, steps=OUTAGE_STEPS)
+        return (
+            flow,
+            "OK: the receiver was down; delivered later from the work queue, one webhook-id; hashed in links",
+        )
     if options.existing_bucket:
         flow = demo_session(options, say, flow=existing_bucket, steps=EXISTING_BUCKET_STEPS)
         return flow, "OK: attached to their bucket; both objects announced through EventBridge; theirs kept"

@@ -44,6 +44,7 @@ class DemoOptions:
     existing_bucket: bool = (
         False  # someone else's bucket: attach, EventBridge route (tools.demo.existing_bucket)
     )
+    outage: bool = False  # the receiver is down for the first attempts; the work queue delivers later
 
 
 @dataclass
@@ -57,6 +58,7 @@ class DemoResult:
     deliveries: list[Delivery] = field(default_factory=list)
     replay: dict[str, Any] | None = None  # --park-and-replay: what was parked and replayed
     existing_bucket: dict[str, Any] | None = None  # --existing-bucket: attach and both notifications
+    outage: dict[str, Any] | None = None  # --outage: attempts, the one webhook-id, what was parked
 
     @property
     def ok(self) -> bool:
@@ -74,6 +76,8 @@ class DemoResult:
             document["replay"] = self.replay
         if self.existing_bucket is not None:
             document["existing_bucket"] = self.existing_bucket
+        if self.outage is not None:
+            document["outage"] = self.outage
         if self.error is not None:
             document["error"] = self.error
         return document

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from tools.loopback_host import REFUSAL, is_loopback_host
+
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
-_HOST = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::[0-9]{1,5})?")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 
@@ -28,9 +28,8 @@ class Refused(Exception):
 
 def check_host(host: str | None) -> None:
     """`Refused(403)` unless the `Host` header names the loopback interface (with any port)."""
-    found = _HOST.fullmatch((host or "").strip())
-    if found is None or found.group(1).lower() not in LOOPBACK_HOSTS:
-        raise Refused(403, "this server answers only to loopback Host names: 127.0.0.1, localhost, [::1]")
+    if not is_loopback_host(host):
+        raise Refused(403, REFUSAL)
 
 
 def check_path(raw_path: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -12,16 +13,21 @@ from tools.environment import patched_environ
 from tools.local_api.announcer import NOTIFY_FUNCTION, Announcer
 from tools.local_api.embedded_s3 import EmbeddedS3, prepare_bucket
 from tools.local_api.server import LocalApi, LocalApiConfig
-from tools.local_invoke import EnvOverrides
+from tools.local_invoke import EnvOverrides, read_function
 
 UPLOAD_FUNCTION = "UploadUrlFunction"
 DEFAULT_BUCKET = "form-archive-local"
-# moto accepts any credentials; these are used unless the shell has some.
+# moto accepts any credentials; these are used unless the shell has some. The access key id is drawn per
+# run: the embedded S3 lets through only requests signed with it (`store_gate`), and a page on another
+# origin cannot name it.
 FAKE_AWS = (
-    ("AWS_ACCESS_KEY_ID", "testing"),
     ("AWS_SECRET_ACCESS_KEY", "testing"),
     ("AWS_DEFAULT_REGION", "us-east-1"),
 )
+
+
+def local_access_key_id() -> str:
+    return "LOCAL" + secrets.token_hex(8).upper()
 
 
 def function_variable(env: EnvOverrides | None, logical_id: str, name: str) -> str | None:
@@ -52,7 +58,10 @@ def local_stack(
         stack.callback(api.stop)
         variables: dict[str, str] = {}
         if embedded_s3:
-            s3 = EmbeddedS3()
+            if not os.environ.get("AWS_ACCESS_KEY_ID"):
+                variables["AWS_ACCESS_KEY_ID"] = local_access_key_id()
+                variables.update(FAKE_AWS)
+            s3 = EmbeddedS3(variables.get("AWS_ACCESS_KEY_ID") or os.environ["AWS_ACCESS_KEY_ID"])
             endpoint = s3.start()
             stack.callback(s3.stop)
             variables.update((name, value) for name, value in FAKE_AWS if not os.environ.get(name))
@@ -75,6 +84,13 @@ def local_stack(
             say(f"bucket s3://{bucket}: versioned, SSE-S3, CORS for {', '.join(origins)}")
             if webhook_url:
                 announcer = Announcer(api, endpoint, bucket)
+                # Before the first call: the function workers take this environment with them.
+                work = announcer.work_variables()
+                stack.enter_context(patched_environ(set=work))
+                declared = read_function(NOTIFY_FUNCTION, template_path=config.template_path).environment
+                config.env_overrides = with_overrides(
+                    config.env_overrides, NOTIFY_FUNCTION, {k: v for k, v in work.items() if k in declared}
+                )
                 announcer.start()
                 stack.callback(announcer.stop)
                 say(f"new objects are announced to {webhook_url} (S3 -> SQS -> {NOTIFY_FUNCTION})")

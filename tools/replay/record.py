@@ -27,6 +27,10 @@ class ParkedRecord:
     attempts: int | None
     condition: str
     timestamp: str | None
+    # Parked by the notify function itself (schedule exhausted, 410, a refused continuation): every
+    # attempt's number, time and reason, and the webhook-id the receiver saw.
+    history: tuple[dict[str, Any], ...] = ()
+    webhook_id: str | None = None
 
 
 def _short(text: str) -> str:
@@ -108,12 +112,20 @@ def parse_record(body: str) -> ParkedRecord:
     attempts = context.get("approximateInvokeCount")
     reason = error_text(document.get("responsePayload")) or condition
     timestamp = document.get("timestamp")
+    continuation = document.get("continuation")
+    continuation = continuation if isinstance(continuation, dict) else {}
+    history = continuation.get("history")
+    webhook_id = continuation.get("webhook_id")
     return ParkedRecord(
         keys=object_keys(document["requestPayload"]),
         reason=reason,
         attempts=attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else None,
         condition=condition,
         timestamp=timestamp if isinstance(timestamp, str) else None,
+        history=tuple(item for item in history if isinstance(item, dict))
+        if isinstance(history, list)
+        else (),
+        webhook_id=webhook_id if isinstance(webhook_id, str) else None,
     )
 
 

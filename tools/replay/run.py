@@ -79,6 +79,10 @@ def _entry(message: Parked, now: float) -> tuple[dict[str, Any], ParkedRecord | 
         entry.update(outcome="not-a-record", reason=str(problem))
         return entry, None
     entry.update(keys=list(record.keys), attempts=record.attempts, reason=record.reason)
+    if record.webhook_id is not None:
+        entry["webhook_id"] = record.webhook_id
+    if record.history:
+        entry["history"] = list(record.history)
     return entry, record
 
 
@@ -163,6 +167,9 @@ def run(
 
 
 COUNT_FIELDS = ("delivered", "skipped", "ignored", "failed")
+# Present only when not zero. `postponed`: the delivery failed again and is back on the function's
+# schedule (its work queue); `parked`: the function parked it again itself. Either way it was handled.
+OPTIONAL_COUNT_FIELDS = ("postponed", "parked")
 
 
 def handled_nothing(result: Any, record: ParkedRecord) -> bool:
@@ -170,7 +177,9 @@ def handled_nothing(result: Any, record: ParkedRecord) -> bool:
     not find the event inside (a version that predates OnFailure records answers so). Not a replay."""
     if not record.keys or not isinstance(result, dict):
         return False
-    counts = [result.get(name) for name in COUNT_FIELDS]
+    counts = [result.get(name) for name in COUNT_FIELDS] + [
+        result.get(name, 0) for name in OPTIONAL_COUNT_FIELDS
+    ]
     return all(isinstance(count, int) for count in counts) and not any(counts)
 
 

@@ -41,6 +41,12 @@ def test_bench_runs_and_writes_every_key(tmp_path: Path) -> None:
             "10",
             "--block",
             "5",
+            "--links-mib",
+            "8",
+            "--links-rounds",
+            "1",
+            "--state-mib",
+            "16",
             "--output",
             str(output),
         ],
@@ -59,6 +65,8 @@ def test_bench_runs_and_writes_every_key(tmp_path: Path) -> None:
         assert math.isfinite(value), key
     assert results["object_mib"] == 4
     assert "hash_speedup_vs_handbook" in completed.stdout  # the table was printed
+    assert "links_vs_one_invocation" in completed.stdout
+    assert "state_vs_hashlib" in completed.stdout
 
 
 def test_bench_remote_mode_runs_against_moto_through_the_proxy(tmp_path: Path) -> None:
@@ -80,6 +88,10 @@ def test_bench_remote_mode_runs_against_moto_through_the_proxy(tmp_path: Path) -
             "64",
             "--first-byte-ms",
             "5",
+            "--links-mib",
+            "6",
+            "--links-rounds",
+            "1",
             "--output",
             str(output),
         ],

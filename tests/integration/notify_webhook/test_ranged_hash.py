@@ -14,7 +14,7 @@ import pytest
 from bench.throttle import throttle_proxy
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
-from notify_webhook.ranged_hash import RANGE_ATTEMPTS
+from notify_webhook.object_hash.ranges import RANGE_ATTEMPTS
 from tests.conftest import clear_client_caches
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
 from tests.s3_stores import ARCHIVE_BUCKET, S3Server

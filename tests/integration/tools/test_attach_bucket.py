@@ -244,7 +244,8 @@ def test_stack_name_supplies_bucket_and_origins(
 
 def test_missing_bucket(server_s3: S3Client, capsys: pytest.CaptureFixture[str]) -> None:
     status, report, err = attach(capsys, "no-such-bucket-here")
-    assert (status, report) == (EXIT_FAILED, None)
+    assert status == EXIT_FAILED
+    assert report is not None and report["result"].startswith("failed")
     assert "does not exist" in err
 
 
@@ -283,7 +284,8 @@ def test_a_fault_changes_nothing_and_says_so(
 ) -> None:
     faulty_s3.inject(fault)
     status, report, err = attach(capsys, ARCHIVE_BUCKET)
-    assert (status, report) == (EXIT_FAILED, None)
+    assert status == EXIT_FAILED
+    assert report is not None and says in report["result"], "the JSON report, errors included"
     assert says in err
     assert notification(server_s3) == bucket_with_their_queue[1]
 

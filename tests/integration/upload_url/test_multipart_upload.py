@@ -23,8 +23,8 @@ from tests.s3_capabilities import S3Capabilities
 from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 from upload_url.app import lambda_handler
+from upload_url.multipart.token import UploadClaims, issue_token, verify_token
 from upload_url.presign import get_presigning_client
-from upload_url.upload_token import UploadClaims, issue_token, verify_token
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -14,7 +14,7 @@ from notify_webhook.signing import signature_headers
 
 README = Path(__file__).resolve().parents[3] / "docs" / "notify.md"  # the page with the example
 BODY = b'{"datapack_identifier":"submissions","sha256":"abc"}'
-Verifier = Callable[[str, dict[str, str], bytes], bool]
+Verifier = Callable[[str | list[str], dict[str, str], bytes], bool]
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,17 @@ def test_refuses_tampering_staleness_and_missing_headers(is_authentic: Verifier)
     assert not is_authentic(secret, future, BODY)
     for name in headers:
         assert not is_authentic(secret, {k: v for k, v in headers.items() if k != name}, BODY)
+
+
+def test_a_list_of_secrets_accepts_either_signature_of_a_rotation(is_authentic: Verifier) -> None:
+    """During a rotation's overlap the function signs with the new and the old secret; a receiver that
+    lists both, or knows only one of them, verifies; one that knows neither does not."""
+    old, new = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_a2V5LW9mLTMxLWJ5dGVzLWZvci11bnBhZGRlZC1vaw"
+    both = signature_headers((new, old), "msg_rotation", BODY)
+    only_new = signature_headers(new, "msg_rotation", BODY)
+    assert is_authentic([old, new], both, BODY)
+    assert is_authentic([old], both, BODY) and is_authentic(new, both, BODY)
+    assert is_authentic([old, new], only_new, BODY), "after the window"
+    assert not is_authentic([old], only_new, BODY), "after the window, the old secret alone fails"
+    assert not is_authentic(["whsec_" + "A" * 32], both, BODY)
+    assert not is_authentic([], both, BODY)

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from botocore.response import StreamingBody
 
-from notify_webhook.body_hash import PROBE_BYTES, sha256_of_body
-from notify_webhook.ranged_hash import RangedReads
-from notify_webhook.read_strategy import FirstPart, FromThroughputs, ReadChoice, probe_paid_off
+from notify_webhook.object_hash.body import PROBE_BYTES, sha256_of_body
+from notify_webhook.object_hash.ranges import RangedReads
+from notify_webhook.object_hash.read_strategy import FirstPart, FromThroughputs, ReadChoice, probe_paid_off
 
 MIB = 1024 * 1024
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from form_archive_contract.s3 import CLIENT_CONFIG, MAX_POOL_CONNECTIONS, get_s3_client
-from notify_webhook.ranged_hash import RangedReads
+from notify_webhook.object_hash.ranges import RangedReads
 from notify_webhook.settings import ConfigurationError, hash_settings, load_settings
 
 MIB = 1024 * 1024

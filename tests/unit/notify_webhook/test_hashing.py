@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from notify_webhook.event_shapes import ObjectRef
-from notify_webhook.hashing import (
+from notify_webhook.notification import ObjectReplaced, object_sha256
+from notify_webhook.object_hash.stream import (
     DEFAULT_CHUNK_SIZE,
     MIB,
     checksum_is_full_object,
@@ -22,7 +23,6 @@ from notify_webhook.hashing import (
     sha256_hex_from_checksum,
     sha256_of_object,
 )
-from notify_webhook.notification import ObjectReplaced, object_sha256
 from tests.s3_stores import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:

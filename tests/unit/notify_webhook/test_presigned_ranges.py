@@ -12,8 +12,8 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from form_archive_contract.s3 import CLIENT_CONFIG, error_code
-from notify_webhook.presigned_ranges import _client_error, is_server_error
-from notify_webhook.ranged_hash import RangedReads, RangeReader, pinned_request, sha256_of_ranges
+from notify_webhook.object_hash.presigned_ranges import _client_error, is_server_error
+from notify_webhook.object_hash.ranges import RangedReads, RangeReader, pinned_request, sha256_of_ranges
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -15,17 +15,17 @@ import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
 from botocore.response import StreamingBody
 
-from notify_webhook.body_hash import sha256_of_body
 from notify_webhook.event_shapes import ObjectRef
-from notify_webhook.hashing import MIB
 from notify_webhook.notification import ObjectReplaced, object_sha256
-from notify_webhook.ranged_hash import (
+from notify_webhook.object_hash.body import sha256_of_body
+from notify_webhook.object_hash.ranges import (
     RANGE_ATTEMPTS,
     RangedReads,
     RangeReadError,
     plan_ranges,
     sha256_of_ranges,
 )
+from notify_webhook.object_hash.stream import MIB
 
 Source = Callable[[int, int], bytes]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from notify_webhook.read_strategy import (
+from notify_webhook.object_hash.read_strategy import (
     MIN_PROBE_GAIN,
     PROBE_HEADROOM,
     FirstPart,

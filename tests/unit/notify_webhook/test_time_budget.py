@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from notify_webhook.settings import ConfigurationError, load_settings
-from notify_webhook.time_budget import (
+from notify_webhook.object_hash.budget import (
     DEFAULT_HASH_MIN_MIB_S,
     HashBudget,
     ObjectTooLargeToHash,
     delivery_reserve_seconds,
 )
+from notify_webhook.settings import ConfigurationError, load_settings
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB

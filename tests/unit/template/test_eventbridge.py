@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.unit.template.test_rules import RULE_FUNCTIONS, functions_used
-from tests.unit.template.test_template import _prune
+from tests.unit.template.test_template import _prune, environment, policy_statements
 from tools.local_invoke import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 
@@ -134,13 +134,14 @@ def test_functions_use_the_existing_bucket(template: dict[str, Any], function: s
         "BrowserJwtIssuer": "https://issuer.example.com",
     }
     resolver = Resolver(template, parameters)
-    function_properties = created(template, **parameters)[function]["Properties"]
-    assert resolver.resolve(function_properties["Environment"])["Variables"]["ARCHIVE_BUCKET"] == EXISTING
+    assert function in created(template, **parameters)
+    assert resolver.resolve(environment(template, function))["ARCHIVE_BUCKET"] == EXISTING
     resources = {
         resource
-        for policy in resolver.resolve(function_properties["Policies"])
-        for statement in policy["Statement"]
-        for resource in ([statement["Resource"]] if isinstance(statement["Resource"], str) else [])
+        for statement in resolver.resolve(policy_statements(template["Resources"], function))
+        for resource in (
+            [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+        )
         if statement["Action"] != "secretsmanager:GetSecretValue"
     }
     assert resources

@@ -24,8 +24,7 @@ FUNCTIONS = {
     "NotifyWebhookFunction": "notify_webhook",
     "UploadUrlFunction": "upload_url",
 }
-# The bucket the functions use: their own, or ExistingBucketName (see test_eventbridge.py).
-BUCKET = {"Fn::If": ["UsesExistingBucket", {"Ref": "ExistingBucketName"}, {"Ref": "ArchiveBucket"}]}
+UPLOAD_FUNCTIONS = ("UploadUrlFunction", "BrowserUploadUrlFunction")
 
 
 def bucket_arn(suffix: str) -> dict[str, Any]:
@@ -50,6 +49,34 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
 
 def properties(resources: dict[str, Any], logical_id: str) -> dict[str, Any]:
     return resources[logical_id]["Properties"]  # type: ignore[no-any-return]
+
+
+def bucket_by_name(resources: dict[str, Any]) -> dict[str, Any]:
+    """The bucket by name: ExistingBucketName, else the expression of ArchiveBucket's BucketName."""
+    own = properties(resources, "ArchiveBucket")["BucketName"]
+    return {"Fn::If": ["UsesExistingBucket", {"Ref": "ExistingBucketName"}, own]}
+
+
+def environment(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    """The function's variables as SAM merges them: Globals first, the function's own over them."""
+    variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    function = properties(template["Resources"], logical_id)
+    variables.update(function.get("Environment", {}).get("Variables", {}))
+    return variables
+
+
+def policy_statements(resources: dict[str, Any], logical_id: str) -> list[Any]:
+    """The statements of the function's `Policies`: inline documents, and the managed policies of this
+    template it names by `Ref` (the document of that AWS::IAM::ManagedPolicy)."""
+    found: list[Any] = []
+    for policy in properties(resources, logical_id)["Policies"]:
+        if set(policy) == {"Ref"}:
+            managed = resources[policy["Ref"]]
+            assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
+            found.extend(managed["Properties"]["PolicyDocument"]["Statement"])
+        else:
+            found.extend(policy.get("Statement", []) if isinstance(policy, dict) else [])
+    return found
 
 
 def mentions(node: Any, logical_id: str) -> bool:
@@ -151,9 +178,9 @@ def test_every_variable_the_code_reads_is_set_in_the_template(logical_id: str, p
     assert not missing, f"{logical_id} reads {sorted(missing)} but the template does not set them"
 
 
-def test_function_environment_values(resources: dict[str, Any]) -> None:
-    archive = properties(resources, "ArchiveSubmissionFunction")["Environment"]["Variables"]
-    assert archive["ARCHIVE_BUCKET"] == BUCKET
+def test_function_environment_values(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    archive = environment(template, "ArchiveSubmissionFunction")
+    assert archive["ARCHIVE_BUCKET"] == bucket_by_name(resources)
     assert archive["ARCHIVE_PREFIX"] == {"Ref": "ArchivePrefix"}
     notify = properties(resources, "NotifyWebhookFunction")["Environment"]["Variables"]
     assert notify["ACCEPTED_UPLOADERS"] == "presigned-url,archive-submission"
@@ -194,11 +221,7 @@ def test_rest_api_requires_an_api_key_with_a_usage_plan(resources: dict[str, Any
 def test_archive_function_writes_only_to_the_archive_bucket(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
-    statements = [
-        statement
-        for policy in properties(resources, "ArchiveSubmissionFunction")["Policies"]
-        for statement in policy["Statement"]
-    ]
+    statements = policy_statements(resources, "ArchiveSubmissionFunction")
     actions = {action for statement in statements for action in statement["Action"]}
     assert actions == {
         "s3:PutObject",
@@ -554,45 +577,27 @@ def test_events_are_valid_json() -> None:
 # ------------------------------------------------------------------ browser uploads
 
 
-def _upload_statements(resources: dict[str, Any], logical_id: str) -> list[Any]:
-    return [
-        statement
-        for policy in properties(resources, logical_id)["Policies"]
-        for statement in policy["Statement"]
-    ]
+@pytest.mark.parametrize("logical_id", UPLOAD_FUNCTIONS)
+def test_both_upload_functions_use_the_one_upload_policy(resources: dict[str, Any], logical_id: str) -> None:
+    """One managed policy, not two copies: a change to the upload permissions is made once."""
+    assert properties(resources, logical_id)["Policies"] == [{"Ref": "UploadUrlPolicy"}]
+    assert resources["UploadUrlPolicy"]["Type"] == "AWS::IAM::ManagedPolicy"
+    assert "Condition" not in resources["UploadUrlPolicy"], "UploadUrlFunction always exists"
 
 
-@pytest.mark.parametrize("logical_id", ["UploadUrlFunction", "BrowserUploadUrlFunction"])
-def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical_id: str) -> None:
-    statements = _upload_statements(resources, logical_id)
-    allow, deny, multipart, versions, multipart_deny, secret = statements
-    assert allow == {
-        "Effect": "Allow",
-        "Action": "s3:PutObject",
-        "Resource": bucket_arn("/*"),
-    }
+def test_upload_policy_may_only_put_objects(resources: dict[str, Any]) -> None:
+    statements = policy_statements(resources, "UploadUrlFunction")
+    allow, deny, versions, secret = statements
+    # Multipart: PutObject covers create, upload part and complete; list parts and abort. No read.
+    multipart = ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+    assert allow == {"Effect": "Allow", "Action": multipart, "Resource": bucket_arn("/*")}
     # Not into the archive folder: archived submissions cannot be overwritten through an upload URL
     # (with an empty prefix, the archive key shape: test_item1_the_upload_roles_are_denied_...).
     condition, denied, absent = deny["Fn::If"]
     assert condition == "HasArchivePrefix"
-    assert denied == {
-        "Effect": "Deny",
-        "Action": "s3:PutObject",
-        "Resource": bucket_arn("/${ArchivePrefix}/*"),
-    }
+    assert denied == {"Effect": "Deny", "Action": multipart, "Resource": bucket_arn("/${ArchivePrefix}/*")}
     assert absent["Effect"] == "Deny"
     assert absent["Action"] == "s3:PutObject"
-    # Multipart: PutObject covers create, upload part and complete; list parts and abort, not elsewhere.
-    assert multipart == {
-        "Effect": "Allow",
-        "Action": ["s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
-        "Resource": bucket_arn("/*"),
-    }
-    condition, denied, absent = multipart_deny["Fn::If"]
-    assert condition == "HasArchivePrefix"
-    assert denied["Effect"] == "Deny"
-    assert denied["Action"] == multipart["Action"]
-    assert denied["Resource"] == bucket_arn("/${ArchivePrefix}/*")
     # Versions' names, sizes and ETags of one key (with a prefix), to answer a repeated complete.
     assert versions == {
         "Effect": "Allow",
@@ -604,7 +609,7 @@ def test_upload_function_may_only_put_objects(resources: dict[str, Any], logical
                 {"Fn::GetAtt": ["ArchiveBucket", "Arn"]},
             ]
         },
-        "Condition": {"Null": {"s3:prefix": "false"}},
+        "Condition": {"Null": {"s3:prefix": "false"}, "StringLike": {"s3:prefix": "?*/?*"}},
     }
     assert secret == {
         "Effect": "Allow",
@@ -621,7 +626,7 @@ def test_multipart_routes_and_lifecycle(template: dict[str, Any], resources: dic
         paths = {event["Properties"]["Path"] for event in events.values() if event["Type"] == kind}
         multipart = {f"/uploads/{name}" for name in ("parts", "complete", "status", "abort")}
         assert paths == {"/uploads", *multipart}
-        variables = properties(resources, logical_id)["Environment"]["Variables"]
+        variables = environment(template, logical_id)
         assert variables["UPLOAD_TOKEN_KEY_PARAMETER"] == {"Ref": "UploadTokenKey"}
         assert variables["UPLOAD_TOKEN_EXPIRES_DAYS"] == {"Ref": "AbortIncompleteUploadsDays"}
     assert properties(resources, "UploadTokenKey")["GenerateSecretString"]["PasswordLength"] >= 32
@@ -635,13 +640,18 @@ def test_multipart_routes_and_lifecycle(template: dict[str, Any], resources: dic
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": days}
 
 
-@pytest.mark.parametrize("logical_id", ["UploadUrlFunction", "BrowserUploadUrlFunction"])
-def test_upload_function_settings(resources: dict[str, Any], logical_id: str) -> None:
+@pytest.mark.parametrize("logical_id", UPLOAD_FUNCTIONS)
+def test_upload_function_settings(
+    template: dict[str, Any], resources: dict[str, Any], logical_id: str
+) -> None:
     function = properties(resources, logical_id)
     assert function["Handler"] == "upload_url.app.lambda_handler"
-    assert function["CodeUri"] == "functions/"
-    variables = function["Environment"]["Variables"]
-    assert variables["ARCHIVE_BUCKET"] == BUCKET
+    assert read_function(logical_id, template_path=TEMPLATE_PATH).timeout_seconds == 29, (
+        "API Gateway waits 29 s"
+    )
+    variables = environment(template, logical_id)
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "upload-url"
+    assert variables["ARCHIVE_BUCKET"] == bucket_by_name(resources)
     assert variables["ARCHIVE_PREFIX"] == {"Ref": "ArchivePrefix"}
     assert variables["MAX_UPLOAD_BYTES"] == {"Ref": "MaxUploadBytes"}
     assert variables["UPLOAD_URL_EXPIRES_SECONDS"] == {"Ref": "UploadUrlExpiresSeconds"}
@@ -707,11 +717,23 @@ def test_browser_authorizer_is_optional_and_jwt_checked(
 def test_browser_function_matches_the_api_key_function(resources: dict[str, Any]) -> None:
     api_key = properties(resources, "UploadUrlFunction")
     browser = properties(resources, "BrowserUploadUrlFunction")
-    for name in ("CodeUri", "Handler", "Timeout", "Environment", "Policies", "LoggingConfig"):
+    for name in ("Handler", "Environment", "Policies", "LoggingConfig"):
         assert browser[name] == api_key[name], name
+    for name in ("CodeUri", "Timeout", "MemorySize"):
+        assert name not in browser and name not in api_key, f"{name}: both take the Globals value"
 
 
-@pytest.mark.parametrize("logical_id", ["UploadUrlFunction", "BrowserUploadUrlFunction"])
+def test_every_function_shares_code_and_runtime_through_globals(template: dict[str, Any]) -> None:
+    globals_ = template["Globals"]["Function"]
+    assert globals_["CodeUri"] == "functions/"
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            assert not {"CodeUri", "Runtime", "Architectures", "Tracing"} & set(resource["Properties"]), (
+                logical_id
+            )
+
+
+@pytest.mark.parametrize("logical_id", UPLOAD_FUNCTIONS)
 @pytest.mark.parametrize("prefix", ["", "submissions", "forms/archive"])
 def test_item1_the_upload_roles_are_denied_the_archive_key_space_for_every_prefix(
     template: dict[str, Any], logical_id: str, prefix: str
@@ -720,12 +742,12 @@ def test_item1_the_upload_roles_are_denied_the_archive_key_space_for_every_prefi
     `POST /uploads` refuses too), for every `ArchivePrefix`, the empty one included; and those patterns
     cover the keys the archive function writes, fresh and idempotent ids alike."""
     resolver = Resolver(template, {"ArchivePrefix": prefix})
-    statements = _prune(_upload_statements(template["Resources"], logical_id), resolver)
+    statements = _prune(policy_statements(template["Resources"], logical_id), resolver)
     statements = [statement for statement in statements if statement != {"Ref": "AWS::NoValue"}]
     denied = [
         statement
         for statement in statements
-        if statement["Effect"] == "Deny" and statement["Action"] == "s3:PutObject"
+        if statement["Effect"] == "Deny" and "s3:PutObject" in _listed(statement["Action"])
     ]
     assert len(denied) == 1
     resources = denied[0]["Resource"]

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from form_archive_contract.api_events import RequestRejected
-from upload_url.multipart_request import (
+from upload_url.multipart.plan import MIB, S3_MAX_PARTS, S3_MIN_PART_BYTES, plan_parts
+from upload_url.multipart.request import (
     MAX_MULTIPART_REQUEST_BYTES,
     check_part_numbers,
     parse_complete_request,
@@ -18,9 +19,8 @@ from upload_url.multipart_request import (
     parse_token_request,
     read_json_object,
 )
-from upload_url.part_plan import MIB, S3_MAX_PARTS, S3_MIN_PART_BYTES, plan_parts
+from upload_url.multipart.token import UploadClaims, issue_token, verify_token
 from upload_url.settings import S3_MAX_OBJECT_BYTES
-from upload_url.upload_token import UploadClaims, issue_token, verify_token
 
 KEY = b"testing-upload-token-key"
 CLAIMS = UploadClaims(

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from form_archive_contract.secret_store import SecretUnavailable, read_secret
 
-from .part_plan import MIB, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES
-from .settings import S3_SINGLE_PUT_LIMIT, ServerMisconfigured, bounded_int
-from .upload_token import MIN_KEY_BYTES
+from ..settings import S3_SINGLE_PUT_LIMIT, ServerMisconfigured, bounded_int
+from .plan import MIB, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES
+from .token import MIN_KEY_BYTES
 
 DEFAULT_MULTIPART_THRESHOLD_BYTES = 64 * MIB
 DEFAULT_PART_BYTES = 16 * MIB

@@ -41,7 +41,7 @@ PARTIAL_CONTENT = 206
 
 
 class PresignedRanges:
-    """Ranges of the object `request` pins (`ranged_hash.pinned_request`), each answered like
+    """Ranges of the object `request` pins (`ranges.pinned_request`), each answered like
     `get_object(..., Range=...)`: a dict with `ContentLength`, `ContentRange` and `Body`. Any answer but
     206 raises botocore's `ClientError` with S3's error code (`PreconditionFailed` for a replaced object,
     `SlowDown` or `InternalError` from a struggling store); an unreachable store raises botocore's own

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .settings import S3_MAX_OBJECT_BYTES
+from ..settings import S3_MAX_OBJECT_BYTES
 
 MIB = 1024**2
 S3_MIN_PART_BYTES = 5 * MIB

@@ -22,7 +22,19 @@ from form_archive_contract.api import json_response
 from form_archive_contract.api_events import RequestRejected
 from form_archive_contract.s3 import error_code
 
-from .multipart import (
+from ..presign import get_presigning_client
+from ..settings import UploadSettings, load_settings
+from ..upload_plan import UploadPlan
+from .plan import PartPlan, plan_parts
+from .request import (
+    check_part_numbers,
+    parse_complete_request,
+    parse_parts_request,
+    parse_token_request,
+    read_json_object,
+)
+from .settings import load_multipart_settings, load_token_key
+from .store import (
     StoreUnavailable,
     abort_upload,
     complete_upload,
@@ -32,19 +44,7 @@ from .multipart import (
     presign_part,
     start_upload,
 )
-from .multipart_request import (
-    check_part_numbers,
-    parse_complete_request,
-    parse_parts_request,
-    parse_token_request,
-    read_json_object,
-)
-from .multipart_settings import load_multipart_settings, load_token_key
-from .part_plan import PartPlan, plan_parts
-from .presign import get_presigning_client
-from .settings import UploadSettings, load_settings
-from .upload_plan import UploadPlan
-from .upload_token import UploadClaims, issue_token, verify_token
+from .token import UploadClaims, issue_token, verify_token
 
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")

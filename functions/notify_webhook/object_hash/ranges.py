@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .hashing import MIB
 from .presigned_ranges import PresignedRanges, is_server_error, presigned_ranges
+from .stream import MIB, Digest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -179,7 +179,7 @@ def hash_ranges_in_order(
     reader: RangeReader,
     ranges: Iterator[tuple[int, int]],
     connections: int,
-    digest: hashlib._Hash,
+    digest: Digest,
     started: list[Future[bytes]] | None = None,
 ) -> None:
     """Fetch `ranges` with `connections` in flight and feed them to `digest` in order, after the ranges

@@ -18,9 +18,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from form_archive_contract.s3 import error_code
 
-from .multipart_request import CompletedPart, PartDigest
-from .part_plan import PartPlan
-from .upload_token import UploadClaims
+from .plan import PartPlan
+from .request import CompletedPart, PartDigest
+from .token import UploadClaims
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from form_archive_contract.api_events import RequestRejected, decode_body
 
-from .part_plan import S3_MAX_PARTS
+from .plan import S3_MAX_PARTS
 
 # At most 100 presigned parts per `parts` request (DESIGN.md): a page asks again as it goes.
 MAX_PARTS_PER_REQUEST = 100
@@ -43,7 +43,7 @@ class CompletedPart(PartDigest):
 
 @dataclass(frozen=True)
 class MultipartRequest:
-    upload_token: Any  # checked by upload_token.verify_token
+    upload_token: Any  # checked by token.verify_token
     parts: tuple[Any, ...]  # PartDigest for `parts`, CompletedPart for `complete`, empty otherwise
 
 
