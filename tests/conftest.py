@@ -17,6 +17,7 @@ import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+from archive_submission.store_knowledge import forget as forget_store_knowledge
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import clear_caches as clear_notify_caches
 from tests import hypothesis_profiles
@@ -68,6 +69,7 @@ _ENDPOINT_VARIABLES = (
 def clear_client_caches() -> None:
     """Clients are cached per container; tests switch endpoints, so each starts with fresh ones."""
     get_s3_client.cache_clear()
+    forget_store_knowledge()
     clear_notify_caches()
     get_presigning_client.cache_clear()
 

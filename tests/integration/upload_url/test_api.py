@@ -299,18 +299,25 @@ def test_item1_an_upload_never_writes_into_the_archive_key_space_with_an_empty_p
     server_s3: S3Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Review round 3, item 1: with `ArchivePrefix` empty, archived submissions live at
-    `yyyy/mm/dd/<id>.json` in the bucket root. No upload URL is signed for such a key: not to replace an
-    archived submission, and not to plant one under an `Idempotency-Key`'s (predictable) id first."""
+    `yyyy/mm/dd/<id>.json` and `idem-<40>.json` in the bucket root. No upload URL is signed for such a
+    key: not to replace an archived submission, and not to plant one under an `Idempotency-Key`'s
+    (predictable) id first."""
     from archive_submission.app import lambda_handler as archive_handler  # noqa: PLC0415
     from archive_submission.object_key import build_object_key, idempotent_submission_id  # noqa: PLC0415
+    from form_archive_contract.archive_keys import in_archive_key_space  # noqa: PLC0415
 
     monkeypatch.setenv("ARCHIVE_PREFIX", "")
     headers = {"Content-Type": "application/json", "Idempotency-Key": "order-42"}
     archived = archive_handler(api_event('{"a": 1}', headers=headers), LocalLambdaContext())
     assert archived["statusCode"] == 201
+    # A keyed submission sits at `idem-<40>.json`, outside any folder: an upload's key always has one
+    # (`{datapack_identifier}/.../{filename}`), and IAM denies the upload roles that shape too.
+    keyed = json.loads(archived["body"])["key"]
+    assert "/" not in keyed and in_archive_key_space(keyed, "")
+    # Keys of the archived shape in date folders (fresh ids, and keyed ones written before round 4).
     planted = build_object_key("", datetime.now(UTC), idempotent_submission_id("order-43"))
     fresh = build_object_key("", datetime.now(UTC), "01JDQ4Z0000000000000000000")
-    for key in (json.loads(archived["body"])["key"], planted, fresh):
+    for key in (planted, fresh):
         identifier, month, day, filename = key.split("/")
         status, answer = ask(
             upload_request(
