@@ -17,7 +17,7 @@ from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
 from notify_webhook.settings import ConfigurationError
 from notify_webhook.signing import verify_signature
-from tests.conftest import ARCHIVE_BUCKET, REGION
+from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import (
     WEBHOOK_PATH,
     Reply,

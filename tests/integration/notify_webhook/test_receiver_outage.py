@@ -21,8 +21,8 @@ import pytest
 from notify_webhook.continuation.message import PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.signing import verify_headers
-from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import eventbridge_event, sns_event, sqs_event
+from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
