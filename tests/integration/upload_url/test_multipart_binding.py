@@ -20,7 +20,7 @@ from tests.integration.upload_url.test_multipart_upload import (
     start,
     versions,
 )
-from upload_url.multipart import routes
+from upload_url.multipart import routes, store
 from upload_url.multipart.store import multipart_etag
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def test_r4_item4_abort_that_loses_the_race_to_complete_answers_409_already_comp
     answer = start()
     token = answer["upload"]["upload_token"]
     parts = upload_all(token, CONTENT)
-    original = routes.abort_upload
+    original = store.abort_upload
 
     def complete_first(client: Any, claims: Any) -> None:
         """`complete` gets in between the abort's listing of the parts and its AbortMultipartUpload."""
