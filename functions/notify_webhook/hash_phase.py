@@ -77,8 +77,7 @@ def next_link(
     try:
         answer = hash_until(client, pinned, checkpoint, budget, work.links, link=link, reads=reads)
     except (LinkCapReached, ObjectTooLargeToHash) as error:
-        cause = f" ({error.__cause__})" if error.__cause__ else ""
-        return HashImpossible(f"{error}{cause}")
+        return HashImpossible(str(error))
     except ClientError as error:
         code = error_code(error)
         if code in MISSING_CODES:

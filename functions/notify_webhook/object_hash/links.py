@@ -72,7 +72,7 @@ def hash_until(
         try:
             cap = policy.cap(obj.size, hash_seconds, budget.min_mib_s)
         except NoLinkCanFinish as error:
-            raise ObjectTooLargeToHash(obj.size, hash_seconds, budget.min_mib_s) from error
+            raise ObjectTooLargeToHash(obj.size, hash_seconds, budget.min_mib_s, why=str(error)) from error
         if link > cap:
             raise LinkCapReached(obj.size, link, cap, budget.min_mib_s)
     state = ResumableSha256(checkpoint)

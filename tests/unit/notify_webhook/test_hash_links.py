@@ -13,7 +13,7 @@ from notify_webhook.object_hash import HashBudget, ObjectTooLargeToHash, RangedR
 from notify_webhook.object_hash.link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
 from notify_webhook.object_hash.links import CheckpointBeyondObject, hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint, ResumableSha256
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -80,7 +80,8 @@ def test_an_object_no_number_of_links_can_finish_is_too_large_saying_why(mocked_
     with pytest.raises(ObjectTooLargeToHash) as raised:
         hash_until(mocked_s3, pinned, None, budget, LinkPolicy(), link=1)
     assert isinstance(raised.value.__cause__, NoLinkCanFinish)
-    assert "cannot hash a byte" in str(raised.value.__cause__)
+    assert "cannot be hashed in any number of links: a link has 5.0 s to hash" in str(raised.value)
+    assert "cannot hash a byte; raise the function's Timeout" in str(raised.value)
 
 
 def test_a_checkpoint_past_the_end_is_refused(mocked_s3: S3Client) -> None:
