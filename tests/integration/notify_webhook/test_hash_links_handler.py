@@ -21,6 +21,7 @@ from notify_webhook import hash_phase
 from notify_webhook.app import lambda_handler
 from notify_webhook.continuation.message import HASH_PHASE, Continuation, PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
+from notify_webhook.object_hash import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
 from tests.conftest import ARCHIVE_BUCKET, ON_REAL_STORE, REGION
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
@@ -168,7 +169,7 @@ def test_a_link_killed_mid_way_comes_back_and_resumes_from_its_checkpoint_not_fr
     links.sqs.set_queue_attributes(QueueUrl=links.work_queue, Attributes={"VisibilityTimeout": "0"})
     body = os.urandom(8 * MIB)
     started_at: list[int] = []
-    real_hash_until = hash_phase.hash_until
+    real_hash_until = hash_until
 
     def killed_once(*args: Any, **kwargs: Any) -> Any:
         checkpoint = args[2]
