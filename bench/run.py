@@ -9,6 +9,7 @@ python -m bench.run --remote rgw --object-mib 256 --rate-mib 32 --first-byte-ms 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from bench.archive import measure_archive
 from bench.cold_start import METHOD as COLD_METHOD
 from bench.cold_start import PAIRS, ColdStarts, measure_cold_starts
+from bench.idempotency import ROUND_2_LOAD_PER_S, KeyedSeries, measure_keyed, measure_load, unversioned_bucket
 from bench.imports import measure_imports
 from bench.links import LinkFigures, LinksObject, measure_links, upload_links_object
 from bench.measure import MIB
@@ -77,6 +79,9 @@ REQUIRED_KEYS = (
     "cold_ms_notify",
     "cold_ms_notify_least",
     "cold_start_ratio_notify",
+    "keyed_fresh_ratio",
+    "keyed_replay_ratio",
+    "keyed_load_per_s",
     "state_vs_hashlib",
     "links_vs_one_invocation",
 )
@@ -90,6 +95,9 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "import_ratio_archive": ("<= 1.5", lambda value: value <= 1.5),
     "import_ratio_notify": ("<= 1.5", lambda value: value <= 1.5),
     "archive_overhead_ratio": ("<= 1.3", lambda value: value <= 1.3),
+    "keyed_fresh_ratio": ("<= 1.5", lambda value: value <= 1.5),
+    "keyed_replay_ratio": ("<= 2.5", lambda value: value <= 2.5),
+    "keyed_load_per_s": (f">= {ROUND_2_LOAD_PER_S} (round 2)", lambda value: value >= ROUND_2_LOAD_PER_S),
     "cold_start_ratio_archive": ("<= 1.3", lambda value: value <= 1.3),
     "cold_start_ratio_notify": ("<= 1.3", lambda value: value <= 1.3),
     "remote_function_vs_raw": (">= 6.0 (32 MiB/s per connection, 256 MiB)", lambda value: value >= 6.0),
@@ -133,6 +141,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--archive-calls", type=int, default=600, help="calls of each kind (default 600)")
     parser.add_argument("--block", type=int, default=20, help="calls per interleaved block (default 20)")
     parser.add_argument(
+        "--keyed-calls",
+        type=int,
+        default=200,
+        help="Idempotency-Key calls of each kind behind the slow store (default 200)",
+    )
+    parser.add_argument(
+        "--load",
+        type=int,
+        nargs=2,
+        default=(4, 500),
+        metavar=("PROCESSES", "EACH"),
+        help="load check (4 500)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help=f"results file (flat JSON; default {DEFAULT_OUTPUT.name}, remote: {DEFAULT_REMOTE_OUTPUT.name})",
@@ -160,6 +182,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if (
         args.object_mib <= 0
         or min(args.rounds, args.import_runs, args.cold_runs, args.archive_calls, args.block) < 1
+        or min(args.keyed_calls, *args.load) < 1
         or args.links_mib <= 0
         or min(args.links, args.links_rounds, args.state_mib) < 1
     ):
@@ -283,6 +306,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         cold = measure_cold_starts(BUCKET, args.cold_runs)
         progress(f"archive handler vs put_object: {args.archive_calls} calls each, blocks of {args.block}")
         archive, bare = measure_archive(BUCKET, args.archive_calls, args.block)
+        idempotency = _measure_idempotency(endpoint, args)
 
     _hashing_rows(throughput, results, rows)
     results["hash_peak_mib"] = peak_mib
@@ -302,16 +326,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         )
     )
 
-    for name in ("python", "boto3", "archive", "notify"):
-        results[f"import_ms_{name}"] = imports[name].median
-        note = "interpreter start alone (python -c 'import sys')" if name == "python" else ""
-        rows.append(series_row(imports[name], note))
-    for name in ("archive", "notify"):
-        key = f"import_ratio_{name}"
-        results[key] = results[f"import_ms_{name}"] / results["import_ms_boto3"]
-        paired = [a / b for a, b in zip(imports[name].samples, imports["boto3"].samples, strict=True)]
-        rows.append(ratio_row(key, results[key], paired, "Lambda-like env; min-max paired per run"))
-
+    _import_rows(imports, results, rows)
     _cold_rows(cold, results, rows, args.cold_runs)
 
     results["archive_p50_ms"] = archive.median
@@ -320,6 +335,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
     rows.append(series_row(archive, f"{len(archive.samples)} warm lambda_handler calls"))
     rows.append(series_row(bare, f"{len(bare.samples)} bare put_object calls, same body and client"))
     rows.append(ratio_row("archive_overhead_ratio", results["archive_overhead_ratio"], None))
+    keyed, keyed_unversioned, load_per_s, unkeyed_per_s = idempotency
+    _keyed_rows(keyed, "", args, results, rows)
+    _keyed_rows(keyed_unversioned, "_unversioned", args, results, rows)
+    _load_rows(load_per_s, unkeyed_per_s, args, results, rows)
 
     progress(f"the resumable SHA-256 state vs hashlib: {args.state_mib} MiB in memory, {args.rounds} rounds")
     _state_rows(measure_state_vs_hashlib(args.state_mib, args.rounds), results, rows)
@@ -335,6 +354,79 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         }
     )
     return results, [_with_target(row) for row in rows]
+
+
+def _import_rows(imports: dict[str, Series], results: dict[str, float], rows: list[Row]) -> None:
+    for name in ("python", "boto3", "archive", "notify"):
+        results[f"import_ms_{name}"] = imports[name].median
+        note = "interpreter start alone (python -c 'import sys')" if name == "python" else ""
+        rows.append(series_row(imports[name], note))
+    for name in ("archive", "notify"):
+        key = f"import_ratio_{name}"
+        results[key] = results[f"import_ms_{name}"] / results["import_ms_boto3"]
+        paired = [a / b for a, b in zip(imports[name].samples, imports["boto3"].samples, strict=True)]
+        rows.append(ratio_row(key, results[key], paired, "Lambda-like env; min-max paired per run"))
+
+
+def _measure_idempotency(
+    endpoint: str, args: argparse.Namespace
+) -> tuple[KeyedSeries, KeyedSeries, float, float]:
+    """Keyed calls behind the slow store (versioned and unversioned bucket), then the load check."""
+    progress(
+        f"Idempotency-Key: {args.keyed_calls} calls of each kind behind {args.first_byte_ms:g} ms to the "
+        "first byte"
+    )
+    unversioned = unversioned_bucket(BUCKET + "-unversioned")
+    with throttle_proxy(endpoint, args.rate_mib, args.first_byte_ms) as slow_store:
+        os.environ["AWS_ENDPOINT_URL_S3"] = slow_store
+        keyed = measure_keyed(BUCKET, args.keyed_calls, args.block)
+        keyed_unversioned = measure_keyed(unversioned, args.keyed_calls, args.block)
+    os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
+    processes, each = args.load
+    progress(f"load: {processes} processes x {each} submissions, none / half with an Idempotency-Key")
+    unkeyed_per_s = measure_load(endpoint, BUCKET, processes, each, keyed=False)
+    load_per_s = measure_load(endpoint, BUCKET, processes, each)
+    return keyed, keyed_unversioned, load_per_s, unkeyed_per_s
+
+
+def _keyed_rows(
+    keyed: KeyedSeries, suffix: str, args: argparse.Namespace, results: dict[str, float], rows: list[Row]
+) -> None:
+    bucket = "an unversioned bucket" if suffix else "a versioned bucket (the stack's)"
+    slow = f"behind {args.first_byte_ms:g} ms to the first byte, {bucket}"
+    for series, note in (
+        (keyed.bare, f"bare put_object {slow}"),
+        (keyed.plain, "POST /submissions, no key"),
+        (keyed.fresh, "with a new Idempotency-Key each call"),
+        (keyed.replay, "the same keyed request again (201, Idempotent-Replayed)"),
+    ):
+        results[series.key + suffix] = series.median
+        rows.append(dataclasses.replace(series_row(series, note), key=series.key + suffix))
+    for kind, series in (("plain", keyed.plain), ("fresh", keyed.fresh), ("replay", keyed.replay)):
+        key = f"keyed_{kind}_ratio{suffix}"
+        results[key] = series.median / keyed.bare.median
+        rows.append(ratio_row(key, results[key], None, f"p50 over the bare put_object's p50, {bucket}"))
+
+
+def _load_rows(
+    load_per_s: float,
+    unkeyed_per_s: float,
+    args: argparse.Namespace,
+    results: dict[str, float],
+    rows: list[Row],
+) -> None:
+    processes, each = args.load
+    results["keyed_load_per_s"] = load_per_s
+    results["unkeyed_load_per_s"] = unkeyed_per_s
+    results["keyed_load_vs_unkeyed"] = load_per_s / unkeyed_per_s
+    note = f"{processes} processes x {each}, moto server, versioned bucket"
+    rows.append(Row("unkeyed_load_per_s", "1/s", unkeyed_per_s, note=f"{note}, no key"))
+    rows.append(
+        Row(
+            "keyed_load_per_s", "1/s", load_per_s, note=f"{note}, half keyed; round 2: {ROUND_2_LOAD_PER_S}/s"
+        )
+    )
+    rows.append(ratio_row("keyed_load_vs_unkeyed", results["keyed_load_vs_unkeyed"], None, "same run"))
 
 
 def _cold_rows(cold: ColdStarts, results: dict[str, float], rows: list[Row], runs: int) -> None:
@@ -524,6 +616,11 @@ def _method(args: argparse.Namespace) -> list[str]:
         "order rotated; ratios median/median in this run",
         f"hash_mib_s is the function as deployed: {reads}; other settings beside it are labelled",
         f"cold start: {COLD_METHOD.format(runs=args.cold_runs)}",
+        f"Idempotency-Key: warm handler calls behind a proxy giving each answer's first byte "
+        f"{args.first_byte_ms:g} ms after its request, blocks of {args.block} per kind alternating "
+        "(order reversed every other block), versioned bucket; ratios are p50 over a bare put_object's p50",
+        f"load: {args.load[0]} processes x {args.load[1]} lambda_handler calls at once against moto's "
+        "server (every other call with a new Idempotency-Key), submissions/s over the wall time",
     ]
 
 

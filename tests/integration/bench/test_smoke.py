@@ -17,7 +17,7 @@ import pytest
 
 from bench.run import REQUIRED_KEYS, REQUIRED_REMOTE_KEYS
 
-pytestmark = pytest.mark.moto_only("`make bench` runs its own moto server")
+pytestmark = [pytest.mark.moto_only("`make bench` runs its own moto server"), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,6 +40,11 @@ def test_bench_runs_and_writes_every_key(tmp_path: Path) -> None:
             "--archive-calls",
             "10",
             "--block",
+            "5",
+            "--keyed-calls",
+            "5",
+            "--load",
+            "2",
             "5",
             "--links-mib",
             "8",

@@ -23,7 +23,7 @@ from notify_webhook.continuation.message import HASH_PHASE, Continuation, Pinned
 from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.object_hash import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
-from tests.conftest import ARCHIVE_BUCKET, ON_REAL_STORE, REGION
+from tests.s3_stores import ARCHIVE_BUCKET, ON_REAL_STORE, REGION
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.work_queue import drain
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-    from tests.conftest import S3Server
+    from tests.s3_stores import S3Server
 
 MIB = 1024 * 1024
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
