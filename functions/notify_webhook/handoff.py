@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from form_archive_contract.s3 import get_s3_client
 
-from .continuation.message import DELIVER_PHASE, HASH_PHASE, AttemptRecord, Continuation
+from .continuation.message import DELIVER_PHASE, HASH_PHASE, MAX_HISTORY, AttemptRecord, Continuation
 from .continuation.parking import (
     CANNOT_CONTINUE,
     RECEIVER_GONE,
@@ -144,7 +144,7 @@ def _postpone(notification: Notification, outcome: Postponed, work: WorkSettings
         attempts=outcome.attempt - 1,
         sha256=notification.sha256,
         last_failure=last,
-        history=outcome.history[-32:],
+        history=outcome.history[-MAX_HISTORY:],
     )
     message_id = send_continuation(work.work_queue_url, seal(continuation, work.key), outcome.wait_seconds)
     metrics.add_metric(name="WebhooksPostponed", unit=MetricUnit.Count, value=1)

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, announced_uploader
+from form_archive_contract.metadata import (
+    UPLOADED_BY,
+    UPLOADER_EMAIL,
+    UPLOADER_NAME,
+    announced_uploader,
+    uploader_problem,
+)
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
 from .continuation.message import PinnedObject
@@ -56,7 +62,8 @@ class Notification:
     body: bytes = field(repr=False)
     webhook_id: str
     sha256_from_checksum: bool
-    missing_fields: tuple[str, ...]
+    # Submitter fields sent as null, each with why: `metadata.ABSENT` or the check the text failed.
+    uploader_problems: dict[str, str]
     # What a later attempt needs to rebuild the same body: the object as headed, and its SHA-256.
     pinned: PinnedObject | None = None
     sha256: str = ""
@@ -124,7 +131,7 @@ def _notification(
         body=encode_body(payload),
         webhook_id=webhook_id,
         sha256_from_checksum=from_checksum,
-        missing_fields=tuple(name for name in ("submitter_name", "submitter_email") if payload[name] is None),
+        uploader_problems=uploader_problems(head),
         pinned=pinned_object(target, head),
         sha256=sha256,
     )
@@ -264,6 +271,16 @@ def build_payload(
     if body_token is not None:
         payload["secret_token"] = body_token
     return payload
+
+
+def uploader_problems(head: HeadObjectOutputTypeDef) -> dict[str, str]:
+    """The submitter fields `build_payload` sends as null, and why (never the values)."""
+    metadata = head.get("Metadata") or {}
+    found = {
+        "submitter_name": uploader_problem(metadata.get(UPLOADER_NAME)),
+        "submitter_email": uploader_problem(metadata.get(UPLOADER_EMAIL), email=True),
+    }
+    return {name: problem for name, problem in found.items() if problem is not None}
 
 
 def encode_body(payload: dict[str, Any]) -> bytes:

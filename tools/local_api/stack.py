@@ -93,6 +93,8 @@ def local_stack(
                 )
                 announcer.start()
                 stack.callback(announcer.stop)
+                # Workers first: the announcer's thread may be waiting on a notify call, which ends here.
+                stack.callback(api.workers.stop)
                 say(f"new objects are announced to {webhook_url} (S3 -> SQS -> {NOTIFY_FUNCTION})")
         api.start()
         for route in api.routes:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from .presigned_ranges import RangeIgnored
 from .ranges import (
     RangedReads,
     RangeReader,
@@ -61,7 +62,10 @@ def sha256_of_body(
     if size is None or not reads.applies_to(size):
         return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
     if reads.mode == "always":
-        return sha256_of_ranges(client, bucket, key, size, version_id=version_id, etag=etag, reads=reads)
+        try:
+            return sha256_of_ranges(client, bucket, key, size, version_id=version_id, etag=etag, reads=reads)
+        except RangeIgnored:  # a store that sends the whole object for a range: read it once, as a stream
+            return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
     request = pinned_request(bucket, key, version_id, etag)
     digest = hashlib.sha256()
     _AdaptiveRead(client, request, size, reads, choice, digest).run()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .presigned_ranges import PresignedRanges, is_server_error, presigned_ranges
+from .presigned_ranges import PresignedRanges, RangeIgnored, is_server_error, presigned_ranges
 from .stream import MIB, Digest
 
 if TYPE_CHECKING:
@@ -135,6 +135,8 @@ class RangeReader:
         try:
             expected = last - first + 1
             content_range = f"bytes {first}-{last}/{self.size}"
+            if response.get("ContentRange") is None:  # the whole object: a store that ignores Range
+                raise RangeIgnored(f"asked for {content_range}, got no Content-Range; nothing read")
             if response.get("ContentLength") != expected or response.get("ContentRange") != content_range:
                 # A store that ignores Range would send the whole object: do not read it.
                 raise RangeReadError(

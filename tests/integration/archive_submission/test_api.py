@@ -14,7 +14,7 @@ from botocore.config import Config
 from archive_submission.app import lambda_handler
 from archive_submission.store_knowledge import PROBE_LEAF
 from tests.api_events import api_event, assert_server_fault
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from archive_submission import write_s3_bucket
 from archive_submission.app import lambda_handler
 from archive_submission.store_knowledge import PROBE_LEAF
 from tests.api_events import api_event, assert_server_fault
-from tests.conftest import ARCHIVE_BUCKET
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:

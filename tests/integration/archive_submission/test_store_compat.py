@@ -19,8 +19,9 @@ from archive_submission.app import _warn_conditional_write_ignored, lambda_handl
 from archive_submission.object_key import build_idempotent_object_key, idempotent_submission_id
 from form_archive_contract.s3 import get_s3_client
 from tests.api_events import api_event
-from tests.conftest import ARCHIVE_BUCKET, S3Capabilities
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.s3_capabilities import S3Capabilities
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import pytest
 
 from bench.run import REQUIRED_KEYS, REQUIRED_REMOTE_KEYS
 
-pytestmark = pytest.mark.moto_only("`make bench` runs its own moto server")
+pytestmark = [pytest.mark.moto_only("`make bench` runs its own moto server"), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -15,7 +15,7 @@ from notify_webhook.object_hash import HashBudget, RangedReads
 from notify_webhook.object_hash.link_plan import LinkPolicy
 from notify_webhook.object_hash.links import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -21,7 +21,7 @@ from notify_webhook.app import lambda_handler
 from notify_webhook.continuation.message import HASH_PHASE, Continuation, PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
-from tests.conftest import ARCHIVE_BUCKET, ON_REAL_STORE, REGION
+from tests.s3_stores import ARCHIVE_BUCKET, ON_REAL_STORE, REGION
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.work_queue import drain
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-    from tests.conftest import S3Server
+    from tests.s3_stores import S3Server
 
 MIB = 1024 * 1024
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

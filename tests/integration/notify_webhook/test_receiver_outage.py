@@ -21,8 +21,8 @@ import pytest
 from notify_webhook.continuation.message import PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.signing import verify_headers
-from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import eventbridge_event, sns_event, sqs_event
+from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
@@ -300,7 +300,7 @@ def test_a_hash_link_killed_before_its_hand_off_comes_back_and_resumes_from_its_
     assert stack.invoke(event)["postponed"] == 1  # link 1 hashed 1 MiB and handed on its checkpoint
     stack.sqs.set_queue_attributes(QueueUrl=stack.work_queue, Attributes={"VisibilityTimeout": "0"})
 
-    real_send = hash_phase.send_continuation
+    real_send = getattr(hash_phase, "send_continuation")  # noqa: B009 - not exported; patched below
 
     def dies(*args: Any, **kwargs: Any) -> str:
         raise InvocationKilled("Task timed out")  # link 2 hashed its MiB, then the invocation was stopped

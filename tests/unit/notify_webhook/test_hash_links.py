@@ -13,7 +13,7 @@ from notify_webhook.object_hash import HashBudget, ObjectTooLargeToHash, RangedR
 from notify_webhook.object_hash.link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
 from notify_webhook.object_hash.links import CheckpointBeyondObject, hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint, ResumableSha256
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
