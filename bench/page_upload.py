@@ -33,7 +33,7 @@ import boto3
 from bench.measure import MIB
 from bench.server import moto_server
 from bench.throttle import throttle_proxy
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 BUCKET = "form-archive-local"
 FLAGS = (
@@ -191,7 +191,7 @@ def _run(args: argparse.Namespace, store: str, path: Path, workdir: Path) -> dic
         apis = {}
         for mode, threshold in MODES.items():
             env = json.loads(json.dumps(base))
-            env["UploadUrlFunction"].update(
+            env[function_ids().upload].update(
                 {"MULTIPART_THRESHOLD_BYTES": threshold, "MULTIPART_PART_BYTES": str(args.part_mib * MIB)}
             )
             env["Parameters"]["POWERTOOLS_LOG_LEVEL"] = "ERROR"

@@ -29,7 +29,7 @@ from standardwebhooks import Webhook
 
 from form_archive_contract.metadata import decode_metadata_value
 from tests.webhook_receiver import WebhookReceiver
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
 
@@ -396,23 +396,24 @@ def test_a_large_file_sent_in_parts_is_not_hashed_whole_first(
     assert head["ContentLength"] == ABOVE_ASK_FIRST
 
 
+@pytest.fixture
+def single_put_api(tmp_path: Path, webhook_receiver: WebhookReceiver) -> Iterator[dict[str, Any]]:
+    """The local API with its multipart threshold above the page's ask-first size (1 GiB)."""
+    env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
+    env["UploadUrlFunction"].update({"MULTIPART_THRESHOLD_BYTES": str(1024**3)})
+    yield from _local_api(tmp_path, webhook_receiver, env)
+
+
 def test_a_large_file_answered_with_a_single_put_is_hashed_and_asked_for_again(
-    tmp_path: Path, webhook_receiver: WebhookReceiver, browser: Any
+    tmp_path: Path, single_put_api: dict[str, Any], browser: Any
 ) -> None:
     """The same file where the API's threshold is higher: the first answer is a single PUT, so the page
     hashes the file and asks again with its SHA-256, which S3 then checks."""
-    env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    env["UploadUrlFunction"].update({"MULTIPART_THRESHOLD_BYTES": str(1024**3)})
-    started = _local_api(tmp_path, webhook_receiver, env)
-    api = next(started)
-    try:
-        content = os.urandom(ABOVE_ASK_FIRST)
-        upload = tmp_path / "large.bin"
-        upload.write_bytes(content)
-        assert _upload_and_wait(browser, api["page"], upload) == hashlib.sha256(content).hexdigest()
-        s3 = boto3.session.Session().client("s3", endpoint_url=api["s3_endpoint"])
-        head = s3.head_object(Bucket=BUCKET, Key="demo-datapack/large.bin", ChecksumMode="ENABLED")
-        assert "-" not in head["ETag"]  # one PUT, not parts
-        assert head["ChecksumSHA256"]  # sent with the page's digest, which S3 checked
-    finally:
-        started.close()
+    content = os.urandom(ABOVE_ASK_FIRST)
+    upload = tmp_path / "large.bin"
+    upload.write_bytes(content)
+    assert _upload_and_wait(browser, single_put_api["page"], upload) == hashlib.sha256(content).hexdigest()
+    s3 = boto3.session.Session().client("s3", endpoint_url=single_put_api["s3_endpoint"])
+    head = s3.head_object(Bucket=BUCKET, Key="demo-datapack/large.bin", ChecksumMode="ENABLED")
+    assert "-" not in head["ETag"]  # one PUT, not parts
+    assert head["ChecksumSHA256"]  # sent with the page's digest, which S3 checked

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from form_archive_contract.secret_store import SecretVersions, clear_secret_cache, read_secret_versions
+from form_archive_contract.settings import ServerMisconfigured
 from notify_webhook.rotation import (
     DEFAULT_OVERLAP_HOURS,
     OverlapSettingError,
@@ -22,7 +23,7 @@ from notify_webhook.rotation import (
     overlap_hours,
     signing_secrets,
 )
-from notify_webhook.settings import ConfigurationError, load_settings
+from notify_webhook.settings import load_settings
 from notify_webhook.signing import InvalidSecret, sign, signature_headers, verify_headers, verify_signature
 
 NEW = "whsec_" + base64.b64encode(b"testing-new-key-24-bytes").decode()
@@ -183,7 +184,7 @@ def test_a_bad_overlap_setting_is_a_configuration_error() -> None:
         arn = boto3.client("secretsmanager").create_secret(Name="app/webhook", SecretString="testing-key")[
             "ARN"
         ]
-        with pytest.raises(ConfigurationError, match="WEBHOOK_ROTATION_OVERLAP_HOURS"):
+        with pytest.raises(ServerMisconfigured, match="WEBHOOK_ROTATION_OVERLAP_HOURS"):
             load_settings(_stack_env(arn, WEBHOOK_SECRET_PREFIX="", WEBHOOK_ROTATION_OVERLAP_HOURS="-3"))
 
 
