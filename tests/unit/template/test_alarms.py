@@ -53,7 +53,7 @@ ALARMS: dict[str, tuple[str, str, dict[str, Any], Any]] = {
     "NotifyEventRuleFailedInvocationsAlarm": (
         "AWS/Events",
         "FailedInvocations",
-        {"RuleName": {"Ref": "NotifyEventRule"}},
+        {"RuleName": {"Fn::Select": [1, {"Fn::Split": ["/", {"Fn::GetAtt": ["NotifyEventRule", "Arn"]}]}]}},
         1,
     ),
     "WebhooksFailedAlarm": ("FormArchive", "WebhooksFailed", {"service": "notify-webhook"}, 1),

@@ -163,7 +163,8 @@ def test_alarm_on_the_rules_failed_invocations(resources: dict[str, Any]) -> Non
     assert resources["NotifyEventRuleFailedInvocationsAlarm"]["Condition"] == "RouteEventBridge"
     alarm = _alarm(resources, "NotifyEventRuleFailedInvocationsAlarm")
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Events", "FailedInvocations")
-    assert alarm["Dimensions"] == [{"Name": "RuleName", "Value": {"Ref": "NotifyEventRule"}}]
+    rule_name = {"Fn::Select": [1, {"Fn::Split": ["/", {"Fn::GetAtt": ["NotifyEventRule", "Arn"]}]}]}
+    assert alarm["Dimensions"] == [{"Name": "RuleName", "Value": rule_name}]
     assert alarm["Statistic"] == "Sum" and alarm["Threshold"] == 1
 
 
