@@ -5,9 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Parallel workers (pytest-xdist): one per core, each taking the next test when it is free; empty runs serially.
+PYTEST_WORKERS ?= -n auto --dist worksteal
 .DEFAULT_GOAL := help
 
-.PHONY: help venv test lint format clean test-313 sam validate build invoke
+.PHONY: help venv test lint format clean test-313 test-deep sam validate build invoke
 
 # SAM CLI lives in its own virtual environment: it pins boto3, click and requests.
 SAM_VENV ?= .venv-sam
@@ -21,10 +23,11 @@ ENV_VARS ?= events/env.json
 
 help:
 	@echo "make demo      a submission and a file upload through the whole pipeline (moto + a local receiver; KEEP=1, PAYLOAD=f.json)"
-	@echo "make test      set up $(VENV) (+ Debian's chromium when absent) and run the whole test suite (about 5 minutes)"
+	@echo "make test      set up $(VENV) (+ Debian's chromium when absent) and run the whole test suite (about 4 minutes)"
 	@echo ""
 	@echo "make lint      ruff + mypy                       make format   ruff's fixes and formatting"
-	@echo "make test-313  the test suite once more under python3.13 (the Lambda runtime), in .venv-313"
+	@echo "make test-313  the test suite under python3.13 (the Lambda runtime), in .venv-313"
+	@echo "make test-deep the unit tests with 2,000 examples per property (HYPOTHESIS_PROFILE=deep), as CI runs them"
 	@echo "make validate  sam validate --lint               make build    sam build of the four functions (python3.13)"
 	@echo "make invoke FN=NotifyWebhookFunction EVENT=events/s3_put.json   run a function without Docker (local S3 in AWS_ENDPOINT_URL_S3, or AWS=1)"
 	@echo "make replay ARGS=\"list|replay [--stack-name S|--local] [--dry-run] [--max N]\"   parked notifications"
@@ -43,11 +46,12 @@ help:
 	@echo "make clean     remove the virtual environments and caches"
 
 # One rule for every virtual environment: $(call venv_rule,DIR,REQUIREMENTS,MORE PREREQUISITES,HOW LONG).
-# One line on stderr says what is happening; pip stays quiet and writes to stderr too.
+# One line on stderr says what is happening; pip stays quiet and writes to stderr too. A venv that exists
+# (its requirements changed) is brought up to date in place.
 define venv_rule
 $(1)/.installed: $(2) $(3)
 	@echo "setting up $(1) (pip install -r $(2), $(4), once)" >&2
-	@$$(PYTHON) -m venv $(1) >&2
+	@test -x $(1)/bin/python || $$(PYTHON) -m venv $(1) >&2
 	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
 	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2) >&2
 	@touch $$@
@@ -61,7 +65,7 @@ venv: $(STAMP)
 # otherwise make stops at once with the command to run, before the suite.
 test: $(STAMP)
 	@tools/chromium.sh >/dev/null
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -74,6 +78,12 @@ format: $(STAMP)
 
 test-313:
 	@py313="$$(tools/find_python.sh 3.13)" && $(MAKE) --no-print-directory test VENV=.venv-313 PYTHON="$$py313"
+
+# The property tests dig deeper (tests/hypothesis_profiles.py): 2,000 examples each instead of 200, with
+# the unit tests; then the end-to-end properties (marked deep_property) with their full counts.
+test-deep: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest $(PYTEST_WORKERS) tests/unit $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -m deep_property tests/integration $(PYTEST_ARGS)
 
 $(eval $(call venv_rule,$(SAM_VENV),requirements-sam.txt,,about a minute))
 
@@ -139,6 +149,7 @@ demo: $(STAMP)
 
 # A second S3 implementation (issue 16): Ceph RADOS Gateway on 127.0.0.1, installed with apt when absent
 # (root). `make test-rgw` starts it when it is not running and stops it afterwards only if it started it.
+# Serially, like test-localstack: each test empties the store, and one gateway would serve every worker.
 .PHONY: rgw rgw-stop test-rgw
 RGW := tools/rgw.sh
 rgw:

@@ -9,6 +9,7 @@ python -m bench.run --remote rgw --object-mib 256 --rate-mib 32 --first-byte-ms 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -20,8 +21,11 @@ from pathlib import Path
 from bench.archive import measure_archive
 from bench.cold_start import METHOD as COLD_METHOD
 from bench.cold_start import PAIRS, ColdStarts, measure_cold_starts
+from bench.idempotency import ROUND_2_LOAD_PER_S, KeyedSeries, measure_keyed, measure_load, unversioned_bucket
 from bench.imports import measure_imports
+from bench.links import LinkFigures, LinksObject, measure_links, upload_links_object
 from bench.measure import MIB
+from bench.project_hash import project_client
 from bench.remote import (
     DEFAULT_RGW_SCRIPT,
     RemoteFigures,
@@ -31,6 +35,7 @@ from bench.remote import (
     upload_remote_object,
     use_store,
 )
+from bench.resumable_state import StateFigures, measure_state_vs_hashlib
 from bench.server import moto_server
 from bench.stats import Row, Series, render
 from bench.throttle import throttle_proxy
@@ -74,6 +79,11 @@ REQUIRED_KEYS = (
     "cold_ms_notify",
     "cold_ms_notify_least",
     "cold_start_ratio_notify",
+    "keyed_fresh_ratio",
+    "keyed_replay_ratio",
+    "keyed_load_per_s",
+    "state_vs_hashlib",
+    "links_vs_one_invocation",
 )
 
 # key -> (description, test on the value)
@@ -85,11 +95,16 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "import_ratio_archive": ("<= 1.5", lambda value: value <= 1.5),
     "import_ratio_notify": ("<= 1.5", lambda value: value <= 1.5),
     "archive_overhead_ratio": ("<= 1.3", lambda value: value <= 1.3),
+    "keyed_fresh_ratio": ("<= 1.5", lambda value: value <= 1.5),
+    "keyed_replay_ratio": ("<= 2.5", lambda value: value <= 2.5),
+    "keyed_load_per_s": (f">= {ROUND_2_LOAD_PER_S} (round 2)", lambda value: value >= ROUND_2_LOAD_PER_S),
     "cold_start_ratio_archive": ("<= 1.3", lambda value: value <= 1.3),
     "cold_start_ratio_notify": ("<= 1.3", lambda value: value <= 1.3),
     "remote_function_vs_raw": (">= 6.0 (32 MiB/s per connection, 256 MiB)", lambda value: value >= 6.0),
     "remote_cpu_vs_floor": ("<= 1.5", lambda value: value <= 1.5),
     "remote_hash_peak_mib": ("<= 96 (256 MiB)", lambda value: value <= 96),
+    "state_vs_hashlib": (">= 0.95", lambda value: value >= 0.95),
+    "links_vs_one_invocation": (">= 0.9", lambda value: value >= 0.9),
 }
 
 REQUIRED_REMOTE_KEYS = (
@@ -106,6 +121,7 @@ REQUIRED_REMOTE_KEYS = (
     "remote_function_vs_raw",
     "remote_function_vs_handbook",
     "remote_hash_peak_mib",
+    "links_vs_one_invocation",
 )
 
 
@@ -125,9 +141,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--archive-calls", type=int, default=600, help="calls of each kind (default 600)")
     parser.add_argument("--block", type=int, default=20, help="calls per interleaved block (default 20)")
     parser.add_argument(
+        "--keyed-calls",
+        type=int,
+        default=200,
+        help="Idempotency-Key calls of each kind behind the slow store (default 200)",
+    )
+    parser.add_argument(
+        "--load",
+        type=int,
+        nargs=2,
+        default=(4, 500),
+        metavar=("PROCESSES", "EACH"),
+        help="load check (4 500)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help=f"results file (flat JSON; default {DEFAULT_OUTPUT.name}, remote: {DEFAULT_REMOTE_OUTPUT.name})",
+    )
+    links = parser.add_argument_group("hashing in links (issue 29)")
+    links.add_argument(
+        "--links-mib", type=float, default=1024, help="object hashed in links vs at once (default 1024)"
+    )
+    links.add_argument("--links", type=int, default=4, help="links it is hashed in (default 4)")
+    links.add_argument("--links-rounds", type=int, default=3, help="interleaved pairs (default 3)")
+    links.add_argument(
+        "--state-mib", type=int, default=1024, help="bytes in memory for the state vs hashlib (default 1024)"
     )
     remote = parser.add_argument_group("remote mode (hashing through a per-connection-throttling proxy)")
     remote.add_argument(
@@ -143,6 +182,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if (
         args.object_mib <= 0
         or min(args.rounds, args.import_runs, args.cold_runs, args.archive_calls, args.block) < 1
+        or min(args.keyed_calls, *args.load) < 1
+        or args.links_mib <= 0
+        or min(args.links, args.links_rounds, args.state_mib) < 1
     ):
         parser.error("sizes and counts must be positive")
     if args.rate_mib <= 0 or args.first_byte_ms < 0:
@@ -257,12 +299,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         fast = count_body_bytes(objects, FASTPATH_KEY)
         streamed = count_body_bytes(objects, STREAM_KEY)
         del objects
+        links = _measure_links(args, _upload_links_object(args))
         progress(
             f"cold starts to the first answer: {args.cold_runs} fresh interpreters per kind, interleaved"
         )
         cold = measure_cold_starts(BUCKET, args.cold_runs)
         progress(f"archive handler vs put_object: {args.archive_calls} calls each, blocks of {args.block}")
         archive, bare = measure_archive(BUCKET, args.archive_calls, args.block)
+        idempotency = _measure_idempotency(endpoint, args)
 
     _hashing_rows(throughput, results, rows)
     results["hash_peak_mib"] = peak_mib
@@ -282,16 +326,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         )
     )
 
-    for name in ("python", "boto3", "archive", "notify"):
-        results[f"import_ms_{name}"] = imports[name].median
-        note = "interpreter start alone (python -c 'import sys')" if name == "python" else ""
-        rows.append(series_row(imports[name], note))
-    for name in ("archive", "notify"):
-        key = f"import_ratio_{name}"
-        results[key] = results[f"import_ms_{name}"] / results["import_ms_boto3"]
-        paired = [a / b for a, b in zip(imports[name].samples, imports["boto3"].samples, strict=True)]
-        rows.append(ratio_row(key, results[key], paired, "Lambda-like env; min-max paired per run"))
-
+    _import_rows(imports, results, rows)
     _cold_rows(cold, results, rows, args.cold_runs)
 
     results["archive_p50_ms"] = archive.median
@@ -300,6 +335,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
     rows.append(series_row(archive, f"{len(archive.samples)} warm lambda_handler calls"))
     rows.append(series_row(bare, f"{len(bare.samples)} bare put_object calls, same body and client"))
     rows.append(ratio_row("archive_overhead_ratio", results["archive_overhead_ratio"], None))
+    keyed, keyed_unversioned, load_per_s, unkeyed_per_s = idempotency
+    _keyed_rows(keyed, "", args, results, rows)
+    _keyed_rows(keyed_unversioned, "_unversioned", args, results, rows)
+    _load_rows(load_per_s, unkeyed_per_s, args, results, rows)
+
+    progress(f"the resumable SHA-256 state vs hashlib: {args.state_mib} MiB in memory, {args.rounds} rounds")
+    _state_rows(measure_state_vs_hashlib(args.state_mib, args.rounds), results, rows)
+    _links_rows(links, results, rows, "moto")
 
     rows.insert(0, Row("object_mib", "MiB", object_mib))
     results.update(
@@ -311,6 +354,79 @@ def run(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         }
     )
     return results, [_with_target(row) for row in rows]
+
+
+def _import_rows(imports: dict[str, Series], results: dict[str, float], rows: list[Row]) -> None:
+    for name in ("python", "boto3", "archive", "notify"):
+        results[f"import_ms_{name}"] = imports[name].median
+        note = "interpreter start alone (python -c 'import sys')" if name == "python" else ""
+        rows.append(series_row(imports[name], note))
+    for name in ("archive", "notify"):
+        key = f"import_ratio_{name}"
+        results[key] = results[f"import_ms_{name}"] / results["import_ms_boto3"]
+        paired = [a / b for a, b in zip(imports[name].samples, imports["boto3"].samples, strict=True)]
+        rows.append(ratio_row(key, results[key], paired, "Lambda-like env; min-max paired per run"))
+
+
+def _measure_idempotency(
+    endpoint: str, args: argparse.Namespace
+) -> tuple[KeyedSeries, KeyedSeries, float, float]:
+    """Keyed calls behind the slow store (versioned and unversioned bucket), then the load check."""
+    progress(
+        f"Idempotency-Key: {args.keyed_calls} calls of each kind behind {args.first_byte_ms:g} ms to the "
+        "first byte"
+    )
+    unversioned = unversioned_bucket(BUCKET + "-unversioned")
+    with throttle_proxy(endpoint, args.rate_mib, args.first_byte_ms) as slow_store:
+        os.environ["AWS_ENDPOINT_URL_S3"] = slow_store
+        keyed = measure_keyed(BUCKET, args.keyed_calls, args.block)
+        keyed_unversioned = measure_keyed(unversioned, args.keyed_calls, args.block)
+    os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
+    processes, each = args.load
+    progress(f"load: {processes} processes x {each} submissions, none / half with an Idempotency-Key")
+    unkeyed_per_s = measure_load(endpoint, BUCKET, processes, each, keyed=False)
+    load_per_s = measure_load(endpoint, BUCKET, processes, each)
+    return keyed, keyed_unversioned, load_per_s, unkeyed_per_s
+
+
+def _keyed_rows(
+    keyed: KeyedSeries, suffix: str, args: argparse.Namespace, results: dict[str, float], rows: list[Row]
+) -> None:
+    bucket = "an unversioned bucket" if suffix else "a versioned bucket (the stack's)"
+    slow = f"behind {args.first_byte_ms:g} ms to the first byte, {bucket}"
+    for series, note in (
+        (keyed.bare, f"bare put_object {slow}"),
+        (keyed.plain, "POST /submissions, no key"),
+        (keyed.fresh, "with a new Idempotency-Key each call"),
+        (keyed.replay, "the same keyed request again (201, Idempotent-Replayed)"),
+    ):
+        results[series.key + suffix] = series.median
+        rows.append(dataclasses.replace(series_row(series, note), key=series.key + suffix))
+    for kind, series in (("plain", keyed.plain), ("fresh", keyed.fresh), ("replay", keyed.replay)):
+        key = f"keyed_{kind}_ratio{suffix}"
+        results[key] = series.median / keyed.bare.median
+        rows.append(ratio_row(key, results[key], None, f"p50 over the bare put_object's p50, {bucket}"))
+
+
+def _load_rows(
+    load_per_s: float,
+    unkeyed_per_s: float,
+    args: argparse.Namespace,
+    results: dict[str, float],
+    rows: list[Row],
+) -> None:
+    processes, each = args.load
+    results["keyed_load_per_s"] = load_per_s
+    results["unkeyed_load_per_s"] = unkeyed_per_s
+    results["keyed_load_vs_unkeyed"] = load_per_s / unkeyed_per_s
+    note = f"{processes} processes x {each}, moto server, versioned bucket"
+    rows.append(Row("unkeyed_load_per_s", "1/s", unkeyed_per_s, note=f"{note}, no key"))
+    rows.append(
+        Row(
+            "keyed_load_per_s", "1/s", load_per_s, note=f"{note}, half keyed; round 2: {ROUND_2_LOAD_PER_S}/s"
+        )
+    )
+    rows.append(ratio_row("keyed_load_vs_unkeyed", results["keyed_load_vs_unkeyed"], None, "same run"))
 
 
 def _cold_rows(cold: ColdStarts, results: dict[str, float], rows: list[Row], runs: int) -> None:
@@ -353,6 +469,7 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         progress(f"{store.name} at {store.endpoint}; uploading one {size / MIB:g} MiB object (direct)")
         with use_store(store):
             obj = upload_remote_object(BUCKET, size)
+            links_obj = _upload_links_object(args)
         with (
             throttle_proxy(store.endpoint, args.rate_mib, args.first_byte_ms) as proxy,
             use_store(store, proxy),
@@ -363,6 +480,7 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
             )
             figures = measure_remote(obj, args.rounds)
             reads = hash_settings(os.environ)
+            links = _measure_links(args, links_obj)
     results: dict[str, float] = {
         "object_mib": size / MIB,
         "rounds": args.rounds,
@@ -374,7 +492,60 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         "hash_ranges_auto": 1 if reads.mode == "auto" else 0,
     }
     rows = _remote_rows(figures, results, store.name, _reads_label(reads))
+    _links_rows(links, results, rows, f"{store.name} behind the proxy")
     return results, [_with_target(row) for row in rows]
+
+
+def _upload_links_object(args: argparse.Namespace) -> LinksObject:
+    size = max(1, round(args.links_mib * MIB))
+    progress(f"links: uploading one {size / MIB:g} MiB object")
+    return upload_links_object(BUCKET, size)
+
+
+def _measure_links(args: argparse.Namespace, obj: LinksObject) -> LinkFigures:
+    progress(f"links: {args.links} links vs one invocation, {args.links_rounds} interleaved pairs")
+    return measure_links(project_client(), obj, args.links, args.links_rounds, hash_settings(os.environ))
+
+
+def _state_rows(state: StateFigures, results: dict[str, float], rows: list[Row]) -> None:
+    for series in (state.hashlib_mib_s, state.resumable_mib_s):
+        results[series.key] = series.median
+        rows.append(series_row(series, "1 MiB updates, interleaved in 16 MiB slices"))
+    results["state_vs_hashlib"] = state.ratio.median
+    rows.append(
+        ratio_row(
+            "state_vs_hashlib",
+            state.ratio.median,
+            state.ratio.samples,
+            "hashlib's seconds / the state's (OpenSSL SHA256_CTX via ctypes), same bytes; median, min-max",
+        )
+    )
+
+
+def _links_rows(links: LinkFigures, results: dict[str, float], rows: list[Row], store: str) -> None:
+    for series in (links.one_mib_s, links.links_mib_s):
+        results[series.key] = series.median
+    rows.append(series_row(links.one_mib_s, f"{store}: hash_until with no byte limit (one invocation)"))
+    rows.append(
+        series_row(
+            links.links_mib_s,
+            f"{store}: {links.links} links (HASH_LINK_MAX_BYTES), each from the previous checkpoint",
+        )
+    )
+    results["links_vs_one_invocation"] = links.ratio.median
+    rows.append(
+        ratio_row(
+            "links_vs_one_invocation",
+            links.ratio.median,
+            links.ratio.samples,
+            "per pair, order alternating; median, min-max"
+            + (
+                "; moto reads the whole object for every GET, so each link pays one whole read"
+                if store == "moto"
+                else ""
+            ),
+        )
+    )
 
 
 def _remote_rows(
@@ -445,6 +616,11 @@ def _method(args: argparse.Namespace) -> list[str]:
         "order rotated; ratios median/median in this run",
         f"hash_mib_s is the function as deployed: {reads}; other settings beside it are labelled",
         f"cold start: {COLD_METHOD.format(runs=args.cold_runs)}",
+        f"Idempotency-Key: warm handler calls behind a proxy giving each answer's first byte "
+        f"{args.first_byte_ms:g} ms after its request, blocks of {args.block} per kind alternating "
+        "(order reversed every other block), versioned bucket; ratios are p50 over a bare put_object's p50",
+        f"load: {args.load[0]} processes x {args.load[1]} lambda_handler calls at once against moto's "
+        "server (every other call with a new Idempotency-Key), submissions/s over the wall time",
     ]
 
 

@@ -7,6 +7,7 @@ fault answers with S3's XML error body, or forwards the request and cuts the res
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,7 @@ class Fault:
     times: int | None = None
     truncate_after: int | None = None  # forward, but send only this many body bytes, then hang up
     after_forwarding: bool = False  # forward (the store applies the request), then answer the error
+    hang_up: bool = False  # close the connection without any answer
 
     def matches(self, method: str, path: str) -> bool:
         return method == self.method and self.path_contains in path and (self.times is None or self.times > 0)
@@ -56,6 +58,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         body = _read_request_body(self)
         fault = self.server.proxy.take_fault(self.command, self.path)
+        if fault is not None and fault.hang_up:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if fault is not None and fault.truncate_after is None and not fault.after_forwarding:
             self._send_error(fault)
             return

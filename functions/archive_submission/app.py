@@ -6,7 +6,7 @@ import functools
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -20,15 +20,25 @@ from form_archive_contract.api import api_entry_point, api_resolvers, json_respo
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
 from form_archive_contract.s3 import error_code, get_s3_client
 
-from .object_key import BucketPathError, build_object_key, idempotent_submission_id, new_submission_id
+from .object_key import (
+    BucketPathError,
+    build_idempotent_object_key,
+    build_object_key,
+    idempotent_submission_id,
+    new_submission_id,
+)
 from .store import (
+    KeyState,
     ObjectAlreadyExists,
     StoredSubmission,
+    head_holds_body,
     holds_body,
+    look_up,
     oldest_version,
     put_submission,
     versions_oldest_first,
 )
+from .store_knowledge import StoreKnowledge, knowledge, probe_key, refuses_overwrites
 from .submission_request import parse_submission, raw_body_bytes
 
 if TYPE_CHECKING:
@@ -143,18 +153,43 @@ def _idempotency_key() -> str | None:
     return value
 
 
-def _replay(client: S3Client, bucket: str, key: str, body: bytes, submission_id: str) -> Response[str] | None:
+def _replay(
+    client: S3Client, bucket: str, key: str, body: bytes, submission_id: str, *, current_decides: bool
+) -> Response[str] | None:
     """The answer for an `Idempotency-Key` whose object already exists at `key`: the first request's `201`
     for the same bytes, `409` for other bytes; None when `key` has no version. The oldest version decides,
     also when it was deleted (a delete marker on top) or a racing write landed on top of it (a store that
-    ignores `If-None-Match`): the first body wins on every retry, and a 409 writes nothing."""
-    version = oldest_version(client, bucket, key)
-    if version is None:
-        return None
-    same = holds_body(client, bucket, key, body, version)
+    ignores `If-None-Match`): the first body wins on every retry, and a 409 writes nothing. With
+    `current_decides` (a store known to refuse overwrites, and no delete marker seen) the current object
+    is the only version ever written, so no listing is needed."""
+    if current_decides:
+        same = holds_body(client, bucket, key, body)
+    else:
+        version = oldest_version(client, bucket, key)
+        if version is None:
+            return None
+        same = holds_body(client, bucket, key, body, version)
     if same is None:
         return None
     return _replayed(bucket, key, submission_id) if same else _conflict()
+
+
+def _answer_before_writing(
+    client: S3Client, bucket: str, key: str, body: bytes, submission_id: str, store: StoreKnowledge
+) -> Response[str] | None:
+    """A keyed request's answer when its key was used before, else None (write it). No look-up where the
+    conditional write decides alone: an unversioned bucket on a store that refuses overwrites. Elsewhere
+    one HEAD: a delete marker hides the first version, over which S3 would accept the write (a 409 must
+    write nothing), and a store that ignores `If-None-Match` would add a version."""
+    if store.keeps_versions is False and store.refuses_overwrites:
+        return None
+    found = look_up(client, bucket, key)
+    if found.state is KeyState.ABSENT:
+        return None
+    if found.state is KeyState.PRESENT and store.refuses_overwrites:
+        same = head_holds_body(client, bucket, key, body, found.head)
+        return _replayed(bucket, key, submission_id) if same else _conflict()
+    return _replay(client, bucket, key, body, submission_id, current_decides=False)
 
 
 def _conflict() -> Response[str]:
@@ -173,8 +208,8 @@ def _warn_conditional_write_ignored() -> None:
     """Once per container: the store does not refuse what `If-None-Match: *` should refuse."""
     logger.warning(
         "the S3 store accepted a conditional write (If-None-Match: *) over an existing object; "
-        "Idempotency-Key conflicts rest on the look-up before each write, and two requests racing "
-        "within it both get stored as versions"
+        "Idempotency-Key conflicts rest on the look-up before each write and the versions listed after "
+        "it, and two requests racing within it both get stored as versions"
     )
 
 
@@ -195,6 +230,16 @@ def _overwritten(client: S3Client, written: StoredSubmission) -> Response[str] |
     return _conflict()
 
 
+def _learn_after_keyed_write(
+    client: S3Client, settings: ArchiveSettings, written: StoredSubmission, store: StoreKnowledge
+) -> None:
+    """Once per container, after its first keyed write: does the store refuse a conditional overwrite?"""
+    if store.refuses_overwrites is None:
+        store.refuses_overwrites = refuses_overwrites(client, written.bucket, probe_key(settings.prefix))
+        if not store.refuses_overwrites:
+            _warn_conditional_write_ignored()
+
+
 @app.post("/submissions")
 def create_submission() -> Response[str]:
     settings = load_settings(os.environ)
@@ -208,34 +253,39 @@ def create_submission() -> Response[str]:
     received_at = datetime.now(UTC)
     submission_id = idempotent_submission_id(idempotency_key) if idempotency_key else new_submission_id()
     try:
-        key = build_object_key(settings.prefix, received_at, submission_id)
+        if idempotency_key:
+            key = build_idempotent_object_key(settings.prefix, submission_id)
+        else:
+            key = build_object_key(settings.prefix, received_at, submission_id)
     except BucketPathError as error:
         raise ServerMisconfigured(f"ARCHIVE_PREFIX: {error}") from None
     client = get_s3_client()
+    store = knowledge(client, settings.bucket)
     if idempotency_key:
-        # Look before writing, so a different body gets 409 even on a store that ignores If-None-Match
-        # (Ceph RGW 16 in a versioned bucket). A retry just after midnight UTC lands in the next day's
-        # folder: the previous day's object answers it, so an Idempotency-Key holds for at least 24 hours.
-        # What remains is the race between this look-up and the write: on S3 the conditional write
-        # settles it (412 below); on such a store `_overwritten` notices it after the fact.
-        previous_key = build_object_key(settings.prefix, received_at - timedelta(days=1), submission_id)
-        for candidate in (key, previous_key):
-            earlier = _replay(client, settings.bucket, candidate, submission.body, submission_id)
-            if earlier is not None:
-                return earlier
+        # The key names the same object on every day, so one look (or none: see the function) covers the
+        # whole life of the key; the conditional write settles a retry racing past it.
+        earlier = _answer_before_writing(client, settings.bucket, key, submission.body, submission_id, store)
+        if earlier is not None:
+            return earlier
     try:
         written = put_submission(client, settings.bucket, key, submission.body, submission_id, received_at)
     except ObjectAlreadyExists:
         if idempotency_key is None:
             return _server_fault(500, "fresh submission id collided with an existing object", key=key)
-        replayed = _replay(client, settings.bucket, key, submission.body, submission_id)
+        current_decides = bool(store.refuses_overwrites and store.keeps_versions is False)
+        replayed = _replay(
+            client, settings.bucket, key, submission.body, submission_id, current_decides=current_decides
+        )
         if replayed is None:
             return _reject(409, "a request with this Idempotency-Key is still in progress; retry it")
         return replayed
-    if idempotency_key and written.version_id is not None:
-        overwritten = _overwritten(client, written)
-        if overwritten is not None:
-            return overwritten
+    store.keeps_versions = written.version_id is not None
+    if idempotency_key:
+        _learn_after_keyed_write(client, settings, written, store)
+        if written.version_id is not None and not store.refuses_overwrites:
+            overwritten = _overwritten(client, written)
+            if overwritten is not None:
+                return overwritten
     metrics.add_metric(name="SubmissionsArchived", unit=MetricUnit.Count, value=1)
     logger.info(
         "submission archived",

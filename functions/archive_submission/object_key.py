@@ -1,4 +1,5 @@
-"""Object key layout: `{bucket_path}/{yyyy}/{mm}/{dd}/{submission_id}.json`."""
+"""Object key layout: `{bucket_path}/{yyyy}/{mm}/{dd}/{submission_id}.json`, and for an `Idempotency-Key`
+`{bucket_path}/{idem id}.json`, whose key must not depend on the day a retry arrives."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ def idempotent_submission_id(idempotency_key: str) -> str:
 def build_object_key(bucket_path: str, received_at: datetime, submission_id: str) -> str:
     """Date folders use UTC so one day's submissions sit together wherever the caller is."""
     day = received_at.astimezone(UTC).strftime("%Y/%m/%d")
+    return _in_folder(bucket_path, f"{day}/{submission_id}.json")
+
+
+def build_idempotent_object_key(bucket_path: str, submission_id: str) -> str:
+    """No date folder: a retry on any later day names the same object, so one conditional write (and
+    no look-up in other days' folders) tells a new key from a used one."""
+    return _in_folder(bucket_path, f"{submission_id}.json")
+
+
+def _in_folder(bucket_path: str, leaf: str) -> str:
     prefix = normalise_bucket_path(bucket_path)
-    leaf = f"{day}/{submission_id}.json"
     return f"{prefix}/{leaf}" if prefix else leaf

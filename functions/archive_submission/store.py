@@ -5,10 +5,12 @@ additional checksums or ignores `If-None-Match` (Ceph RGW 16 in a versioned buck
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -103,13 +105,39 @@ def oldest_version(client: S3Client, bucket: str, key: str) -> str | None:
     return oldest
 
 
+class KeyState(enum.Enum):
+    """What a HEAD of a key found: an object, a delete marker over older versions, or nothing at all."""
+
+    PRESENT = "present"
+    DELETED = "deleted"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    state: KeyState
+    head: Mapping[str, Any] = field(default_factory=dict)  # the HEAD answer when PRESENT
+
+
+def look_up(client: S3Client, bucket: str, key: str) -> KeyLookup:
+    """One HEAD: whether `key` holds an object, only a delete marker (older versions hide behind it in a
+    versioned bucket), or nothing; S3 and the stores in the suite mark the delete marker in the 404."""
+    try:
+        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    except ClientError as error:
+        if error_code(error) not in MISSING_CODES:
+            raise
+        headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        marked = str(headers.get("x-amz-delete-marker", "")).lower() == "true"
+        return KeyLookup(KeyState.DELETED if marked else KeyState.ABSENT)
+    return KeyLookup(KeyState.PRESENT, head)
+
+
 def holds_body(
     client: S3Client, bucket: str, key: str, body: bytes, version_id: str | None = None
 ) -> bool | None:
     """Whether the object at `key` (that version of it) holds exactly `body` (None when there is no such
-    object), to tell a true retry from a conflicting reuse. S3 answers from the SHA-256 it stored with the
-    object; a store without additional checksums (Ceph RGW 16) costs a GET when the lengths agree (a
-    submission is small)."""
+    object), to tell a true retry from a conflicting reuse."""
     version: dict[str, str] = {} if version_id in (None, "null") else {"VersionId": str(version_id)}
     try:
         head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED", **version)  # type: ignore[arg-type]
@@ -117,12 +145,27 @@ def holds_body(
         if error_code(error) in MISSING_CODES:
             return None
         raise
+    return head_holds_body(client, bucket, key, body, head, version_id)
+
+
+def head_holds_body(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    body: bytes,
+    head: Mapping[str, Any],
+    version_id: str | None = None,
+) -> bool:
+    """Whether the object a HEAD answered about holds exactly `body`. S3 answers from the SHA-256 it
+    stored with the object; a store without additional checksums (Ceph RGW 16) costs a GET when the
+    lengths agree (a submission is small)."""
     stored = head.get("ChecksumSHA256")
     if stored:
         return bool(stored == sha256_b64(body))
     if head.get("ContentLength") != len(body):
         return False
-    obj = client.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"], **version)  # type: ignore[arg-type]
+    version: dict[str, str] = {} if version_id in (None, "null") else {"VersionId": str(version_id)}
+    obj = client.get_object(Bucket=bucket, Key=key, IfMatch=str(head["ETag"]), **version)  # type: ignore[arg-type]
     return bool(obj["Body"].read() == body)
 
 

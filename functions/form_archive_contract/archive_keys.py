@@ -1,7 +1,8 @@
 """The archive's key space, written as IAM resource patterns so that validation and IAM agree exactly.
 
-Archived submissions are `{prefix}/{yyyy}/{mm}/{dd}/{submission id}.json`, the id a 26-character ULID or
-`idem-` and 40 hex digits (an `Idempotency-Key`'s id, which anyone can compute). With a prefix the whole
+Archived submissions are `{prefix}/{yyyy}/{mm}/{dd}/{ULID}.json` (a 26-character id) and, for an
+`Idempotency-Key`, `{prefix}/idem-{40 hex digits}.json` (an id anyone can compute; before round 4 these
+also sat in date folders, and such keys stay covered). With a prefix the whole
 folder belongs to the archive; at the bucket root (empty prefix) only that shape does. IAM patterns know
 `*` (any run of characters, `/` included) and `?` (any one character); the template denies the upload
 roles these patterns and `POST /uploads` refuses every key they match, so no URL is signed that IAM
@@ -17,6 +18,7 @@ _DAY = "????/??/??/"
 ROOT_ARCHIVE_KEY_PATTERNS = (
     _DAY + "?" * 26 + ".json",
     _DAY + "idem-" + "?" * 40 + ".json",
+    "idem-" + "?" * 40 + ".json",
 )
 
 

@@ -72,9 +72,20 @@ def announced_uploader(value: str | None, *, email: bool = False) -> str | None:
     """The decoded text of an `uploader-name` / `uploader-email` value, or None when it is absent or, once
     decoded, not plain text (or not a plausible address): a signed webhook never carries what the upload
     function would have refused."""
+    return None if uploader_problem(value, email=email) else decode_metadata_value(value)
+
+
+ABSENT = "absent"
+
+
+def uploader_problem(value: str | None, *, email: bool = False) -> str | None:
+    """Why `announced_uploader` gives None for `value` (`ABSENT`, not plain text, not a plausible
+    address), or None when the text is announced: each case is reported as what it is."""
     text = decode_metadata_value(value)
-    if text is None or not is_plain_text(text):
-        return None
+    if text is None:
+        return ABSENT
+    if not is_plain_text(text):
+        return "not plain text once decoded"
     if email and not PLAUSIBLE_EMAIL.fullmatch(text):
-        return None
-    return text
+        return "not a plausible e-mail address"
+    return None

@@ -22,6 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from form_archive_contract.metadata import ABSENT
 from form_archive_contract.s3 import error_code, get_s3_client
 
 from .continuation.sealing import is_continuation
@@ -37,8 +38,8 @@ from .event_shapes import (
     items_of,
     sqs_body_items,
 )
-from .handoff import deliver_with_schedule, resume
-from .notification import Notification, Skip, prepare
+from .handoff import deliver_with_schedule, hash_link, resume
+from .notification import HashInLinks, Notification, Skip, prepare
 from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
 
@@ -221,24 +222,51 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
         delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds),
         min_mib_s=settings.hash_min_mib_s,
     )
+    links = settings.work.links if settings.work is not None else None
     outcome = prepare(
-        get_s3_client(), target, settings.accepted_uploaders, settings.body_token, settings.hashing, budget
+        get_s3_client(),
+        target,
+        settings.accepted_uploaders,
+        settings.body_token,
+        settings.hashing,
+        budget,
+        links,
     )
     if isinstance(outcome, Skip):
         metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
         log = logger.warning if outcome.warning else logger.info
         log(outcome.reason, extra={"bucket": target.bucket, "key": target.key, **outcome.details})
         return "skipped"
-    if outcome.missing_fields:
-        logger.warning(
-            "object has no uploader metadata (or none that is plain text once decoded); sending null",
-            extra={"key": target.key, "fields": list(outcome.missing_fields)},
-        )
+    if isinstance(outcome, HashInLinks) and settings.work is not None:
+        sign = functools.partial(_signed_headers, settings)
+        return hash_link(outcome, get_session(), settings, settings.work, context, sign)
+    if isinstance(outcome, HashInLinks):  # pragma: no cover - prepare is given links only with a work queue
+        raise RecordFailed("a hash in links needs WORK_QUEUE_URL")
+    _report_uploader_problems(target, outcome)
     if settings.work is not None:
         sign = functools.partial(_signed_headers, settings)
         return deliver_with_schedule(get_session(), outcome, settings, settings.work, context, sign)
     _send(target, outcome, settings, context)
     return "delivered"
+
+
+def _report_uploader_problems(target: ObjectRef, notification: Notification) -> None:
+    """One warning for absent uploader metadata, one for text refused by a check, each naming the fields
+    (and the check), never the values."""
+    problems = notification.uploader_problems
+    absent = [name for name, problem in problems.items() if problem == ABSENT]
+    refused = {name: problem for name, problem in problems.items() if problem != ABSENT}
+    if absent:
+        logger.warning(
+            "object has no uploader metadata; sending null", extra={"key": target.key, "fields": absent}
+        )
+    if refused:
+        logger.warning(
+            "uploader metadata refused by the checks ("
+            + "; ".join(sorted(set(refused.values())))
+            + "); sending null",
+            extra={"key": target.key, "fields": sorted(refused), "problems": refused},
+        )
 
 
 def _send(

@@ -18,8 +18,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from form_archive_contract.s3 import get_s3_client
 
-from .continuation.message import DELIVER_PHASE, AttemptRecord, Continuation
+from .continuation.message import DELIVER_PHASE, HASH_PHASE, MAX_HISTORY, AttemptRecord, Continuation
 from .continuation.parking import (
+    CANNOT_CONTINUE,
     RECEIVER_GONE,
     REFUSED,
     SCHEDULE_EXHAUSTED,
@@ -36,7 +37,9 @@ from .continuation.scheduled_delivery import (
 from .continuation.sealing import RefusedContinuation, open_sealed, seal
 from .continuation.work_queue import hidden_seconds, hide_until_due, send_continuation
 from .delivery import Delivered
-from .notification import Notification, Skip, rebuild
+from .hash_phase import HashImpossible, HashInProgress, from_continuation, hand_off, next_link
+from .notification import HashInLinks, Notification, Skip, rebuild
+from .object_hash import HashBudget, delivery_reserve_seconds
 
 if TYPE_CHECKING:
     import requests
@@ -141,7 +144,7 @@ def _postpone(notification: Notification, outcome: Postponed, work: WorkSettings
         attempts=outcome.attempt - 1,
         sha256=notification.sha256,
         last_failure=last,
-        history=outcome.history[-32:],
+        history=outcome.history[-MAX_HISTORY:],
     )
     message_id = send_continuation(work.work_queue_url, seal(continuation, work.key), outcome.wait_seconds)
     metrics.add_metric(name="WebhooksPostponed", unit=MetricUnit.Count, value=1)
@@ -209,9 +212,8 @@ def resume(
             extra={"key": continuation.target.key, "hidden_seconds": hide, "phase": continuation.phase},
         )
         raise NotYetDue(f"due in {hide} s")
-    if continuation.phase != DELIVER_PHASE:
-        _refuse(document, "hash-phase continuations are not handled by this version", work, context)
-        return "parked"
+    if continuation.phase == HASH_PHASE:
+        return hash_link(from_continuation(continuation), session, settings, work, context, sign)
     sha256 = continuation.sha256 or ""
     outcome = rebuild(
         get_s3_client(), continuation.target, sha256, settings.body_token, continuation.webhook_id
@@ -231,6 +233,63 @@ def resume(
         first_attempt=continuation.attempts + 1,
         history=continuation.history,
     )
+
+
+def hash_link(
+    progress: HashInProgress | HashInLinks,
+    session: requests.Session,
+    settings: NotifySettings,
+    work: WorkSettings,
+    context: LambdaContext,
+    sign: Signer,
+) -> str:
+    """One link of a hash in links: `postponed` (the next link is on the work queue), `skipped`, `parked`
+    (it cannot go on), or the delivery's outcome once the hash is done."""
+    budget = HashBudget(
+        remaining_seconds=_remaining(context),
+        delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds),
+        min_mib_s=settings.hash_min_mib_s,
+    )
+    client = get_s3_client()
+    outcome = next_link(client, progress, budget, work, settings.hashing, settings.body_token)
+    pinned = progress.pinned
+    if isinstance(outcome, HashInProgress):
+        message_id = hand_off(outcome, work)
+        metrics.add_metric(name="HashLinksHandedOn", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "hash handed on to the next link",
+            extra={
+                "key": pinned.key,
+                "webhook_id": outcome.webhook_id,
+                "links": outcome.links,
+                "offset": outcome.checkpoint.offset,
+                "size": pinned.size,
+                "continuation_message_id": message_id,
+            },
+        )
+        return "postponed"
+    if isinstance(outcome, Skip):
+        metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
+        log = logger.warning if outcome.warning else logger.info
+        log(outcome.reason, extra={"bucket": pinned.bucket, "key": pinned.key})
+        return "skipped"
+    if isinstance(outcome, HashImpossible):
+        record = parked_record(
+            object_event(pinned),
+            CANNOT_CONTINUE,
+            outcome.reason,
+            function_arn=context.invoked_function_arn,
+            request_id=context.aws_request_id,
+            webhook_id=progress.webhook_id,
+        )
+        parked_id = park(work.failure_queue_url, record)
+        metrics.add_metric(name="HashesParked", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "hash cannot go on; parked on the failure queue",
+            extra={"key": pinned.key, "reason": outcome.reason, "parked_message_id": parked_id},
+        )
+        return "parked"
+    return deliver_with_schedule(session, outcome, settings, work, context, sign)
 
 
 def _refuse(document: dict[str, Any], reason: str, work: WorkSettings, context: LambdaContext) -> None:

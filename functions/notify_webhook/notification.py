@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from form_archive_contract.metadata import UPLOADED_BY, UPLOADER_EMAIL, UPLOADER_NAME, announced_uploader
+from form_archive_contract.metadata import (
+    UPLOADED_BY,
+    UPLOADER_EMAIL,
+    UPLOADER_NAME,
+    announced_uploader,
+    uploader_problem,
+)
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
 from .continuation.message import PinnedObject
@@ -21,7 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
-    from .object_hash import HashBudget
+    from .object_hash import HashBudget, LinkPolicy
 
 
 class ObjectGone(Exception):
@@ -42,13 +48,22 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class HashInLinks:
+    """The body cannot be hashed in this invocation: it is hashed in links (`hash_phase`) from byte 0."""
+
+    pinned: PinnedObject
+    webhook_id: str
+
+
+@dataclass(frozen=True)
 class Notification:
     """Everything delivery needs: the exact bytes to sign and send, and the id receivers deduplicate on."""
 
     body: bytes = field(repr=False)
     webhook_id: str
     sha256_from_checksum: bool
-    missing_fields: tuple[str, ...]
+    # Submitter fields sent as null, each with why: `metadata.ABSENT` or the check the text failed.
+    uploader_problems: dict[str, str]
     # What a later attempt needs to rebuild the same body: the object as headed, and its SHA-256.
     pinned: PinnedObject | None = None
     sha256: str = ""
@@ -61,10 +76,11 @@ def prepare(
     body_token: str | None,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
     budget: HashBudget | None = None,
-) -> Notification | Skip:
+    links: LinkPolicy | None = None,
+) -> Notification | Skip | HashInLinks:
     """Head the object, filter it, hash it and build the body. S3 faults other than "gone" and "replaced"
-    propagate as botocore errors; a body that cannot be hashed within `budget` raises
-    `ObjectTooLargeToHash` before it is read."""
+    propagate as botocore errors. A body that cannot be hashed within `budget` is `HashInLinks` when
+    `links` (a work queue) allows it, else raises `ObjectTooLargeToHash` before it is read."""
     try:
         head = head_object(client, target)
     except ObjectGone:
@@ -72,21 +88,33 @@ def prepare(
         if found is None:
             return Skip("object no longer exists; skipped", warning=True)
         target, head = found
+    refused = _not_announced(target, head, accepted_uploaders)
+    if refused is not None:
+        return refused
+    webhook_id = message_id(
+        target.bucket, target.key, target.version_id or target.event_etag, target.sequencer
+    )
+    if links is not None and budget is not None and _needs_links(head, budget, links):
+        return HashInLinks(pinned_object(target, head), webhook_id)
+    try:
+        sha256, from_checksum = object_sha256(client, target, head, reads, budget)
+    except (ObjectGone, ObjectReplaced) as error:
+        if isinstance(error, ObjectGone):
+            return Skip("object disappeared while it was read; skipped", warning=True)
+        return Skip("object was replaced while it was read; its own event announces it")
+    return _notification(target, head, sha256, body_token, webhook_id, from_checksum=from_checksum)
+
+
+def _not_announced(
+    target: ObjectRef, head: HeadObjectOutputTypeDef, accepted_uploaders: frozenset[str]
+) -> Skip | None:
+    """Why a headed object is not announced at all: an uploader not accepted, or replaced since the event."""
     uploaded_by = (head.get("Metadata") or {}).get(UPLOADED_BY)
     if uploaded_by not in accepted_uploaders:
         return Skip("uploader not accepted; skipped", details={"uploaded_by": uploaded_by})
     if not target.version_id and target.event_etag and strip_etag(head.get("ETag")) != target.event_etag:
         return Skip("object was replaced since the event; its own event announces it")
-    try:
-        sha256, from_checksum = object_sha256(client, target, head, reads, budget)
-    except ObjectGone:
-        return Skip("object disappeared while it was read; skipped", warning=True)
-    except ObjectReplaced:
-        return Skip("object was replaced while it was read; its own event announces it")
-    webhook_id = message_id(
-        target.bucket, target.key, target.version_id or target.event_etag, target.sequencer
-    )
-    return _notification(target, head, sha256, body_token, webhook_id, from_checksum=from_checksum)
+    return None
 
 
 def _notification(
@@ -103,17 +131,30 @@ def _notification(
         body=encode_body(payload),
         webhook_id=webhook_id,
         sha256_from_checksum=from_checksum,
-        missing_fields=tuple(name for name in ("submitter_name", "submitter_email") if payload[name] is None),
-        pinned=PinnedObject(
-            bucket=target.bucket,
-            key=target.key,
-            version_id=head.get("VersionId") or target.version_id,
-            etag=strip_etag(head.get("ETag")),
-            size=head.get("ContentLength") or 0,
-            sequencer=target.sequencer,
-        ),
+        uploader_problems=uploader_problems(head),
+        pinned=pinned_object(target, head),
         sha256=sha256,
     )
+
+
+def pinned_object(target: ObjectRef, head: HeadObjectOutputTypeDef) -> PinnedObject:
+    """The object as headed: what every later link or attempt reads and announces."""
+    return PinnedObject(
+        bucket=target.bucket,
+        key=target.key,
+        version_id=head.get("VersionId") or target.version_id,
+        etag=strip_etag(head.get("ETag")),
+        size=head.get("ContentLength") or 0,
+        sequencer=target.sequencer,
+    )
+
+
+def _needs_links(head: HeadObjectOutputTypeDef, budget: HashBudget, links: LinkPolicy) -> bool:
+    """No S3 checksum to reuse, and the body does not fit this invocation (time or HASH_LINK_MAX_BYTES)."""
+    if sha256_hex_from_checksum(head) is not None:
+        return False
+    size = head.get("ContentLength") or 0
+    return not links.fits_one_link(size, 0, budget.seconds(), budget.min_mib_s)
 
 
 def rebuild(
@@ -230,6 +271,16 @@ def build_payload(
     if body_token is not None:
         payload["secret_token"] = body_token
     return payload
+
+
+def uploader_problems(head: HeadObjectOutputTypeDef) -> dict[str, str]:
+    """The submitter fields `build_payload` sends as null, and why (never the values)."""
+    metadata = head.get("Metadata") or {}
+    found = {
+        "submitter_name": uploader_problem(metadata.get(UPLOADER_NAME)),
+        "submitter_email": uploader_problem(metadata.get(UPLOADER_EMAIL), email=True),
+    }
+    return {name: problem for name, problem in found.items() if problem is not None}
 
 
 def encode_body(payload: dict[str, Any]) -> bytes:

@@ -391,6 +391,45 @@ def check_secret(stack: Stack, parameters: ParameterSet) -> None:
         key = boto3.client("secretsmanager").describe_secret(SecretId=reference)["KmsKeyId"]
         assert key.split("/")[-1] == stack.resources["AlarmTopicKey"].split("/")[-1], "the stack's own key"
         assert any("kms:Decrypt" in document for document in documents), documents
+        check_secret_stages(documents, reference)
+    check_rotation_dry_run(stack, parameters)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def check_secret_stages(documents: list[str], reference: str) -> None:
+    """Issue 33: the role reads the signing secret's AWSCURRENT and AWSPREVIOUS stages, and only those."""
+    reads = [
+        item
+        for document in documents
+        for item in statements(document)
+        if "secretsmanager:GetSecretValue" in _listed(item["Action"])
+        and reference in _listed(item["Resource"])
+    ]
+    assert len(reads) == 1, reads
+    assert reads[0]["Effect"] == "Allow"
+    stages = reads[0]["Condition"]["StringEquals"]["secretsmanager:VersionStage"]
+    assert sorted(_listed(stages)) == ["AWSCURRENT", "AWSPREVIOUS"], reads[0]
+
+
+def check_rotation_dry_run(stack: Stack, parameters: ParameterSet) -> None:
+    """`make rotate-webhook-secret ROTATE_ARGS=--dry-run` through the deployed stack: a generated secret
+    can be rotated; a stack given its own secret exits 1. Nothing changes either way."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.rotate_webhook_secret", "--stack-name", stack.name, "--dry-run"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+        check=False,
+    )
+    if parameters.generated_secret:
+        assert done.returncode == 0, done.stderr
+        assert "dry run: nothing changed" in done.stdout
+    else:
+        assert done.returncode == 1 and "has no generated secret" in done.stderr, done.stderr
 
 
 def check_stack(stack: Stack, parameters: ParameterSet) -> None:

@@ -27,7 +27,7 @@ from standardwebhooks import Webhook
 from tools.demo import DemoOptions, demo_session
 from tools.local_invoke import PROJECT_ROOT
 
-pytestmark = pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)")
+pytestmark = [pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)"), pytest.mark.slow]
 
 SUBMISSION_EVENT = PROJECT_ROOT / "events" / "submission.json"
 ENV_VARS = PROJECT_ROOT / "events" / "env.json"

@@ -11,7 +11,10 @@ import pytest
 
 from tools.local_invoke import PROJECT_ROOT
 
-pytestmark = pytest.mark.moto_only("`make demo` runs its own moto server (S3, SQS, EventBridge)")
+pytestmark = [
+    pytest.mark.moto_only("`make demo` runs its own moto server (S3, SQS, EventBridge)"),
+    pytest.mark.slow,
+]
 
 
 def demo(*args: str) -> subprocess.CompletedProcess[str]:

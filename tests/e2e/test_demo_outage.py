@@ -1,5 +1,6 @@
 """`make demo DEMO_ARGS=--outage`: the receiver is down for the first attempts; the work queue brings the
-delivery later, with the same `webhook-id`, and nothing is parked."""
+delivery later, with the same `webhook-id`, and nothing is parked; then a 32 MiB object is hashed in four
+links and announced with exactly hashlib's digest."""
 
 from __future__ import annotations
 
@@ -38,9 +39,13 @@ def test_outage_delivers_on_the_attempt_after_it_with_one_webhook_id() -> None:
     assert outage["continuation_invocations"] >= 3  # each later attempt ran from a work-queue message
     assert outage["webhook_ids"] == 1
     assert outage["parked"] == 0
+    assert outage["hash_links"] == 4  # 32 MiB, at most 8 MiB per invocation
+    assert outage["large_object_sha256_matches"] is True
     assert "attempt 2 is on the work queue" in completed.stderr
     assert "not declared in the template" not in completed.stderr
-    assert completed.stderr.rstrip().endswith("delivered later from the work queue, one webhook-id")
+    assert completed.stderr.rstrip().endswith(
+        "delivered later from the work queue, one webhook-id; hashed in links"
+    )
 
 
 def test_outage_that_outlasts_the_schedule_parks_the_notification() -> None:

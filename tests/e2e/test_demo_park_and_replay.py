@@ -10,7 +10,7 @@ import pytest
 
 from tools.local_invoke import PROJECT_ROOT
 
-pytestmark = pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)")
+pytestmark = [pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)"), pytest.mark.slow]
 
 
 def test_park_and_replay_delivers_the_parked_event_and_empties_the_queue() -> None:

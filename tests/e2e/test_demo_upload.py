@@ -20,7 +20,7 @@ from tools.local_invoke import PROJECT_ROOT
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-pytestmark = pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)")
+pytestmark = [pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)"), pytest.mark.slow]
 
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks published test secret
 

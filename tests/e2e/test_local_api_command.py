@@ -62,6 +62,7 @@ def call(url: str, key: str, body: bytes | None = None) -> Any:
         return json.loads(response.read())
 
 
+@pytest.mark.slow
 def test_make_api_delivers_to_its_own_receiver_by_default(
     running: tuple[dict[str, Any], subprocess.Popen[str], Path],
 ) -> None:

@@ -19,7 +19,10 @@ import pytest
 
 from tools.local_invoke import PROJECT_ROOT
 
-pytestmark = pytest.mark.moto_only("README's run-locally block starts its own moto server")
+pytestmark = [
+    pytest.mark.moto_only("README's run-locally block starts its own moto server"),
+    pytest.mark.slow,
+]
 
 README = PROJECT_ROOT / "docs" / "local.md"  # the page with the block
 MARKER = "<!-- local-run:"

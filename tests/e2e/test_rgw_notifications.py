@@ -21,7 +21,7 @@ import requests
 
 from notify_webhook.signing import verify_signature
 from tests.api_events import api_event
-from tests.conftest import ARCHIVE_BUCKET, ON_RGW, REGION, S3Server
+from tests.s3_stores import ARCHIVE_BUCKET, ON_RGW, REGION, S3Server
 from tests.webhook_receiver import WebhookReceiver
 from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
 

@@ -258,6 +258,7 @@ def _sent_parts(browser: Any) -> int:
     )
 
 
+@pytest.mark.slow
 def test_a_large_file_goes_up_in_parts_survives_a_reload_and_is_announced(
     tmp_path: Path, multipart_api: dict[str, Any], browser: Any, webhook_receiver: WebhookReceiver
 ) -> None:

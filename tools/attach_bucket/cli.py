@@ -25,6 +25,7 @@ from tools.attach_bucket.bucket import (
     write_cors,
     write_notification,
 )
+from tools.aws_region import aws_region
 from tools.template_bucket import template_cors_rule
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def detach_allowed(args: argparse.Namespace, s3: S3Client, target: Target, repor
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     session = boto3.session.Session()
-    region = session.region_name or "us-east-1"
+    region = aws_region(default="us-east-1")
     report: dict[str, Any] = {"bucket": args.bucket}
     try:
         target = target_of(args, region)

@@ -134,7 +134,7 @@ def _session(options: DemoOptions, say: Say) -> tuple[Any, str | None]:
         flow = demo_session(options, say, flow=outage, steps=OUTAGE_STEPS)
         return (
             flow,
-            "OK: archived; the receiver was down; delivered later from the work queue, one webhook-id",
+            "OK: the receiver was down; delivered later from the work queue, one webhook-id; hashed in links",
         )
     if options.existing_bucket:
         flow = demo_session(options, say, flow=existing_bucket, steps=EXISTING_BUCKET_STEPS)

@@ -8,12 +8,17 @@ later, with no one at the keyboard and the same `webhook-id`.
    tries once, then hands the next attempt to the work queue, due a second later (SQS `DelaySeconds`);
 4. the work queue is drained in-process, as Lambda's event source mapping drains it, each continuation
    an invocation; the receiver comes back and the webhook arrives on attempt `OUTAGE_ATTEMPTS + 1`;
-5. every attempt carried one `webhook-id`; nothing is parked and both queues are empty.
+5. every attempt carried one `webhook-id`; nothing is parked and both queues are empty;
+6. a larger object (`LARGE_OBJECT_BYTES`, no S3 checksum to reuse) is hashed in several links: each
+   invocation hashes at most `HASH_LINK_MAX_BYTES` and hands a checkpoint to the next through the work
+   queue; the last one delivers the SHA-256, which is exactly `hashlib.sha256` of the object.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from typing import Any
 
@@ -26,7 +31,7 @@ from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import invoke, read_function
 from tools.work_queue import drain
 
-STEPS = 5
+STEPS = 6
 OUTAGE_ATTEMPTS = 3
 SCHEDULE = "0,1,1,1,1,1"
 # A fake key for the local run only (the stack generates its own in Secrets Manager).
@@ -34,6 +39,10 @@ LOCAL_CONTINUATION_KEY = "testing-local-continuation-key"
 # How long the demo waits at most for the work queue to bring the delivery (SQS's delays are 1 s each).
 DEADLINE_SECONDS = 30.0
 POLL_SECONDS = 0.25
+MIB = 1024 * 1024
+LARGE_OBJECT_BYTES = 32 * MIB
+LINK_BYTES = 8 * MIB  # HASH_LINK_MAX_BYTES: the large object takes 4 links
+LARGE_KEY = "DP-outage/recordings/session.bin"
 
 
 def _archive_and_event(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> Any:
@@ -59,6 +68,7 @@ def _work_variables(servers: DemoServers) -> dict[str, str]:
         "CONTINUATION_KEY_PARAMETER": "",
         "WEBHOOK_RETRY_SCHEDULE": SCHEDULE,
         "WEBHOOK_INLINE_WAIT_SECONDS": "0",
+        "HASH_LINK_MAX_BYTES": str(LINK_BYTES),
     }
 
 
@@ -126,3 +136,40 @@ def outage(options: DemoOptions, servers: DemoServers, say: Say, result: DemoRes
     if parked or _pending(servers, work_queue):
         raise DemoFailed("work was left on a queue after the delivery")
     say(f"  delivered on attempt {len(deliveries)}, one webhook-id throughout; nothing parked, queues empty")
+    _hash_in_links(servers, say, result, run_notify, work_queue)
+
+
+def _hash_in_links(
+    servers: DemoServers, say: Say, result: DemoResult, run_notify: Any, work_queue: str
+) -> None:
+    """Step 6: the large object, hashed `LINK_BYTES` per invocation, delivered by the last link."""
+    data = os.urandom(LARGE_OBJECT_BYTES)
+    say(
+        f"[6/{STEPS}] a {LARGE_OBJECT_BYTES // MIB} MiB object, at most {LINK_BYTES // MIB} MiB"
+        " hashed per invocation (HASH_LINK_MAX_BYTES)"
+    )
+    servers.s3().put_object(
+        Bucket=servers.bucket, Key=LARGE_KEY, Body=data, Metadata={"uploaded-by": "presigned-url"}
+    )
+    before = len(servers.receiver.deliveries)
+    answer = run_notify(s3_event_for(servers, LARGE_KEY, say))
+    say(f"  link 1    {json.dumps(answer)}")
+    sqs, links = servers.sqs(), 1
+    started = time.monotonic()
+    while _pending(servers, work_queue) and time.monotonic() - started < DEADLINE_SECONDS:
+        links += drain(sqs, work_queue, run_notify)
+    delivered = servers.receiver.deliveries[before:]
+    payload = delivered[-1].payload() if delivered else None
+    sha256 = payload.get("sha256") if isinstance(payload, dict) else None
+    expected = hashlib.sha256(data).hexdigest()
+    result.outage = {
+        **(result.outage or {}),
+        "large_object_bytes": LARGE_OBJECT_BYTES,
+        "hash_links": links,
+        "large_object_sha256_matches": sha256 == expected,
+    }
+    if sha256 != expected or len(delivered) != 1:
+        raise DemoFailed(f"the large object was not announced with its SHA-256 ({len(delivered)} deliveries)")
+    if links < 2:
+        raise DemoFailed("the large object was hashed in one invocation, not in links")
+    say(f"  delivered after {links} links: sha256 {sha256[:16]}... = hashlib.sha256 of the object")

@@ -1,5 +1,6 @@
 """New objects announced as the template's trigger does: S3 -> SQS (moto) -> the notify function, in a
-background thread; each outcome is kept for `GET /_local/deliveries`."""
+background thread; each outcome is kept for `GET /_local/deliveries`. The same thread drains the notify
+function's work queue (later delivery attempts, hash links) as the stack's event source mapping does."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from tools.local_api.embedded_s3 import client
+from tools.work_queue import drain
 
 if TYPE_CHECKING:
     from tools.local_api.server import LocalApi
 
 NOTIFY_FUNCTION = "NotifyWebhookFunction"
+# A fake key for local runs only; the stack generates its own (Secrets Manager).
+LOCAL_CONTINUATION_KEY = "testing-local-continuation-key"
 # A multipart upload's ETag: the MD5 of the parts' MD5s, a dash, the number of parts.
 _MULTIPART_ETAG = re.compile(r"^[0-9a-f]{32}-[0-9]+$")
 
@@ -48,6 +52,7 @@ class Announcer:
         self.endpoint = endpoint
         self.bucket = bucket
         self.queue_url = ""
+        self.work_queue_url = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -68,6 +73,19 @@ class Announcer:
         )
         self._thread.start()
 
+    def work_variables(self) -> dict[str, str]:
+        """The notify function's work queue and failure queue on the embedded SQS, and a local key."""
+        sqs = client("sqs", self.endpoint)
+        self.work_queue_url = sqs.create_queue(QueueName=f"{self.bucket}-notify-work")["QueueUrl"]
+        failures = sqs.create_queue(QueueName=f"{self.bucket}-notify-failures")["QueueUrl"]
+        return {
+            "AWS_ENDPOINT_URL_SQS": self.endpoint,
+            "WORK_QUEUE_URL": self.work_queue_url,
+            "FAILURE_QUEUE_URL": failures,
+            "CONTINUATION_KEY": LOCAL_CONTINUATION_KEY,
+            "CONTINUATION_KEY_PARAMETER": "",
+        }
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -87,6 +105,24 @@ class Announcer:
             for message in answer.get("Messages", []):
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
                 self.announce(message.get("Body") or "")
+            if self.work_queue_url:
+                self._drain_work(sqs)
+
+    def _drain_work(self, sqs: Any) -> None:
+        """Continuations that are due, each batch one notify invocation; failures stay on the queue."""
+
+        def run(event: dict[str, Any]) -> Any:
+            result = self.api.run_function(NOTIFY_FUNCTION, event)
+            self.api.config.say(
+                f"  work queue: {len(event['Records'])} continuation(s) -> {json.dumps(result)}"
+            )
+            return result
+
+        try:
+            drain(sqs, self.work_queue_url, run)
+        except Exception as error:  # one bad batch must not stop the announcer; SQS brings it back
+            if not self._stop.is_set():
+                self.api.config.say(f"  work queue: a batch failed ({type(error).__name__})")
 
     def announce(self, body: str) -> None:
         try:

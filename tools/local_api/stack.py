@@ -13,7 +13,7 @@ from tools.environment import patched_environ
 from tools.local_api.announcer import NOTIFY_FUNCTION, Announcer
 from tools.local_api.embedded_s3 import EmbeddedS3, prepare_bucket
 from tools.local_api.server import LocalApi, LocalApiConfig
-from tools.local_invoke import EnvOverrides
+from tools.local_invoke import EnvOverrides, read_function
 
 UPLOAD_FUNCTION = "UploadUrlFunction"
 DEFAULT_BUCKET = "form-archive-local"
@@ -84,8 +84,17 @@ def local_stack(
             say(f"bucket s3://{bucket}: versioned, SSE-S3, CORS for {', '.join(origins)}")
             if webhook_url:
                 announcer = Announcer(api, endpoint, bucket)
+                # Before the first call: the function workers take this environment with them.
+                work = announcer.work_variables()
+                stack.enter_context(patched_environ(set=work))
+                declared = read_function(NOTIFY_FUNCTION, template_path=config.template_path).environment
+                config.env_overrides = with_overrides(
+                    config.env_overrides, NOTIFY_FUNCTION, {k: v for k, v in work.items() if k in declared}
+                )
                 announcer.start()
                 stack.callback(announcer.stop)
+                # Workers first: the announcer's thread may be waiting on a notify call, which ends here.
+                stack.callback(api.workers.stop)
                 say(f"new objects are announced to {webhook_url} (S3 -> SQS -> {NOTIFY_FUNCTION})")
         api.start()
         for route in api.routes:

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -40,10 +41,19 @@ class _Call:
     parameter_overrides: Mapping[str, str] | None
 
 
+# How often a worker checks that the local API that started it is still there.
+PARENT_CHECK_SECONDS = 0.5
+# How long a worker told to stop (SIGTERM) may take before it is killed.
+TERMINATE_GRACE_SECONDS = 5.0
+
+
 def _start_worker(environment: Mapping[str, str], sys_path: list[str], log_path: str | None) -> None:
     """Runs once in each new worker: the local API's environment, its import path, its output to the
-    function log (else stdout to stderr); Ctrl-C is the local API's to handle (it stops the workers)."""
+    function log (else stdout to stderr); Ctrl-C is the local API's to handle (it stops the workers); a
+    worker whose local API is gone (killed outright, so it could not stop them) ends itself instead of
+    living on as an orphan."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     os.environ.clear()
     os.environ.update(environment)
     sys.path[:] = sys_path
@@ -56,6 +66,12 @@ def _start_worker(environment: Mapping[str, str], sys_path: list[str], log_path:
     os.dup2(log, sys.stdout.fileno())
     os.dup2(log, sys.stderr.fileno())
     os.close(log)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _run_call(call: _Call) -> tuple[bool, Any]:
@@ -88,10 +104,13 @@ class FunctionWorkers:
         self._log_path = None if log_path is None else str(log_path)
         self._pools: dict[str, ProcessPoolExecutor] = {}
         self._lock = threading.Lock()  # guards the dict only, never a call
+        self._stopped = False
         self._context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
 
     def _pool(self, logical_id: str) -> ProcessPoolExecutor:
         with self._lock:
+            if self._stopped:
+                raise FunctionError("StoppedError: the local API is stopping")
             pool = self._pools.get(logical_id)
             if pool is None:
                 pool = ProcessPoolExecutor(
@@ -106,8 +125,9 @@ class FunctionWorkers:
     def call(self, logical_id: str, event: Any, env_overrides: EnvOverrides | None) -> Any:
         """The function's result; `FunctionError` when it raised (or its worker died)."""
         request = _Call(logical_id, event, env_overrides, self._template_path, self._parameter_overrides)
+        pool = self._pool(logical_id)
         try:
-            ok, value = self._pool(logical_id).submit(_run_call, request).result()
+            ok, value = pool.submit(_run_call, request).result()
         except Exception as error:  # the worker process died or could not start
             raise FunctionError(f"{type(error).__name__}: {error}") from None
         if not ok:
@@ -115,7 +135,19 @@ class FunctionWorkers:
         return value
 
     def stop(self) -> None:
+        """End every worker now, as Lambda tears a container down: a call still running is cut off (its
+        caller gets `FunctionError`), and no new worker starts afterwards."""
         with self._lock:
+            self._stopped = True
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # The executor's own processes: it has no public way to end a running call before 3.14.
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(TERMINATE_GRACE_SECONDS)
+                if process.is_alive():
+                    process.kill()
+                    process.join(TERMINATE_GRACE_SECONDS)

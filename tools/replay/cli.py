@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, TextIO
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 
+from tools.aws_region import NoRegion, aws_region
 from tools.local_invoke import PROJECT_ROOT, LocalInvokeError, load_env_file
 from tools.replay.errors import EXIT_INTERRUPTED, EXIT_UNREACHABLE, EXIT_USAGE, ReplayError
 from tools.replay.invokers import NOTIFY_FUNCTION, Invoker, lambda_invoker, local_invoker
@@ -85,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _setup(args: argparse.Namespace) -> tuple[FailureQueue, Invoker | None, str]:
-    sqs: SQSClient = boto3.client("sqs")
+    region = aws_region()
+    sqs: SQSClient = boto3.client("sqs", region_name=region)
     needs_invoker = args.command == "replay" and not args.dry_run
     if args.local:
         if not (os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")):
@@ -100,7 +103,7 @@ def _setup(args: argparse.Namespace) -> tuple[FailureQueue, Invoker | None, str]
         invoker = local_invoker(env_overrides, log_level=args.function_log_level) if needs_invoker else None
         return FailureQueue(sqs, url), invoker, f"{NOTIFY_FUNCTION} (local runner)"
     url, function = resolve_deployed(
-        boto3.client("cloudformation"), args.stack_name, args.queue, args.function
+        boto3.client("cloudformation", region_name=region), args.stack_name, args.queue, args.function
     )
     url = queue_url(sqs, url)
     invoker = None
@@ -108,7 +111,7 @@ def _setup(args: argparse.Namespace) -> tuple[FailureQueue, Invoker | None, str]
         # The notify function may run for minutes; a retried Invoke is harmless (receivers drop a repeated
         # webhook-id), a read timeout shorter than the function's run would not be.
         lambda_client: LambdaClient = boto3.client(
-            "lambda", config=Config(read_timeout=910, connect_timeout=10)
+            "lambda", region_name=region, config=Config(read_timeout=910, connect_timeout=10)
         )
         invoker = lambda_invoker(lambda_client, function)
     return FailureQueue(sqs, url), invoker, function
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     except ValueError as error:
         print(f"replay: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except ReplayError as error:
+    except (ReplayError, NoRegion, BotoCoreError) as error:
         print(f"replay: {error}", file=sys.stderr)
         document = {"command": args.command, "dry_run": options.dry_run, "error": str(error)}
         print(json.dumps(document), file=stdout)

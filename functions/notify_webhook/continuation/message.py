@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..object_hash.sha256_state import HashCheckpoint, InvalidHashState
@@ -65,11 +65,6 @@ class Continuation:
     links: int = 0
     last_failure: str | None = None
     history: tuple[AttemptRecord, ...] = ()
-
-    def with_failure(self, record: AttemptRecord) -> Continuation:
-        """This continuation after one more failed attempt (the history keeps the latest `MAX_HISTORY`)."""
-        history = (*self.history, record)[-MAX_HISTORY:]
-        return replace(self, attempts=record.attempt, last_failure=record.reason, history=history)
 
 
 def short_reason(text: str) -> str:

@@ -11,12 +11,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..object_hash import LinkPolicy
 from .key import continuation_key
 from .schedule import DEFAULT_SCHEDULE, InvalidSchedule, RetrySchedule, parse_schedule
 from .scheduled_delivery import DEFAULT_INLINE_WAIT_SECONDS
 
 SCHEDULE_VARIABLE = "WEBHOOK_RETRY_SCHEDULE"
 INLINE_VARIABLE = "WEBHOOK_INLINE_WAIT_SECONDS"
+LINK_BYTES_VARIABLE = "HASH_LINK_MAX_BYTES"
 MAX_INLINE_WAIT_SECONDS = 60.0
 
 
@@ -33,6 +35,7 @@ class WorkSettings:
     key: bytes = field(repr=False)
     schedule: RetrySchedule = DEFAULT_SCHEDULE
     inline_wait_seconds: float = DEFAULT_INLINE_WAIT_SECONDS
+    links: LinkPolicy = LinkPolicy()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
 def _value(environ: Mapping[str, str], name: str) -> str | None:
@@ -62,10 +65,25 @@ def inline_wait_seconds(environ: Mapping[str, str]) -> float:
     return seconds
 
 
+def link_policy(environ: Mapping[str, str]) -> LinkPolicy:
+    """`HASH_LINK_MAX_BYTES`: at most this many bytes hashed per invocation (unset: the time decides)."""
+    raw = _value(environ, LINK_BYTES_VARIABLE)
+    if raw is None:
+        return LinkPolicy()
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise WorkSettingsError(f"{LINK_BYTES_VARIABLE} must be a whole number of bytes") from None
+    if limit < 1:
+        raise WorkSettingsError(f"{LINK_BYTES_VARIABLE} must be at least 1")
+    return LinkPolicy(max_link_bytes=limit)
+
+
 def load_work_settings(environ: Mapping[str, str]) -> WorkSettings | None:
     """None without `WORK_QUEUE_URL`; raises `WorkSettingsError` or `ContinuationKeyMissing`."""
     schedule = retry_schedule(environ)
     inline = inline_wait_seconds(environ)
+    links = link_policy(environ)
     work_queue_url = _value(environ, "WORK_QUEUE_URL")
     if work_queue_url is None:
         return None
@@ -80,4 +98,5 @@ def load_work_settings(environ: Mapping[str, str]) -> WorkSettings | None:
         key=continuation_key(environ),
         schedule=schedule,
         inline_wait_seconds=inline,
+        links=links,
     )

@@ -5,13 +5,19 @@
 that cannot finish before the function's deadline. Inside: `stream` (checksum reuse and the one-stream
 hash), `body` (the adaptive read), `read_strategy` (how many connections, from measured rates), `ranges`
 (ranged GETs hashed in order), `presigned_ranges` (those GETs through one presigned URL), `budget`.
+A hash one invocation cannot finish goes on in links: `hash_until` (`links`) hashes from a
+`HashCheckpoint` (`sha256_state`, the resumable SHA-256 state) as far as the time allows; `link_plan`
+says how far a link goes and caps the links per object.
 """
 
 from __future__ import annotations
 
 from .body import sha256_of_body
 from .budget import DEFAULT_HASH_MIN_MIB_S, HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
+from .link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
+from .links import CheckpointBeyondObject, hash_until
 from .ranges import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
+from .sha256_state import HashCheckpoint, InvalidHashState, ResumableSha256
 from .stream import sha256_hex_from_checksum
 
 __all__ = [
@@ -19,10 +25,18 @@ __all__ = [
     "MAX_PART_BYTES",
     "MIN_PART_BYTES",
     "RANGE_MODES",
+    "CheckpointBeyondObject",
     "HashBudget",
+    "HashCheckpoint",
+    "InvalidHashState",
+    "LinkCapReached",
+    "LinkPolicy",
+    "NoLinkCanFinish",
     "ObjectTooLargeToHash",
     "RangedReads",
+    "ResumableSha256",
     "delivery_reserve_seconds",
+    "hash_until",
     "sha256_hex_from_checksum",
     "sha256_of_body",
 ]

@@ -13,11 +13,13 @@ import hashlib
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from .presigned_ranges import RangeIgnored
 from .ranges import (
     RangedReads,
     RangeReader,
@@ -28,7 +30,7 @@ from .ranges import (
     sha256_of_ranges,
 )
 from .read_strategy import FirstPart, FromThroughputs, ReadChoice
-from .stream import DEFAULT_CHUNK_SIZE, MIB, OverlappedHasher, sha256_of_object
+from .stream import DEFAULT_CHUNK_SIZE, MIB, Digest, OverlappedHasher, sha256_of_object
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -60,27 +62,108 @@ def sha256_of_body(
     if size is None or not reads.applies_to(size):
         return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
     if reads.mode == "always":
-        return sha256_of_ranges(client, bucket, key, size, version_id=version_id, etag=etag, reads=reads)
+        try:
+            return sha256_of_ranges(client, bucket, key, size, version_id=version_id, etag=etag, reads=reads)
+        except RangeIgnored:  # a store that sends the whole object for a range: read it once, as a stream
+            return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
     request = pinned_request(bucket, key, version_id, etag)
-    return _AdaptiveRead(client, request, size, reads, choice).sha256_hex()
+    digest = hashlib.sha256()
+    _AdaptiveRead(client, request, size, reads, choice, digest).run()
+    return digest.hexdigest()
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Span:
+    """Bytes `start` to `end - 1` of an object of `size` bytes: what one link of a hash reads."""
+
+    start: int
+    end: int
+    size: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end <= self.size:
+            raise ValueError("a span needs 0 <= start < end <= size")
+
+
+def hash_span(
+    client: S3Client,
+    request: dict[str, str],
+    span: Span,
+    digest: Digest,
+    *,
+    reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
+    choice: ReadChoice = FromThroughputs(),  # noqa: B008 - frozen, as above
+    should_stop: Callable[[], bool] = _never,
+) -> None:
+    """Feed `span`'s bytes of the pinned object (`request`) to `digest`, read as `sha256_of_body` reads a
+    body, and stop early, at a chunk or part boundary, once `should_stop()` says so: the caller learns
+    how far it got from the digest. What was read is hashed whole; a fault propagates as there."""
+    if reads.mode == "always" and reads.applies_to(span.end - span.start):
+        reader = RangeReader.open(client, request, span.size)
+        with ThreadPoolExecutor(max_workers=reads.connections, thread_name_prefix="sha256-range") as pool:
+            spans = _until(iter(plan_ranges(span.end, reads.part_bytes, span.start)), should_stop)
+            hash_ranges_in_order(pool, reader, spans, reads.connections, digest)
+        return
+    if not reads.applies_to(span.end - span.start):
+        choice = _OneStream()
+    _AdaptiveRead(client, request, span.size, reads, choice, digest, span, should_stop).run()
+
+
+def _until(spans: Iterator[tuple[int, int]], should_stop: Callable[[], bool]) -> Iterator[tuple[int, int]]:
+    """The ranges up to the first moment `should_stop()` is true (asked before each range is started)."""
+    for item in spans:
+        if should_stop():
+            return
+        yield item
+
+
+class _OneStream:
+    """A `ReadChoice` for a span too small or a mode that never opens ranges: the stream reads it all."""
+
+    def worth_probing(self, first: FirstPart) -> bool:
+        return False
+
+    def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int:
+        return 1
 
 
 class _AdaptiveRead:
     def __init__(
-        self, client: S3Client, request: dict[str, str], size: int, reads: RangedReads, choice: ReadChoice
+        self,
+        client: S3Client,
+        request: dict[str, str],
+        size: int,
+        reads: RangedReads,
+        choice: ReadChoice,
+        digest: Digest,
+        span: Span | None = None,
+        should_stop: Callable[[], bool] = _never,
     ) -> None:
         self.client = client
         self.choice = choice
         self.request = request
         self.size = size
         self.reads = reads
-        self.digest = hashlib.sha256()
-        self.position = 0  # bytes of the stream read so far
+        self.digest = digest
+        self.span = span or Span(0, size, size)
+        self.end = self.span.end
+        self.position = self.span.start  # where the stream has read to
         self.connections = 1  # what the strategy chose; 1 until a probe paid off
+        self.should_stop = should_stop
+        self.stopped_early = False
 
-    def sha256_hex(self) -> str:
+    def _stream_request(self) -> dict[str, str]:
+        if self.span.start == 0 and self.end == self.size:
+            return self.request
+        return {**self.request, "Range": f"bytes={self.span.start}-{self.end - 1}"}
+
+    def run(self) -> None:
         reader = RangeReader.open(self.client, self.request, self.size)
-        response = self.client.get_object(**self.request)  # type: ignore[arg-type]
+        response = self.client.get_object(**self._stream_request())  # type: ignore[arg-type]
         body = response["Body"]
         pool = ThreadPoolExecutor(max_workers=self.reads.connections, thread_name_prefix="sha256-range")
         try:
@@ -94,29 +177,33 @@ class _AdaptiveRead:
                 stop = self._stream_while_probing(body, hasher, first, probe, probe_span, probe_answered)
                 if self.connections > 1 and probe is not None and probe_span is not None:
                     # The ranges start now, while the stream reads on up to the probe's range.
-                    ranges = iter(plan_ranges(self.size, self.reads.part_bytes, start=probe_span[1] + 1))
+                    ranges = iter(plan_ranges(self.end, self.reads.part_bytes, start=probe_span[1] + 1))
                     spans = islice(ranges, self.connections)
                     started = [probe, *(pool.submit(reader.fetch, *span) for span in spans)]
                 self._stream(body, hasher, stop)
+            if self.stopped_early:  # time is up: what the stream read is hashed; no range is waited for
+                return
             self._check_stream(stop)
             if started:
                 body.close()  # the rest comes as ranges; this connection is dropped, not pooled
                 probe = None  # the list below is the one reference left to each started part
+                ranges = _until(ranges, self.should_stop)
                 hash_ranges_in_order(pool, reader, ranges, self.connections, self.digest, started=started)
         except BaseException:
             reader.stop.set()
             raise
         finally:
+            if self.stopped_early:
+                reader.stop.set()
             body.close()
             pool.shutdown(wait=True, cancel_futures=True)
-        return self.digest.hexdigest()
 
     def _sample(self, body: Any) -> FirstPart:
         """The first bytes, read and hashed on this thread in small timed chunks (`FirstPart`)."""
         stream_rates: list[float] = []
         hash_bytes_s = hashing_seconds = 0.0
         sampled_from = time.perf_counter()
-        end = min(SAMPLE_BYTES, self.size)
+        end = min(self.span.start + SAMPLE_BYTES, self.end)
         while self.position < end:
             started = time.perf_counter()
             chunk = body.read(min(SAMPLE_CHUNK_BYTES, end - self.position))
@@ -134,7 +221,7 @@ class _AdaptiveRead:
         # of the two errs towards a probe, the cheap mistake: a missed probe costs a capped store most of
         # its throughput, a needless one costs one ranged GET.
         reading_seconds = time.perf_counter() - sampled_from - hashing_seconds  # pauses included
-        average = self.position / max(reading_seconds, _FASTEST_CLOCK)
+        average = (self.position - self.span.start) / max(reading_seconds, _FASTEST_CLOCK)
         stream_bytes_s = min(statistics.median(stream_rates or [0.0]), average)
         return FirstPart(stream_bytes_s=stream_bytes_s, hash_bytes_s=hash_bytes_s)
 
@@ -143,9 +230,9 @@ class _AdaptiveRead:
         bytes to read while the probe runs and can stop exactly where the probe's range begins."""
         part = self.reads.part_bytes
         first = -(-(self.position + PROBE_RUNWAY) // part) * part  # rounded up to a part boundary
-        if first >= self.size:
+        if first >= self.end:
             return None
-        return first, min(first + PROBE_BYTES, self.size) - 1
+        return first, min(first + PROBE_BYTES, self.end) - 1
 
     def _stream_while_probing(
         self,
@@ -162,7 +249,7 @@ class _AdaptiveRead:
         probe's from its first byte: a first byte's wait is paid once per range, hidden behind the
         other connections, while a connection's rate is what every part gets."""
         if probe is None or probe_span is None:
-            return self.size
+            return self.end
         started, streamed_from = time.perf_counter(), self.position
         finished: list[tuple[float, int]] = []  # when the probe answered, and where the stream was then
         recorded = threading.Event()  # a future is done() a moment before its callbacks have run
@@ -193,7 +280,7 @@ class _AdaptiveRead:
         else:
             probe.result()  # a range that failed after its retries fails the hash, as any range does
         self.connections = self.choice.connections(first, combined, self.reads.connections)
-        return probe_span[0] if self.connections > 1 else self.size
+        return probe_span[0] if self.connections > 1 else self.end
 
     def _check_stream(self, stop: int) -> None:
         if self.position != stop:
@@ -201,6 +288,9 @@ class _AdaptiveRead:
 
     def _stream(self, body: Any, hasher: OverlappedHasher, stop: int) -> None:
         while self.position < stop:
+            if self.should_stop():
+                self.stopped_early = True
+                return
             if not self._read_into(body, hasher, stop):
                 return
 

@@ -18,13 +18,20 @@ DEFAULT_HASH_MIN_MIB_S = 30.0
 
 
 class ObjectTooLargeToHash(Exception):
-    """The object cannot be hashed before the deadline at the assumed rate; nothing was read."""
+    """The object cannot be hashed before the deadline at the assumed rate; nothing was read. With
+    `why`, no number of links could hash it either (object_hash.link_plan), and `why` says what stops it."""
 
-    def __init__(self, size: int, budget_seconds: float, min_mib_s: float) -> None:
+    def __init__(self, size: int, budget_seconds: float, min_mib_s: float, why: str | None = None) -> None:
         self.size = size
         self.budget_seconds = budget_seconds
         self.min_mib_s = min_mib_s
         needed = size / MIB / min_mib_s
+        if why is not None:
+            super().__init__(
+                f"ObjectTooLargeToHash: {size} bytes ({size / MIB:,.0f} MiB) cannot be hashed in any number "
+                f"of links: {why}"
+            )
+            return
         super().__init__(
             f"ObjectTooLargeToHash: {size} bytes ({size / MIB:,.0f} MiB) need {needed:,.0f} s at "
             f"{min_mib_s:g} MiB/s (HASH_MIN_MIB_S), but the hash has {max(budget_seconds, 0.0):,.0f} s "

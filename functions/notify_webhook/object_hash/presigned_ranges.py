@@ -17,10 +17,11 @@ import re
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSRequest
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from botocore.hooks import first_non_none_response
 from botocore.httpsession import URLLib3Session
 from botocore.response import StreamingBody
@@ -34,18 +35,23 @@ if TYPE_CHECKING:
 
 # Longer than any one invocation (Lambda's maximum is 900 s): the URL never expires mid-read.
 PRESIGNED_SECONDS = 3600
-# An error answer is a short XML document; only its start is searched.
-_ERROR_BYTES = 64 * 1024
+# An error answer is a short XML document: only this much of it is read, for its `<Code>`.
+_ERROR_BYTES = 4 * 1024
+HIDDEN_QUERY = "<presigned query hidden>"
 _ERROR_FIELD = re.compile(rb"<(Code|Message)>([^<]{1,256})</\1>")
 PARTIAL_CONTENT = 206
+
+
+class RangeIgnored(Exception):
+    """The store answered a ranged GET with the whole object (200): ranges cannot be read from it."""
 
 
 class PresignedRanges:
     """Ranges of the object `request` pins (`ranges.pinned_request`), each answered like
     `get_object(..., Range=...)`: a dict with `ContentLength`, `ContentRange` and `Body`. Any answer but
     206 raises botocore's `ClientError` with S3's error code (`PreconditionFailed` for a replaced object,
-    `SlowDown` or `InternalError` from a struggling store); an unreachable store raises botocore's own
-    connection errors."""
+    `SlowDown` or `InternalError` from a struggling store), or `RangeIgnored` for a 2xx, neither body read
+    beyond `_ERROR_BYTES`; an unreachable store raises botocore's own connection errors, without the URL."""
 
     def __init__(self, client: S3Client, url: str, if_match: str | None) -> None:
         self.url = url
@@ -62,15 +68,72 @@ class PresignedRanges:
             self.events.emit("before-send.s3.GetObject", request=request)
         )
         if answer is None:
-            answer = self.session.send(request)
+            try:
+                answer = self.session.send(request)
+            except BotoCoreError as error:
+                raise without_url(error, self.url) from None
         if answer.status_code != PARTIAL_CONTENT:
-            raise _client_error(answer)
+            raise _unread(answer, first, last)
         length = int(answer.headers.get("Content-Length", -1))
         return {
             "ContentLength": length,
             "ContentRange": answer.headers.get("Content-Range"),
-            "Body": StreamingBody(answer.raw, length),
+            "Body": _BodyWithoutUrl(answer.raw, length, self.url),
         }
+
+
+class _BodyWithoutUrl(StreamingBody):
+    """botocore's `StreamingBody`, whose read errors never carry the presigned URL (botocore puts the
+    request's path and query, signature included, into `ReadTimeoutError`)."""
+
+    def __init__(self, raw_stream: Any, content_length: int, url: str) -> None:
+        super().__init__(raw_stream, content_length)
+        self._url = url
+
+    def read(self, amt: int | None = None) -> bytes:
+        try:
+            return super().read(amt)
+        except BotoCoreError as error:
+            raise without_url(error, self._url) from None
+
+
+def without_url(error: BotoCoreError, url: str) -> BotoCoreError:
+    """The same botocore error with the presigned URL's query (its signature) left out of every field:
+    botocore's connection errors carry the endpoint URL, and a message may reach a log."""
+    query = urlsplit(url).query
+
+    def hidden(value: Any) -> Any:
+        if value is None or isinstance(value, (int, float)):
+            return value
+        text = str(value)
+        return text.replace(query, HIDDEN_QUERY) if query and query in text else value
+
+    fields = {
+        name: hidden(value) for name, value in error.kwargs.items() if name not in {"request", "response"}
+    }
+    try:
+        return type(error)(**fields)
+    except (TypeError, KeyError):  # an error class with other required fields: keep its name only
+        return BotoCoreError(msg=f"{type(error).__name__} on a presigned range")
+
+
+def _unread(answer: AWSResponse, first: int, last: int) -> Exception:
+    """The error for an answer other than 206, read as little as possible and its connection dropped: a
+    2xx (a store or proxy that ignores `Range`, sending the whole object) is not read at all; an error
+    answer only up to `_ERROR_BYTES`, for S3's `<Code>`. Memory stays bounded whatever the store sends."""
+    try:
+        if 200 <= answer.status_code < 300:
+            return RangeIgnored(
+                f"asked for bytes {first}-{last}, the store answered {answer.status_code} (it ignores "
+                "Range); nothing read, connection dropped"
+            )
+        try:
+            start = answer.raw.read(_ERROR_BYTES)
+        except Exception:  # a broken error body: the status alone tells what happened
+            start = b""
+        return _client_error(answer.status_code, start if isinstance(start, bytes) else b"")
+    finally:
+        answer.raw.close()  # dropped, not returned to the pool: the rest of the body is never read
 
 
 # One HTTP session per client, kept as long as the client: a warm container reuses its connections.
@@ -115,12 +178,11 @@ def _verify_setting() -> bool | str:
     return os.environ.get("AWS_CA_BUNDLE") or True
 
 
-def _client_error(answer: AWSResponse) -> ClientError:
-    """The error as botocore reports a failed call: S3's `<Code>`, else the HTTP status."""
-    text = answer.content[:_ERROR_BYTES]
-    fields = {name.decode(): value.decode("utf-8", "replace") for name, value in _ERROR_FIELD.findall(text)}
-    error = {"Code": fields.get("Code", str(answer.status_code)), "Message": fields.get("Message", "")}
-    metadata = {"HTTPStatusCode": answer.status_code}
+def _client_error(status: int, start: bytes) -> ClientError:
+    """The error as botocore reports a failed call: S3's `<Code>` from the body's start, else the status."""
+    fields = {name.decode(): value.decode("utf-8", "replace") for name, value in _ERROR_FIELD.findall(start)}
+    error = {"Code": fields.get("Code", str(status)), "Message": fields.get("Message", "")}
+    metadata = {"HTTPStatusCode": status}
     return ClientError({"Error": error, "ResponseMetadata": metadata}, "GetObject")  # type: ignore[typeddict-item]
 
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .presigned_ranges import PresignedRanges, is_server_error, presigned_ranges
-from .stream import MIB
+from .presigned_ranges import PresignedRanges, RangeIgnored, is_server_error, presigned_ranges
+from .stream import MIB, Digest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -135,6 +135,8 @@ class RangeReader:
         try:
             expected = last - first + 1
             content_range = f"bytes {first}-{last}/{self.size}"
+            if response.get("ContentRange") is None:  # the whole object: a store that ignores Range
+                raise RangeIgnored(f"asked for {content_range}, got no Content-Range; nothing read")
             if response.get("ContentLength") != expected or response.get("ContentRange") != content_range:
                 # A store that ignores Range would send the whole object: do not read it.
                 raise RangeReadError(
@@ -179,7 +181,7 @@ def hash_ranges_in_order(
     reader: RangeReader,
     ranges: Iterator[tuple[int, int]],
     connections: int,
-    digest: hashlib._Hash,
+    digest: Digest,
     started: list[Future[bytes]] | None = None,
 ) -> None:
     """Fetch `ranges` with `connections` in flight and feed them to `digest` in order, after the ranges

@@ -30,6 +30,12 @@ class Readable(Protocol):
     def read(self, amt: int | None = ..., /) -> bytes: ...
 
 
+class Digest(Protocol):
+    """What the readers feed: `hashlib.sha256()` or the resumable state (`sha256_state.ResumableSha256`)."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+
 def sha256_hex_from_checksum(head: Mapping[str, Any]) -> str | None:
     """Hex SHA-256 from a `head_object(ChecksumMode="ENABLED")` answer, or None when S3 has none.
 
@@ -73,7 +79,7 @@ class OverlappedHasher:
     (hashlib releases the GIL on large buffers), holding at most `QUEUE_DEPTH` chunks. Use as a context
     manager: leaving it waits for the helper; leaving it on an exception abandons what is queued."""
 
-    def __init__(self, digest: hashlib._Hash) -> None:
+    def __init__(self, digest: Digest) -> None:
         self._digest = digest
         self._pending: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._abandoned = threading.Event()

@@ -12,8 +12,9 @@ import pytest
 from botocore.config import Config
 
 from archive_submission.app import lambda_handler
+from archive_submission.store_knowledge import PROBE_LEAF
 from tests.api_events import api_event, assert_server_fault
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ def invoke(event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
 
 
 def stored_keys(client: S3Client) -> list[str]:
-    return [item["Key"] for item in client.list_objects_v2(Bucket=ARCHIVE_BUCKET).get("Contents", [])]
+    """The archived submissions: every object but the store probe's (an empty object, no submission)."""
+    listed = client.list_objects_v2(Bucket=ARCHIVE_BUCKET).get("Contents", [])
+    return [item["Key"] for item in listed if not item["Key"].endswith(PROBE_LEAF)]
 
 
 def test_created_stores_the_exact_bytes(archive_s3: S3Client) -> None:
@@ -197,6 +200,7 @@ class _Clock:
 
 
 def test_idempotency_key_holds_across_midnight(archive_s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keyed submission's object key has no date folder: a retry on the next UTC day names it too."""
     clock = _Clock(datetime(2026, 11, 23, 23, 59, 58, tzinfo=UTC))
     monkeypatch.setattr("archive_submission.app.datetime", clock)
     headers = {"Content-Type": "application/json", "Idempotency-Key": "order-midnight"}
@@ -205,25 +209,30 @@ def test_idempotency_key_holds_across_midnight(archive_s3: S3Client, monkeypatch
     replay = invoke(api_event(SAMPLE_TEXT, headers=headers))
     conflict = invoke(api_event('{"other": true}', headers=headers))
     assert first[0] == replay[0] == 201
-    assert "/2026/11/23/" in first[1]["key"]
+    assert first[1]["key"] == f"submissions/{first[1]['submission_id']}.json"
     assert replay[1] == first[1]
     assert replay[2].get("Idempotent-Replayed") == "true"
     assert conflict[0] == 409
     assert stored_keys(archive_s3) == [first[1]["key"]]
 
 
-def test_idempotency_key_is_fresh_two_days_later(
+def test_idempotency_key_is_honoured_days_later(
     archive_s3: S3Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The guarantee is at least 24 hours; with one object key per Idempotency-Key it lasts as long as
+    the first request's object (and its versions) do."""
     clock = _Clock(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
     monkeypatch.setattr("archive_submission.app.datetime", clock)
     headers = {"Content-Type": "application/json", "Idempotency-Key": "order-reused-later"}
     first = invoke(api_event(SAMPLE_TEXT, headers=headers))
     clock.current = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     later = invoke(api_event(SAMPLE_TEXT, headers=headers))
+    conflict = invoke(api_event('{"other": true}', headers=headers))
     assert first[0] == later[0] == 201
-    assert "Idempotent-Replayed" not in later[2]
-    assert sorted(stored_keys(archive_s3)) == sorted([first[1]["key"], later[1]["key"]])
+    assert later[1] == first[1]
+    assert later[2].get("Idempotent-Replayed") == "true"
+    assert conflict[0] == 409
+    assert stored_keys(archive_s3) == [first[1]["key"]]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 
 from archive_submission.app import lambda_handler
 from tests.api_events import http_api_event
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:

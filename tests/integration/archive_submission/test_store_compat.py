@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from archive_submission.app import _warn_conditional_write_ignored, lambda_handler
-from archive_submission.object_key import build_object_key, idempotent_submission_id
+from archive_submission.object_key import build_idempotent_object_key, idempotent_submission_id
 from form_archive_contract.s3 import get_s3_client
 from tests.api_events import api_event
-from tests.conftest import ARCHIVE_BUCKET, S3Capabilities
-from tests.faulty_s3_proxy import FaultyS3Proxy
+from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.s3_capabilities import S3Capabilities
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -58,6 +58,16 @@ def versions(client: S3Client, key: str) -> list[bytes]:
     ]
 
 
+def calls_to_in_order(operations: tuple[str, ...]) -> list[str]:
+    """Records, in order, each call the function's client makes to any of `operations`."""
+    calls: list[str] = []
+    for operation in operations:
+        get_s3_client().meta.events.register(
+            f"before-call.s3.{operation}", lambda _name=operation, **_: calls.append(_name)
+        )
+    return calls
+
+
 def calls_to(operation: str) -> list[str]:
     """Records each call the function's client makes to `operation`."""
     calls: list[str] = []
@@ -69,17 +79,10 @@ def versioned(client: S3Client) -> None:
     client.put_bucket_versioning(Bucket=ARCHIVE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
 
 
-def race_past_the_look_up() -> None:
-    """The next request's look-ups (this day's key and the previous day's) find no version, as when its
-    retry's twin is written just after them."""
-    blinded = {"left": 2}
-
-    def hide_versions(parsed: dict[str, Any], **_: Any) -> None:
-        if blinded["left"] > 0:
-            blinded["left"] -= 1
-            parsed["Versions"] = []
-
-    get_s3_client().meta.events.register("after-call.s3.ListObjectVersions", hide_versions)
+def race_past_the_look_up(faulty_s3: FaultyS3Proxy) -> None:
+    """The next request's look-up (a HEAD of its key) finds nothing, as when its retry's twin is written
+    just after it."""
+    faulty_s3.inject(Fault("HEAD", "/idem-", status=404, code="NotFound", times=1))
 
 
 def make_the_store_ignore_if_none_match(capabilities: S3Capabilities) -> None:
@@ -150,12 +153,33 @@ def test_versioned_bucket_another_body_conflicts_and_adds_no_version(
     assert IGNORED_WARNING not in log_output()
 
 
-def test_unversioned_bucket_is_not_checked_for_racing_versions_after_the_write(server_s3: S3Client) -> None:
-    """The look-ups list the key's versions (this day's and the previous day's key); the write itself is
-    not followed by another listing when the store answered without a version id."""
-    listings = calls_to("ListObjectVersions")
-    assert post('{"a": 1}', "unversioned")[0] == 201
-    assert listings == ["ListObjectVersions"] * 2
+def test_a_new_key_costs_one_conditional_write_once_the_store_is_known(server_s3: S3Client) -> None:
+    """The first keyed request of a container looks (a HEAD), writes, and probes once whether the store
+    refuses a conditional overwrite. After that, in an unversioned bucket on such a store, a new key is
+    one PutObject: no HEAD, no listing; a replay is the refused write and one HEAD."""
+    assert post('{"a": 1}', "learns-the-store")[0] == 201
+    record = calls_to_in_order(("PutObject", "HeadObject", "ListObjectVersions", "GetObject"))
+    fresh = post('{"a": 2}', "one-write")
+    assert fresh[0] == 201
+    assert record == ["PutObject"]
+    record.clear()
+    replay = post('{"a": 2}', "one-write")
+    assert (replay[0], replay[1]) == (201, fresh[1])
+    assert record == ["PutObject", "HeadObject"]
+
+
+def test_a_versioned_bucket_looks_once_before_the_write(server_s3: S3Client) -> None:
+    """In a versioned bucket a delete marker can hide the first version, over which S3 accepts a
+    conditional write; one HEAD before the write finds it. A replay is that HEAD alone."""
+    versioned(server_s3)
+    assert post('{"a": 1}', "learns-the-store")[0] == 201
+    record = calls_to_in_order(("PutObject", "HeadObject", "ListObjectVersions", "GetObject"))
+    fresh = post('{"a": 2}', "versioned-one-write")
+    assert fresh[0] == 201
+    assert record == ["HeadObject", "PutObject"]
+    record.clear()
+    assert post('{"a": 2}', "versioned-one-write")[0] == 201
+    assert record == ["HeadObject"]
 
 
 def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
@@ -167,9 +191,9 @@ def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
     versioned(server_s3)
     make_the_store_ignore_if_none_match(s3_capabilities)
     first = post('{"a": 1}', "raced")
-    race_past_the_look_up()
+    race_past_the_look_up(faulty_s3)
     conflict = post('{"a": 2}', "raced")
-    race_past_the_look_up()
+    race_past_the_look_up(faulty_s3)
     replay = post('{"a": 1}', "raced")
     assert (first[0], conflict[0], replay[0]) == (201, 409, 201)
     assert "different body" in conflict[1]["error"]
@@ -188,7 +212,7 @@ def test_a_store_honouring_if_none_match_refuses_the_racing_write(
 ) -> None:
     versioned(server_s3)
     first = post('{"a": 1}', "raced-refused")
-    race_past_the_look_up()
+    race_past_the_look_up(faulty_s3)
     conflict = post('{"a": 2}', "raced-refused")
     assert (first[0], conflict[0]) == (201, 409)
     assert versions(server_s3, first[1]["key"]) == [b'{"a": 1}']
@@ -213,13 +237,14 @@ def test_item4_a_key_reused_after_its_object_was_deleted_writes_nothing(server_s
 
 
 def test_item5_on_a_store_ignoring_if_none_match_the_oldest_version_wins_on_every_retry(
-    server_s3: S3Client,
+    server_s3: S3Client, s3_capabilities: S3Capabilities
 ) -> None:
     """Review round 3, item 5: two requests raced on a store that ignores `If-None-Match` (Ceph RGW 16 in a
     versioned bucket), so the second body landed as a newer version above the first. Every retry is
     answered from the oldest version: the first body is replayed, the second gets 409, and nothing more
     is written."""
     versioned(server_s3)
+    make_the_store_ignore_if_none_match(s3_capabilities)
     first = post('{"a": 1}', "raced-then-retried")
     key = first[1]["key"]
     # The racing twin's write, landing on top as the store ignored its If-None-Match.
@@ -232,16 +257,22 @@ def test_item5_on_a_store_ignoring_if_none_match_the_oldest_version_wins_on_ever
     assert versions(server_s3, key) == [b'{"a": 1}', b'{"a": 2}']
 
 
-def test_item5_the_first_writer_of_a_race_is_answered_201(server_s3: S3Client) -> None:
+def test_item5_the_first_writer_of_a_race_is_answered_201(
+    server_s3: S3Client, s3_capabilities: S3Capabilities
+) -> None:
     """Review round 3, item 5 (found with it): on a store that ignores `If-None-Match`, the racing twin's
     write can land between this request's write and its check of the key's versions. This request's
     version is still the oldest: it is answered 201, and the twin's retry gets 409."""
     versioned(server_s3)
+    make_the_store_ignore_if_none_match(s3_capabilities)
+    twin = {"left": 1}
 
     def twin_writes_after(**_: Any) -> None:
-        server_s3.put_object(Bucket=ARCHIVE_BUCKET, Key=written_key, Body=b'{"a": 2}')
+        if twin["left"]:
+            twin["left"] -= 1
+            server_s3.put_object(Bucket=ARCHIVE_BUCKET, Key=written_key, Body=b'{"a": 2}')
 
-    written_key = build_object_key("submissions", datetime.now(UTC), idempotent_submission_id("raced-first"))
+    written_key = build_idempotent_object_key("submissions", idempotent_submission_id("raced-first"))
     get_s3_client().meta.events.register("after-call.s3.PutObject", twin_writes_after)
     first = post('{"a": 1}', "raced-first")
     get_s3_client().meta.events.unregister("after-call.s3.PutObject", twin_writes_after)

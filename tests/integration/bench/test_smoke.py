@@ -17,7 +17,7 @@ import pytest
 
 from bench.run import REQUIRED_KEYS, REQUIRED_REMOTE_KEYS
 
-pytestmark = pytest.mark.moto_only("`make bench` runs its own moto server")
+pytestmark = [pytest.mark.moto_only("`make bench` runs its own moto server"), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,6 +41,17 @@ def test_bench_runs_and_writes_every_key(tmp_path: Path) -> None:
             "10",
             "--block",
             "5",
+            "--keyed-calls",
+            "5",
+            "--load",
+            "2",
+            "5",
+            "--links-mib",
+            "8",
+            "--links-rounds",
+            "1",
+            "--state-mib",
+            "16",
             "--output",
             str(output),
         ],
@@ -59,6 +70,8 @@ def test_bench_runs_and_writes_every_key(tmp_path: Path) -> None:
         assert math.isfinite(value), key
     assert results["object_mib"] == 4
     assert "hash_speedup_vs_handbook" in completed.stdout  # the table was printed
+    assert "links_vs_one_invocation" in completed.stdout
+    assert "state_vs_hashlib" in completed.stdout
 
 
 def test_bench_remote_mode_runs_against_moto_through_the_proxy(tmp_path: Path) -> None:
@@ -80,6 +93,10 @@ def test_bench_remote_mode_runs_against_moto_through_the_proxy(tmp_path: Path) -
             "64",
             "--first-byte-ms",
             "5",
+            "--links-mib",
+            "6",
+            "--links-rounds",
+            "1",
             "--output",
             str(output),
         ],

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import pytest
 from botocore.config import Config
 
-from tests.conftest import ARCHIVE_BUCKET, S3Capabilities, S3Server, server_client
+from tests.s3_capabilities import S3Capabilities
+from tests.s3_stores import ARCHIVE_BUCKET, S3Server, server_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -12,7 +12,6 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from notify_webhook.app import NotificationFailed, UnsupportedEvent, lambda_handler
-from tests.conftest import ARCHIVE_BUCKET
 from tests.event_wrappers import (
     SQS_MESSAGE_ID,
     WRAPPERS,
@@ -23,6 +22,7 @@ from tests.event_wrappers import (
     sns_message,
     sqs_event,
 )
+from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from notify_webhook.app import lambda_handler
-from tests.conftest import ARCHIVE_BUCKET
 from tests.event_wrappers import fixture
 from tests.integration.notify_webhook import test_event_shapes as event_shapes
+from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import WebhookReceiver
 from tools.lambda_context import LocalLambdaContext
 

@@ -18,9 +18,9 @@ import boto3
 import pytest
 
 from notify_webhook.app import lambda_handler
-from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import fixture, sqs_event
 from tests.integration.notify_webhook import test_event_shapes as event_shapes
+from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import WebhookReceiver
 from tools.lambda_context import LocalLambdaContext
 from tools.moto_eventbridge import aws_shaped

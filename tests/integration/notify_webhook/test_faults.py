@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from notify_webhook.app import NotificationFailed, lambda_handler
-from tests.conftest import ARCHIVE_BUCKET
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 
@@ -167,6 +167,7 @@ def test_429_with_retry_after_is_honoured(
     assert retry_delays(log_output()) == [1.0]
 
 
+@pytest.mark.slow
 def test_flapping_receiver_over_500_events_loses_nothing(
     server_s3: S3Client, receiver: WebhookReceiver, log_output: Callable[[], str]
 ) -> None:

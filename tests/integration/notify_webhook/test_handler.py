@@ -17,7 +17,7 @@ from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
 from notify_webhook.settings import ConfigurationError
 from notify_webhook.signing import verify_signature
-from tests.conftest import ARCHIVE_BUCKET, REGION
+from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import (
     WEBHOOK_PATH,
     Reply,
@@ -569,6 +569,24 @@ def _recording_api_calls(calls: list[str]) -> Callable[..., Any]:
     return record
 
 
+@pytest.mark.parametrize("email", ["not-an-address", "jane@", "two@at@example.test"])
+def test_r4_item11_an_implausible_uploader_email_is_reported_as_such(
+    notify_env: WebhookReceiver,
+    put: Put,
+    lambda_context: LocalLambdaContext,
+    log_output: Callable[[], str],
+    email: str,
+) -> None:
+    metadata = {"uploaded-by": "presigned-url", "uploader-name": "Jane", "uploader-email": email}
+    lambda_handler(s3_event(put("pack/odd-address.json", metadata=metadata)), lambda_context)
+    payload = notify_env.requests[0].json()
+    assert (payload["submitter_name"], payload["submitter_email"]) == ("Jane", None)
+    logs = log_output()
+    assert "not a plausible e-mail address" in logs and "submitter_email" in logs
+    assert "no uploader metadata" not in logs
+    assert f'"{email}"' not in logs, "the refused value itself is not logged"
+
+
 def _b_word(text: str) -> str:
     return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
 
@@ -599,4 +617,4 @@ def test_item2_decoded_uploader_text_that_is_not_plain_is_announced_as_null(
     payload = notify_env.requests[0].json()
     assert payload["submitter_name"] is None
     assert payload["submitter_email"] is None
-    assert "no uploader metadata" in log_output()
+    assert "uploader metadata refused by the checks" in log_output()

@@ -14,7 +14,8 @@ from standardwebhooks.webhooks import Webhook
 from notify_webhook.app import lambda_handler
 from notify_webhook.object_key_parts import split_key
 from notify_webhook.signing import verify_signature
-from tests.conftest import ARCHIVE_BUCKET, ON_LOCALSTACK, ON_RGW
+from tests.hypothesis_profiles import scaled
+from tests.s3_stores import ARCHIVE_BUCKET, ON_LOCALSTACK, ON_RGW
 from tests.unit.notify_webhook.test_properties import s3_keys
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-END_TO_END_EXAMPLES = 150
+END_TO_END_EXAMPLES = scaled(150)
 
 
 def without_line_feeds(key: str) -> str:
@@ -43,12 +44,14 @@ def storable(key: str) -> str:
     return key.replace("\x00", "_") if ON_RGW else key
 
 
+@pytest.mark.deep_property
 def test_any_key_is_announced_with_the_right_fields_and_a_valid_signature(
     server_s3: S3Client, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each example costs a put, a head, a get and a POST over real HTTP (about 20 ms), so this runs
-    150 examples instead of the profile's 2000; the key analysis itself is checked on 2000 keys without
-    I/O in tests/unit/notify_webhook/test_properties.py."""
+    150 examples in the deep profile (30 in `make test`; tests/hypothesis_profiles.py) instead of the
+    profile's count; the key analysis itself is checked on the profile's count of keys without I/O in
+    tests/unit/notify_webhook/test_properties.py."""
     monkeypatch.setenv("WEBHOOK_URL", webhook_receiver.url)
     monkeypatch.setenv("WEBHOOK_ALLOW_HTTP", "true")
     monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", SECRET)

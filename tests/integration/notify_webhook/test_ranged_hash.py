@@ -15,8 +15,9 @@ from bench.throttle import throttle_proxy
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
 from notify_webhook.object_hash.ranges import RANGE_ATTEMPTS
-from tests.conftest import ARCHIVE_BUCKET, S3Server, clear_client_caches
+from tests.conftest import clear_client_caches
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.s3_stores import ARCHIVE_BUCKET, S3Server
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 

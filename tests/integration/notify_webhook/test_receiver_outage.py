@@ -21,8 +21,8 @@ import pytest
 from notify_webhook.continuation.message import PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.signing import verify_headers
-from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.event_wrappers import eventbridge_event, sns_event, sqs_event
+from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
@@ -278,3 +278,43 @@ def test_retry_after_120_makes_the_next_attempt_wait_on_the_queue_for_120_second
     assert len(stack.receiver.requests) == 1
     [line] = [json.loads(text) for text in log_output().splitlines() if "postponed to the work queue" in text]
     assert (line["next_attempt"], line["wait_seconds"]) == (2, 120.0)
+
+
+MIB = 1024 * 1024
+
+
+class InvocationKilled(BaseException):
+    """Lambda stopping the invocation (its timeout): nothing in the function catches it."""
+
+
+def test_a_hash_link_killed_before_its_hand_off_comes_back_and_resumes_from_its_checkpoint(
+    stack: Stack, server_s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notify_webhook import hash_phase  # noqa: PLC0415 - the module whose hand-off the kill interrupts
+
+    monkeypatch.setenv("HASH_LINK_MAX_BYTES", str(MIB))
+    stack.overrides[NOTIFY]["HASH_LINK_MAX_BYTES"] = str(MIB)
+    data = bytes(range(256)) * (3 * MIB // 256) + b"tail"
+    answer = server_s3.put_object(Bucket=ARCHIVE_BUCKET, Key=OBJECT_KEY, Body=data, Metadata=UPLOADER)
+    event = s3_event(object_created_record(ARCHIVE_BUCKET, OBJECT_KEY, etag=answer["ETag"], size=len(data)))
+    assert stack.invoke(event)["postponed"] == 1  # link 1 hashed 1 MiB and handed on its checkpoint
+    stack.sqs.set_queue_attributes(QueueUrl=stack.work_queue, Attributes={"VisibilityTimeout": "0"})
+
+    real_send = getattr(hash_phase, "send_continuation")  # noqa: B009 - not exported; patched below
+
+    def dies(*args: Any, **kwargs: Any) -> str:
+        raise InvocationKilled("Task timed out")  # link 2 hashed its MiB, then the invocation was stopped
+
+    monkeypatch.setattr(hash_phase, "send_continuation", dies)
+    with pytest.raises(InvocationKilled):
+        stack.drain()
+    [envelope] = stack.messages(stack.work_queue)  # link 2's message came back, unchanged
+    checkpoint = open_sealed(envelope, KEY.encode()).checkpoint
+    assert checkpoint is not None
+    assert checkpoint.offset == MIB  # the next attempt starts from link 1's checkpoint, not from 0
+    monkeypatch.setattr(hash_phase, "send_continuation", real_send)
+    stack.drain()
+    [delivery] = stack.receiver.deliveries
+    assert delivery.status == 200
+    assert delivery.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    assert stack.messages(stack.work_queue) == []

@@ -16,8 +16,8 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 
-from tests.conftest import ARCHIVE_BUCKET, REGION
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tools.attach_bucket.cli import EXIT_FAILED, EXIT_OK, main
 from tools.moto_eventbridge import report_eventbridge_configuration
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from tests.conftest import ARCHIVE_BUCKET, REGION
+from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tools.attach_bucket import bucket, cli
 from tools.attach_bucket.cli import EXIT_FAILED, EXIT_OK, main
 from tools.moto_eventbridge import report_eventbridge_configuration

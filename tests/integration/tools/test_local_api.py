@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.local_api import EmbeddedS3, LocalApi, LocalApiConfig, prepare_bucket
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import object_created_record, s3_event
 from tools.local_api import LocalApi, LocalApiConfig, check_host, check_path, declared_length
 from tools.local_api.request_checks import Refused
@@ -148,6 +148,7 @@ def test_request_checks_refuse_what_they_cannot_read() -> None:
 
 
 @pytest.mark.moto_only("the notify function's receiver delay is timed against moto's server")
+@pytest.mark.slow
 def test_issue23_item8_a_slow_webhook_does_not_hold_up_a_submission(
     server_s3: S3Client, webhook_receiver: WebhookReceiver
 ) -> None:

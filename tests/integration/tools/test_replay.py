@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from tests.conftest import REGION, reset_moto_server
+from tests.s3_stores import REGION, reset_moto_server
 from tests.webhook_receiver import object_created_record, s3_event
 from tools.replay import (
     EXIT_LEFT,

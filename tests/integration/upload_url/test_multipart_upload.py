@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 
 from form_archive_contract.metadata import decode_metadata_value
 from tests.api_events import api_event, http_api_event
-from tests.conftest import ARCHIVE_BUCKET, S3Capabilities
+from tests.s3_capabilities import S3Capabilities
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 from upload_url.app import lambda_handler
 from upload_url.multipart.token import UploadClaims, issue_token, verify_token

@@ -6,6 +6,7 @@ import pytest
 
 from archive_submission.object_key import (
     BucketPathError,
+    build_idempotent_object_key,
     build_object_key,
     idempotent_submission_id,
     new_submission_id,
@@ -60,3 +61,12 @@ def test_idempotent_id_is_deterministic_per_key() -> None:
     assert first == idempotent_submission_id("order-42")
     assert first != idempotent_submission_id("order-43")
     assert first.startswith("idem-")
+
+
+def test_idempotent_object_key_has_no_date_folder() -> None:
+    submission_id = idempotent_submission_id("order-42")
+    assert (
+        build_idempotent_object_key("/forms//contact/", submission_id)
+        == f"forms/contact/{submission_id}.json"
+    )
+    assert build_idempotent_object_key("", submission_id) == f"{submission_id}.json"

@@ -13,7 +13,7 @@ import pytest
 from archive_submission import write_s3_bucket
 from archive_submission.app import lambda_handler, logger
 from tests.api_events import api_event
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import pytest
 
 from archive_submission import write_s3_bucket
 from form_archive_contract.s3 import get_s3_client
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

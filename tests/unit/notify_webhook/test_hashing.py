@@ -23,7 +23,7 @@ from notify_webhook.object_hash.stream import (
     sha256_hex_from_checksum,
     sha256_of_object,
 )
-from tests.conftest import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -183,7 +183,6 @@ def test_empty_stream() -> None:
     assert hash_stream(io.BytesIO(b"")) == hashlib.sha256(b"").hexdigest()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("overlap", [True, False])
 def test_large_object_hashes_in_bounded_memory(overlap: bool) -> None:
     """96 MiB through botocore's StreamingBody: Python allocations stay far below 24 MiB."""

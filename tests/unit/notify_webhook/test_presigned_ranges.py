@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.exceptions import ClientError
 
 from form_archive_contract.s3 import CLIENT_CONFIG, error_code
-from notify_webhook.object_hash.presigned_ranges import _client_error, is_server_error
+from notify_webhook.object_hash.presigned_ranges import _unread, is_server_error
 from notify_webhook.object_hash.ranges import RangedReads, RangeReader, pinned_request, sha256_of_ranges
 
 if TYPE_CHECKING:
@@ -25,8 +26,13 @@ class _Raw:
     def __init__(self, data: bytes) -> None:
         self.data = data
 
-    def stream(self, **_kwargs: Any) -> Any:
-        yield self.data
+        self.closed = False
+
+    def read(self, amount: int | None = None) -> bytes:
+        return self.data[:amount]
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def answer(status: int, body: bytes) -> AWSResponse:
@@ -51,7 +57,8 @@ def answer(status: int, body: bytes) -> AWSResponse:
 def test_an_error_answer_becomes_the_client_error_botocore_would_raise(
     status: int, body: bytes, code: str, server_error: bool
 ) -> None:
-    error = _client_error(answer(status, body))
+    error = _unread(answer(status, body), 0, 1)
+    assert isinstance(error, ClientError)
     assert error_code(error) == code
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == status
     assert is_server_error(error) is server_error

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from notify_webhook.app import NotificationFailed, UnsupportedEvent, lambda_handler
 from notify_webhook.object_key_parts import decode_event_key, split_key
-from tests.conftest import ARCHIVE_BUCKET
 from tests.event_wrappers import WRAPPERS, eventbridge_event, on_failure_record, sns_event
+from tests.hypothesis_profiles import scaled
+from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 
@@ -228,7 +229,7 @@ def test_the_same_record_wrapped_any_way_gives_the_same_webhook(
     monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "1")
     versioned = iter(range(10**6))
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=scaled(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
         key=wrapped_keys,
         wrappings=st.lists(st.sampled_from(sorted(WRAPPINGS)), min_size=1, max_size=3, unique=True),

@@ -305,7 +305,6 @@ def test_small_objects_and_one_connection_keep_the_single_stream() -> None:
         assert sha256_of_body(single, "b", "k", len(data), reads=reads) == hashlib.sha256(data).hexdigest()  # type: ignore[arg-type]
 
 
-@pytest.mark.slow
 def test_memory_stays_within_connections_plus_two_parts() -> None:
     """The first range is the slowest, so every other part in flight has to wait for it."""
     connections, part, size = 4, 2 * MIB, 48 * MIB

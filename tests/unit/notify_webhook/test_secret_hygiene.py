@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from notify_webhook.app import NotificationFailed, lambda_handler, logger
-from tests.conftest import ARCHIVE_BUCKET, clear_client_caches
+from tests.conftest import clear_client_caches
 from tests.event_wrappers import SQS_MESSAGE_ID, sqs_event
+from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 

@@ -11,7 +11,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archive_submission.object_key import build_object_key, idempotent_submission_id, new_submission_id
+from archive_submission.object_key import (
+    build_idempotent_object_key,
+    build_object_key,
+    idempotent_submission_id,
+    new_submission_id,
+)
 from form_archive_contract import metadata
 from form_archive_contract.archive_keys import archive_key_patterns, in_archive_key_space
 from tools.local_invoke import PROJECT_ROOT, load_handler, read_function
@@ -760,3 +765,6 @@ def test_item1_the_upload_roles_are_denied_the_archive_key_space_for_every_prefi
     when = datetime(2026, 11, 27, 23, 59, tzinfo=UTC)
     for submission_id in (new_submission_id(), idempotent_submission_id("order-42")):
         assert in_archive_key_space(build_object_key(prefix, when, submission_id), prefix)
+    assert in_archive_key_space(
+        build_idempotent_object_key(prefix, idempotent_submission_id("order-42")), prefix
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import S3Server, load_rgw_env
+from tests.s3_stores import S3Server, load_rgw_env
 from tools.local_invoke import PROJECT_ROOT
 
 
@@ -49,6 +49,7 @@ def test_no_env_file_says_which_variable_to_set() -> None:
         load_rgw_env(None)
 
 
+@pytest.mark.slow
 def test_an_unknown_store_name_stops_the_run() -> None:
     environment = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
     environment["FORM_ARCHIVE_TEST_S3"] = "minio"

@@ -1,0 +1,89 @@
+"""The work-queue settings: off without `WORK_QUEUE_URL`; with it, the failure queue and a continuation key
+are required (the key from the value or from the stack's secret, cached), and every error names the
+variable, never a value."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from notify_webhook.continuation.schedule import DEFAULT_SCHEDULE
+from notify_webhook.settings import ConfigurationError, clear_secret_cache, load_settings
+
+BASE = {
+    "WEBHOOK_URL": "https://receiver.example/webhook",
+    "WEBHOOK_SECRET_TOKEN": "testing-secret",
+}
+WORK = {
+    **BASE,
+    "WORK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/work",
+    "FAILURE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/failures",
+    "CONTINUATION_KEY": "testing-continuation-key",
+}
+
+
+def test_without_a_work_queue_there_are_no_continuations() -> None:
+    assert load_settings(BASE).work is None
+
+
+def test_with_a_work_queue_the_default_schedule_and_inline_wait_apply() -> None:
+    work = load_settings(WORK).work
+    assert work is not None
+    assert work.schedule == DEFAULT_SCHEDULE
+    assert work.inline_wait_seconds == 10.0
+    assert work.key == b"testing-continuation-key"
+    assert "testing-continuation-key" not in repr(work)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"FAILURE_QUEUE_URL": ""}, "WORK_QUEUE_URL needs FAILURE_QUEUE_URL"),
+        ({"CONTINUATION_KEY": ""}, "needs CONTINUATION_KEY or CONTINUATION_KEY_PARAMETER"),
+        ({"CONTINUATION_KEY": "short"}, "CONTINUATION_KEY must hold at least 16 bytes"),
+        ({"CONTINUATION_KEY_PARAMETER": "form-archive/continuation"}, "not both"),
+        ({"WEBHOOK_RETRY_SCHEDULE": "5,300"}, "WEBHOOK_RETRY_SCHEDULE must start with 0"),
+        ({"WEBHOOK_INLINE_WAIT_SECONDS": "soon"}, "WEBHOOK_INLINE_WAIT_SECONDS must be a number"),
+        ({"WEBHOOK_INLINE_WAIT_SECONDS": "3600"}, "WEBHOOK_INLINE_WAIT_SECONDS must be between 0 and 60"),
+    ],
+)
+def test_a_wrong_setting_is_a_configuration_error_naming_the_variable(
+    change: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=problem) as raised:
+        load_settings({**WORK, **change})
+    assert "testing-continuation-key" not in str(raised.value)
+
+
+def test_a_wrong_schedule_is_refused_even_without_a_work_queue() -> None:
+    with pytest.raises(ConfigurationError, match="WEBHOOK_RETRY_SCHEDULE"):
+        load_settings({**BASE, "WEBHOOK_RETRY_SCHEDULE": "0,x"})
+
+
+def test_the_key_is_read_from_the_stacks_secret_and_cached() -> None:
+    clear_secret_cache()
+    environ = {**WORK, "CONTINUATION_KEY": "", "CONTINUATION_KEY_PARAMETER": "form-archive/continuation"}
+    with mock_aws():
+        secrets = boto3.client("secretsmanager")
+        secrets.create_secret(
+            Name="form-archive/continuation", SecretString="generated-key-of-32-characters!!"
+        )
+        work = load_settings(environ).work
+        secrets.delete_secret(SecretId="form-archive/continuation", ForceDeleteWithoutRecovery=True)
+        cached = load_settings(environ).work
+    clear_secret_cache()
+    assert work is not None
+    assert cached is not None
+    assert work.key == cached.key == b"generated-key-of-32-characters!!"
+
+
+def test_an_unreadable_key_secret_is_a_configuration_error() -> None:
+    clear_secret_cache()
+    environ = {**WORK, "CONTINUATION_KEY": "", "CONTINUATION_KEY_PARAMETER": "form-archive/missing"}
+    with (
+        mock_aws(),
+        pytest.raises(ConfigurationError, match="CONTINUATION_KEY_PARAMETER: the secretsmanager"),
+    ):
+        load_settings(environ)
+    clear_secret_cache()
