@@ -10,6 +10,7 @@ message). The hand-off's own SQS round trip and a new invocation's start are not
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import os
 import time
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from bench.measure import MIB
@@ -58,9 +60,12 @@ def upload_links_object(bucket: str, size: int) -> LinksObject:
     """Random bytes straight to the store (no checksum, so the body must be read), bucket as it is."""
     data = os.urandom(size)
     uploader = boto3.client("s3", config=Config(request_checksum_calculation="when_required"))
-    put = uploader.put_object(Bucket=bucket, Key=LINKS_KEY, Body=data)
+    # In parts, as a browser uploads a large file: one 1 GiB PUT is more than some stores take at once.
+    parts = TransferConfig(multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB, max_concurrency=4)
+    uploader.upload_fileobj(io.BytesIO(data), bucket, LINKS_KEY, Config=parts)
+    head = uploader.head_object(Bucket=bucket, Key=LINKS_KEY)
     return LinksObject(
-        bucket, LINKS_KEY, put.get("VersionId") or None, put["ETag"], size, hashlib.sha256(data).hexdigest()
+        bucket, LINKS_KEY, head.get("VersionId") or None, head["ETag"], size, hashlib.sha256(data).hexdigest()
     )
 
 

@@ -31,9 +31,9 @@ import requests
 
 from bench.measure import MIB
 from bench.server import moto_server
-from tools.demo.upload import rest_event
 from tools.environment import patched_environ
 from tools.lambda_context import LocalLambdaContext
+from tools.rest_event import json_post_event
 
 BUCKET = "form-archive-bench"
 PARALLEL_PARTS = 4
@@ -43,7 +43,9 @@ PRESIGN_BATCH = 8
 def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
     from upload_url.app import lambda_handler  # noqa: PLC0415 - after the environment is set
 
-    answer = lambda_handler(rest_event(path, body), LocalLambdaContext(function_name="bench"))
+    answer = lambda_handler(
+        json_post_event(path, body, stage="bench"), LocalLambdaContext(function_name="bench")
+    )
     if answer["statusCode"] not in {200, 201}:
         raise RuntimeError(f"POST {path}: {answer['statusCode']} {answer['body']}")
     return dict(json.loads(answer["body"]))

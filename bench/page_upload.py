@@ -28,7 +28,7 @@ import boto3
 
 from bench.measure import MIB
 from bench.server import moto_server
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 BUCKET = "form-archive-local"
 FLAGS = (
@@ -145,7 +145,7 @@ def main() -> None:
             apis = {}
             for mode, threshold in modes.items():
                 env = json.loads(json.dumps(base))
-                env["UploadUrlFunction"].update(
+                env[function_ids().upload].update(
                     {"MULTIPART_THRESHOLD_BYTES": threshold, "MULTIPART_PART_BYTES": str(args.part_mib * MIB)}
                 )
                 env["Parameters"]["POWERTOOLS_LOG_LEVEL"] = "ERROR"

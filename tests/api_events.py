@@ -1,10 +1,12 @@
-"""Builders for API Gateway REST proxy events, shaped like what API Gateway really sends."""
+"""The events tests hand the API functions: REST proxy (payload 1.0, via `tools.rest_event`) and 2.0."""
 
 from __future__ import annotations
 
 import base64
 import json
 from typing import Any
+
+from tools.rest_event import rest_proxy_event
 
 
 def api_event(
@@ -15,33 +17,21 @@ def api_event(
     method: str = "POST",
     path: str = "/submissions",
 ) -> dict[str, Any]:
-    if isinstance(body, bytes):
-        base64_encode = True
-    if base64_encode and body is not None:
-        raw = body if isinstance(body, bytes) else body.encode("utf-8")
-        body = base64.b64encode(raw).decode("ascii")
+    text = body if isinstance(body, str) else None
+    if isinstance(body, bytes) or (base64_encode and body is not None):
+        raw = body if isinstance(body, bytes) else str(body).encode("utf-8")
+        text, base64_encode = base64.b64encode(raw).decode("ascii"), True
     all_headers = {"Content-Type": "application/json"} if headers is None else headers
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": path,
-            "httpMethod": method,
-            "path": f"/Prod{path}",
-            "stage": "Prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "127.0.0.1", "apiKey": "testing"},
-        },
-        "body": body,
-        "isBase64Encoded": base64_encode,
-    }
+    return rest_proxy_event(
+        method,
+        path,
+        text,
+        is_base64=base64_encode,
+        headers=all_headers.items(),
+        stage="Prod",
+        request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        api_key="testing",
+    )
 
 
 def assert_server_fault(response: dict[str, Any], status_code: int, request_id: str) -> None:

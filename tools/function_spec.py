@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.project import TEMPLATE_PATH
 from tools.sam_template import NOTHING, Resolver, TemplateError, Unresolvable, load_template
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
 # Lambda's own defaults, used when neither the function nor Globals set a value.
 DEFAULT_TIMEOUT_SECONDS = 3
 DEFAULT_MEMORY_MB = 128
@@ -80,7 +79,7 @@ def _property(
 def read_function(
     logical_id: str,
     *,
-    template_path: Path = DEFAULT_TEMPLATE,
+    template_path: Path = TEMPLATE_PATH,
     parameter_overrides: Mapping[str, str] | None = None,
 ) -> FunctionSpec:
     """The function `logical_id` as the template defines it (nothing from env files or the shell)."""

@@ -36,10 +36,8 @@ from typing import Any
 from tools.environment import patched_environ
 from tools.function_spec import (
     DEFAULT_MEMORY_MB,
-    DEFAULT_TEMPLATE,
     DEFAULT_TIMEOUT_SECONDS,
     FUNCTION_TYPES,
-    PROJECT_ROOT,
     EnvOverrides,
     FunctionSpec,
     LocalInvokeError,
@@ -47,14 +45,13 @@ from tools.function_spec import (
     read_function,
 )
 from tools.lambda_context import LocalLambdaContext
+from tools.project import TEMPLATE_PATH
 
 # What the runner's users import from here (the template reading lives in tools.function_spec).
 __all__ = [
     "DEFAULT_MEMORY_MB",
-    "DEFAULT_TEMPLATE",
     "DEFAULT_TIMEOUT_SECONDS",
     "FUNCTION_TYPES",
-    "PROJECT_ROOT",
     "EnvOverrides",
     "FunctionSpec",
     "LocalInvokeError",
@@ -151,7 +148,7 @@ def invoke(
     event: Any,
     env_overrides: EnvOverrides | None = None,
     *,
-    template_path: Path = DEFAULT_TEMPLATE,
+    template_path: Path = TEMPLATE_PATH,
     parameter_overrides: Mapping[str, str] | None = None,
     context: LocalLambdaContext | None = None,
 ) -> Any:
@@ -217,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("function", help="logical id, e.g. ArchiveSubmissionFunction")
     parser.add_argument("-e", "--event", required=True, help="event JSON file, or - for stdin")
     parser.add_argument("-n", "--env-vars", help="env-vars JSON file in SAM CLI's format (events/env.json)")
-    parser.add_argument("-t", "--template", default=str(DEFAULT_TEMPLATE), help="SAM template")
+    parser.add_argument("-t", "--template", default=str(TEMPLATE_PATH), help="SAM template")
     parser.add_argument(
         "--parameter-overrides", nargs="*", default=[], metavar="NAME=VALUE", help="template parameter values"
     )

@@ -33,8 +33,9 @@ from notify_webhook.rotation import (  # noqa: E402
     signing_secrets,
     with_prefix,
 )
+from tools.project import function_ids  # noqa: E402
 
-NOTIFY_FUNCTION = "NotifyWebhookFunction"
+NOTIFY_FUNCTION = function_ids().notify
 
 
 class WebhookSecretError(Exception):

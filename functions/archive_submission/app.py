@@ -5,20 +5,27 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
+from form_archive_contract.api import (
+    ApiFaults,
+    add_fault_handlers,
+    api_entry_point,
+    api_resolvers,
+    json_response,
+    resolve_api_event,
+)
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
+from form_archive_contract.request_body import read_body
 from form_archive_contract.s3 import error_code, get_s3_client
+from form_archive_contract.settings import ServerMisconfigured
 
 from .object_key import (
     BucketPathError,
@@ -27,6 +34,7 @@ from .object_key import (
     idempotent_submission_id,
     new_submission_id,
 )
+from .settings import ArchiveSettings, load_settings
 from .store import (
     KeyState,
     ObjectAlreadyExists,
@@ -39,13 +47,11 @@ from .store import (
     versions_oldest_first,
 )
 from .store_knowledge import StoreKnowledge, knowledge, probe_key, refuses_overwrites
-from .submission_request import parse_submission, raw_body_bytes
+from .submission_request import parse_submission
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-DEFAULT_PREFIX = "submissions"
-DEFAULT_MAX_SUBMISSION_BYTES = 262_144
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 logger = Logger()
@@ -58,90 +64,27 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
 
 
-class ServerMisconfigured(Exception):
-    """The function's environment is wrong; the message names the variable, never a value."""
-
-
-@dataclass(frozen=True)
-class ArchiveSettings:
-    bucket: str
-    prefix: str
-    max_bytes: int
-
-
-def load_settings(environ: dict[str, str] | os._Environ[str]) -> ArchiveSettings:
-    """Read per invocation: cheap, and a fixed environment makes a misconfiguration obvious at once."""
-    bucket = environ.get("ARCHIVE_BUCKET", "").strip()
-    if not bucket:
-        raise ServerMisconfigured("ARCHIVE_BUCKET is not set")
-    raw_max = environ.get("MAX_SUBMISSION_BYTES", str(DEFAULT_MAX_SUBMISSION_BYTES))
-    try:
-        max_bytes = int(raw_max)
-    except ValueError:
-        raise ServerMisconfigured("MAX_SUBMISSION_BYTES is not an integer") from None
-    if max_bytes <= 0:
-        raise ServerMisconfigured("MAX_SUBMISSION_BYTES must be positive")
-    return ArchiveSettings(
-        bucket=bucket, prefix=environ.get("ARCHIVE_PREFIX", DEFAULT_PREFIX), max_bytes=max_bytes
-    )
-
-
-def _request_id() -> str:
-    context = getattr(app, "lambda_context", None)
-    return str(getattr(context, "aws_request_id", "unknown"))
-
-
-def _reject(status_code: int, message: str) -> Response[str]:
-    metrics.add_metric(name="SubmissionsRejected", unit=MetricUnit.Count, value=1)
-    logger.info("submission rejected", extra={"status_code": status_code, "reason": message})
-    return json_response(status_code, {"error": message})
-
-
-def _counted_fault_body(request_id: str) -> dict[str, Any]:
-    """Count a server fault and say what the client learns of it: the id to quote, no internals."""
-    metrics.add_metric(name="SubmissionsFailed", unit=MetricUnit.Count, value=1)
-    return {"error": "the submission could not be archived", "request_id": request_id}
-
-
-def _server_fault(status_code: int, log_message: str, **details: str) -> Response[str]:
-    logger.error(log_message, extra=details)
-    return json_response(status_code, _counted_fault_body(_request_id()))
-
-
-@app.exception_handler(RequestRejected)
-def handle_rejected(error: RequestRejected) -> Response[str]:
-    return _reject(error.status_code, error.message)
-
-
-@app.exception_handler(ServerMisconfigured)
-def handle_misconfigured(error: ServerMisconfigured) -> Response[str]:
-    return _server_fault(500, "function misconfigured", problem=str(error))
+faults = ApiFaults(
+    router=app,
+    logger=logger,
+    metrics=metrics,
+    post_path="/submissions",
+    rejected_metric="SubmissionsRejected",
+    rejected_log="submission rejected",
+    failed_metric="SubmissionsFailed",
+    failed_message="the submission could not be archived",
+)
+add_fault_handlers(faults)
 
 
 @app.exception_handler(ClientError)
 def handle_s3_error(error: ClientError) -> Response[str]:
-    return _server_fault(502, "S3 rejected the request", s3_error_code=error_code(error))
+    return faults.server_fault(502, "S3 rejected the request", s3_error_code=error_code(error))
 
 
 @app.exception_handler(BotoCoreError)
 def handle_s3_unreachable(error: BotoCoreError) -> Response[str]:
-    return _server_fault(502, "S3 unreachable", error_type=type(error).__name__)
-
-
-@app.exception_handler(Exception)
-def handle_unexpected(error: Exception) -> Response[str]:
-    """The last resort: a proper 500 with the request id instead of an unhandled exception."""
-    return _server_fault(500, "unexpected failure", error_type=type(error).__name__)
-
-
-@app.exception_handler(NotFoundError)
-def handle_not_found(_error: Exception) -> Response[str]:
-    return json_response(404, {"error": "not found; POST /submissions"})
-
-
-@app.route("/submissions", method=["GET", "PUT", "PATCH", "DELETE"])
-def method_not_allowed() -> Response[str]:
-    return json_response(405, {"error": "method not allowed; use POST"}, headers={"Allow": "POST"})
+    return faults.server_fault(502, "S3 unreachable", error_type=type(error).__name__)
 
 
 def _idempotency_key() -> str | None:
@@ -193,7 +136,7 @@ def _answer_before_writing(
 
 
 def _conflict() -> Response[str]:
-    return _reject(409, "Idempotency-Key was already used with a different body")
+    return faults.reject(409, "Idempotency-Key was already used with a different body")
 
 
 def _replayed(bucket: str, key: str, submission_id: str) -> Response[str]:
@@ -247,7 +190,7 @@ def create_submission() -> Response[str]:
     content_type = event.headers.get("Content-Type")
     if not isinstance(content_type, str | None) or not is_json_content_type(content_type):
         raise RequestRejected(415, "Content-Type must be application/json")
-    raw = raw_body_bytes(event.body, bool(event.is_base64_encoded), settings.max_bytes)
+    raw = read_body(event.body, bool(event.is_base64_encoded), settings.max_bytes, what="submission")
     submission = parse_submission(raw)
     idempotency_key = _idempotency_key()
     received_at = datetime.now(UTC)
@@ -271,13 +214,13 @@ def create_submission() -> Response[str]:
         written = put_submission(client, settings.bucket, key, submission.body, submission_id, received_at)
     except ObjectAlreadyExists:
         if idempotency_key is None:
-            return _server_fault(500, "fresh submission id collided with an existing object", key=key)
+            return faults.server_fault(500, "fresh submission id collided with an existing object", key=key)
         current_decides = bool(store.refuses_overwrites and store.keeps_versions is False)
         replayed = _replay(
             client, settings.bucket, key, submission.body, submission_id, current_decides=current_decides
         )
         if replayed is None:
-            return _reject(409, "a request with this Idempotency-Key is still in progress; retry it")
+            return faults.reject(409, "a request with this Idempotency-Key is still in progress; retry it")
         return replayed
     store.keeps_versions = written.version_id is not None
     if idempotency_key:
@@ -306,4 +249,4 @@ rest_resolver, http_resolver = api_resolvers(app)
 @api_entry_point(logger=logger, metrics=metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     resolvers = (rest_resolver, http_resolver)
-    return resolve_api_event(event, context, resolvers, logger=logger, fault_body=_counted_fault_body)
+    return resolve_api_event(event, context, resolvers, logger=logger, fault_body=faults.fault_body)

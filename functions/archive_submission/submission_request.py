@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from form_archive_contract.api_events import RequestRejected, decode_body, is_json_content_type
+from form_archive_contract.api_events import RequestRejected, is_json_content_type
 
-__all__ = ["RequestRejected", "Submission", "is_json_content_type", "parse_submission", "raw_body_bytes"]
+__all__ = ["RequestRejected", "Submission", "is_json_content_type", "parse_submission"]
 
 _JSON_TYPE_NAMES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 _JSON_TYPE_NAMES[type(None)] = "null"
@@ -22,22 +22,6 @@ class Submission:
 
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
-
-
-def raw_body_bytes(body: str | None, is_base64_encoded: bool, max_bytes: int) -> bytes:
-    """The bytes the client sent, size-checked before any decoding work."""
-    if body is None:
-        return b""
-    if not isinstance(body, str):
-        raise RequestRejected(400, "request body must be a string")
-    # Before decoding: base64 carries 3 bytes in every 4 characters (and up to 3 of padding slack).
-    too_long = len(body) // 4 * 3 > max_bytes + 3 if is_base64_encoded else len(body) > max_bytes
-    if too_long:
-        raise RequestRejected(413, f"submission exceeds {max_bytes} bytes")
-    raw = decode_body(body, is_base64_encoded)
-    if len(raw) > max_bytes:
-        raise RequestRejected(413, f"submission exceeds {max_bytes} bytes")
-    return raw
 
 
 def parse_submission(raw: bytes) -> Submission:

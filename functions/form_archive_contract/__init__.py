@@ -1,5 +1,8 @@
-"""What the functions agree on: object metadata, uploader names, S3 error codes and the S3 client.
+"""What the function packages agree on, so each fact changes in one place: the contract they share.
 
-Every function package imports these facts from here and from nowhere else, so a name changes in one
-place. The package ships in the same CodeUri as the functions and imports nothing heavy at import time.
+Object metadata and uploader names (`metadata`), the archive's key space (`archive_keys`), the S3 client
+and its error codes (`s3`), secrets read by reference (`secret_store`), the settings vocabulary
+(`settings`), the API request rules and event formats (`api_events`, `request_body`) and the API
+plumbing (`api`). Every function package imports these from here and never from another function's
+package. The package ships in the same CodeUri as the functions and imports nothing heavy at import time.
 """

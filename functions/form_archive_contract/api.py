@@ -1,4 +1,4 @@
-"""The Powertools plumbing both API functions share: JSON answers, the two resolvers, the dispatch.
+"""The Powertools plumbing the API packages share: JSON answers, the two resolvers, the dispatch, the faults.
 
 Each function declares its routes once on a Powertools `Router`; `api_resolvers` includes them in a REST
 API resolver and an HTTP API / Function URL (payload 2.0) resolver, and `resolve_api_event` hands each
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import (
@@ -18,9 +19,12 @@ from aws_lambda_powertools.event_handler.api_gateway import (
     Response,
     Router,
 )
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
-from .api_events import api_event_format, plain_response
+from .api_events import RequestRejected, api_event_format, plain_response
+from .settings import ServerMisconfigured
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
@@ -36,6 +40,66 @@ def json_response(
     return Response(
         status_code=status_code, content_type="application/json", body=json.dumps(body), headers=headers
     )
+
+
+@dataclass(frozen=True)
+class ApiFaults:
+    """How one API function answers what goes wrong: its metrics, its log wording, what a client learns."""
+
+    router: Router
+    logger: Logger
+    metrics: Metrics
+    post_path: str  # the function's own route, named in a 404 and a 405
+    rejected_metric: str  # counted per 4xx
+    rejected_log: str
+    failed_metric: str  # counted per 5xx
+    failed_message: str  # all a client learns of a 5xx, beside the request id
+
+    def request_id(self) -> str:
+        context = getattr(self.router, "lambda_context", None)
+        return str(getattr(context, "aws_request_id", "unknown"))
+
+    def fault_body(self, request_id: str) -> dict[str, Any]:
+        """Count a server fault and say what the client learns of it: the id to quote, no internals."""
+        self.metrics.add_metric(name=self.failed_metric, unit=MetricUnit.Count, value=1)
+        return {"error": self.failed_message, "request_id": request_id}
+
+    def reject(self, status_code: int, message: str) -> Response[str]:
+        self.metrics.add_metric(name=self.rejected_metric, unit=MetricUnit.Count, value=1)
+        self.logger.info(self.rejected_log, extra={"status_code": status_code, "reason": message})
+        return json_response(status_code, {"error": message})
+
+    def server_fault(self, status_code: int, log_message: str, **details: str) -> Response[str]:
+        self.logger.error(log_message, extra=details)
+        return json_response(status_code, self.fault_body(self.request_id()))
+
+
+def add_fault_handlers(faults: ApiFaults) -> None:
+    """The answers every API function gives alike, registered on its router: a `RequestRejected` as its
+    4xx, a misconfiguration or any unexpected exception as a counted 500, an unknown route as a 404 and
+    another method on the function's route as a 405. A function adds handlers for its own faults."""
+    router = faults.router
+
+    @router.exception_handler(RequestRejected)
+    def handle_rejected(error: RequestRejected) -> Response[str]:
+        return faults.reject(error.status_code, error.message)
+
+    @router.exception_handler(ServerMisconfigured)
+    def handle_misconfigured(error: ServerMisconfigured) -> Response[str]:
+        return faults.server_fault(500, "function misconfigured", problem=str(error))
+
+    @router.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response[str]:
+        """The last resort: a proper 500 with the request id instead of an unhandled exception."""
+        return faults.server_fault(500, "unexpected failure", error_type=type(error).__name__)
+
+    @router.exception_handler(NotFoundError)
+    def handle_not_found(_error: NotFoundError) -> Response[str]:
+        return json_response(404, {"error": f"not found; POST {faults.post_path}"})
+
+    @router.route(faults.post_path, method=["GET", "PUT", "PATCH", "DELETE"])
+    def method_not_allowed() -> Response[str]:
+        return json_response(405, {"error": "method not allowed; use POST"}, headers={"Allow": "POST"})
 
 
 def api_resolvers(router: Router) -> ApiResolvers:

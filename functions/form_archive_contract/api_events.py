@@ -1,16 +1,14 @@
 """Which API event format an invocation carries, checked before a Powertools resolver parses it.
 
-Both API functions answer API Gateway REST API (payload 1.0) events and HTTP API / Function URL
+The API functions answer API Gateway REST API (payload 1.0) events and HTTP API / Function URL
 (payload 2.0) events. Each format's fields are checked for the types AWS always sends, so a malformed
-event is answered with a 400 instead of failing inside the resolver. The request rules both functions
-share (`RequestRejected`, the JSON content type, the body's bytes) live here too; all of it is standard
+event is answered with a 400 instead of failing inside the resolver. The request rules the API
+packages share (`RequestRejected`, the JSON content type) live here too; all of it is standard
 library only, so the request-validation modules stay cheap to import and free of Powertools.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -102,18 +100,3 @@ def is_json_content_type(content_type: str | None) -> bool:
     return media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")
     )
-
-
-def decode_body(body: str, is_base64_encoded: bool) -> bytes:
-    """The bytes the client sent: API Gateway base64-encodes some bodies; any other body is UTF-8 text.
-
-    Size limits are the caller's, checked before this (it allocates the decoded copy)."""
-    if is_base64_encoded:
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise RequestRejected(400, "request body is not valid base64") from None
-    try:
-        return body.encode("utf-8")
-    except UnicodeEncodeError:
-        raise RequestRejected(400, "request body is not valid UTF-8") from None

@@ -1,4 +1,4 @@
-"""The S3 client both functions use, built once per container, and the error codes they act on."""
+"""The S3 client every function uses, built once per container, and the error codes they act on."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from form_archive_contract.metadata import ABSENT
 from form_archive_contract.s3 import error_code, get_s3_client
+from form_archive_contract.settings import ServerMisconfigured
 
 from .continuation.sealing import is_continuation
 from .continuation.work_queue import get_sqs_client
@@ -41,7 +42,7 @@ from .event_shapes import (
 from .handoff import deliver_with_schedule, hash_link, resume
 from .notification import HashInLinks, Notification, Skip, prepare
 from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
-from .settings import ConfigurationError, NotifySettings, clear_secret_cache, load_settings
+from .settings import NotifySettings, clear_secret_cache, load_settings
 
 if TYPE_CHECKING:
     import requests
@@ -53,9 +54,9 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 _MAX_REASONS_IN_ERROR = 5
 
 __all__ = [
-    "ConfigurationError",
     "NotificationFailed",
     "ObjectTooLargeToHash",
+    "ServerMisconfigured",
     "UnsupportedEvent",
     "lambda_handler",
 ]
@@ -82,7 +83,7 @@ def handle_event(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Counts for a direct event, `batchItemFailures` for an SQS batch; raises when nothing can be done."""
     try:
         settings = load_settings(os.environ)
-    except ConfigurationError as error:
+    except ServerMisconfigured as error:
         logger.error(  # noqa: TRY400 - the message names the variable
             "function misconfigured", extra={"problem": str(error)}
         )
@@ -355,7 +356,7 @@ def _on_retry(target: ObjectRef, webhook_id: str) -> Callable[[RetryNotice], Non
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Counts (or `batchItemFailures`) out, or `NotificationFailed` / `UnsupportedEvent` /
-    `ConfigurationError`, so Lambda retries. Traces come from Lambda (`Tracing: Active`), no SDK here."""
+    `ServerMisconfigured`, so Lambda retries. Traces come from Lambda (`Tracing: Active`), no SDK here."""
     return handle_event(event, context)
 
 

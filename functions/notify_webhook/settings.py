@@ -17,6 +17,7 @@ from form_archive_contract.secret_store import (
     store_of,
 )
 from form_archive_contract.secret_store import clear_secret_cache as _clear_store_cache
+from form_archive_contract.settings import ServerMisconfigured, bounded_int
 
 from .continuation.key import ContinuationKeyMissing
 from .continuation.work_settings import WorkSettings, WorkSettingsError, load_work_settings
@@ -30,10 +31,6 @@ MAX_MAX_ATTEMPTS = 10
 DEFAULT_BACKOFF_BASE_SECONDS = 0.5
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
-
-
-class ConfigurationError(Exception):
-    """The function's environment is wrong; the message names the variable, never a value."""
 
 
 @dataclass(frozen=True)
@@ -68,25 +65,25 @@ def _webhook_url(environ: Mapping[str, str], *, allow_http: bool) -> str:
     unless `WEBHOOK_ALLOW_HTTP` is true (local receivers), a host, and no `user:password@` in the URL."""
     url = _value(environ, "WEBHOOK_URL")
     if url is None:
-        raise ConfigurationError("WEBHOOK_URL is not set")
+        raise ServerMisconfigured("WEBHOOK_URL is not set")
     try:
         parts = urlsplit(url)
         hostname, _port = parts.hostname, parts.port  # `.port` raises on a malformed or out-of-range port
     except ValueError:
-        raise ConfigurationError("WEBHOOK_URL is not a valid URL") from None
+        raise ServerMisconfigured("WEBHOOK_URL is not a valid URL") from None
     schemes = {"https", "http"} if allow_http else {"https"}
     if parts.scheme.lower() not in schemes:
-        raise ConfigurationError(
+        raise ServerMisconfigured(
             "WEBHOOK_URL must be an absolute http:// or https:// URL"
             if allow_http
             else "WEBHOOK_URL must be an https:// URL (set WEBHOOK_ALLOW_HTTP=true only for a local receiver)"
         )
     if "@" in parts.netloc:
-        raise ConfigurationError(
+        raise ServerMisconfigured(
             "WEBHOOK_URL must not carry credentials (user:password@); the signature authenticates the sender"
         )
     if not hostname:
-        raise ConfigurationError("WEBHOOK_URL must name a host")
+        raise ServerMisconfigured("WEBHOOK_URL must name a host")
     return url
 
 
@@ -97,9 +94,9 @@ def _number(environ: Mapping[str, str], name: str, default: float, *, allow_zero
     try:
         number = float(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds") from None
+        raise ServerMisconfigured(f"{name} must be a number of seconds") from None
     if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise ConfigurationError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} number")
+        raise ServerMisconfigured(f"{name} must be a {'non-negative' if allow_zero else 'positive'} number")
     return number
 
 
@@ -110,9 +107,9 @@ def _rate(environ: Mapping[str, str], name: str, default: float) -> float:
     try:
         rate = float(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a number (MiB/s)") from None
+        raise ServerMisconfigured(f"{name} must be a number (MiB/s)") from None
     if not math.isfinite(rate) or rate <= 0:
-        raise ConfigurationError(f"{name} must be a positive number (MiB/s)")
+        raise ServerMisconfigured(f"{name} must be a positive number (MiB/s)")
     return rate
 
 
@@ -123,9 +120,9 @@ def _attempts(environ: Mapping[str, str]) -> int:
     try:
         attempts = int(raw)
     except ValueError:
-        raise ConfigurationError("WEBHOOK_MAX_ATTEMPTS must be an integer") from None
+        raise ServerMisconfigured("WEBHOOK_MAX_ATTEMPTS must be an integer") from None
     if not 1 <= attempts <= MAX_MAX_ATTEMPTS:
-        raise ConfigurationError(f"WEBHOOK_MAX_ATTEMPTS must be between 1 and {MAX_MAX_ATTEMPTS}")
+        raise ServerMisconfigured(f"WEBHOOK_MAX_ATTEMPTS must be between 1 and {MAX_MAX_ATTEMPTS}")
     return attempts
 
 
@@ -137,7 +134,7 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if raw.lower() in _FALSE:
         return False
-    raise ConfigurationError(f"{name} must be true or false")
+    raise ServerMisconfigured(f"{name} must be true or false")
 
 
 def _uploaders(environ: Mapping[str, str]) -> frozenset[str]:
@@ -146,7 +143,7 @@ def _uploaders(environ: Mapping[str, str]) -> frozenset[str]:
         return frozenset(DEFAULT_ACCEPTED_UPLOADERS)
     names = frozenset(name.strip() for name in raw.split(",") if name.strip())
     if not names:
-        raise ConfigurationError("ACCEPTED_UPLOADERS must list at least one uploader")
+        raise ServerMisconfigured("ACCEPTED_UPLOADERS must list at least one uploader")
     return names
 
 
@@ -156,7 +153,7 @@ def _read_parameter(variable: str, reference: str, *, with_previous: bool) -> Se
     try:
         return read_secret_versions(reference) if with_previous else SecretVersions(read_secret(reference))
     except SecretUnavailable as error:
-        raise ConfigurationError(f"{variable}: {error}") from None
+        raise ServerMisconfigured(f"{variable}: {error}") from None
 
 
 def _value_or_parameter(
@@ -166,7 +163,7 @@ def _value_or_parameter(
     value = _value(environ, variable)
     parameter = _value(environ, parameter_variable)
     if value is not None and parameter is not None:
-        raise ConfigurationError(f"set {variable} or {parameter_variable}, not both")
+        raise ServerMisconfigured(f"set {variable} or {parameter_variable}, not both")
     if value is not None:
         return variable, SecretVersions(value)
     if parameter is not None:
@@ -179,21 +176,21 @@ def _secret(environ: Mapping[str, str]) -> SigningSecrets:
         environ, "WEBHOOK_SECRET_TOKEN", "WEBHOOK_SECRET_PARAMETER", with_previous=True
     )
     if found is None:
-        raise ConfigurationError("WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER must be set")
+        raise ServerMisconfigured("WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER must be set")
     source, versions = found
     if not versions.current:
-        raise ConfigurationError(f"{source}: the webhook secret is empty")
+        raise ServerMisconfigured(f"{source}: the webhook secret is empty")
     # The stack's generated secret is a bare Standard Webhooks key; WEBHOOK_SECRET_PREFIX=whsec_ says so.
     prefix = (_value(environ, "WEBHOOK_SECRET_PREFIX") or "") if source == "WEBHOOK_SECRET_PARAMETER" else ""
     secret = with_prefix(versions.current, prefix)
     try:
         signing_key(secret)
     except InvalidSecret as error:
-        raise ConfigurationError(f"{source}: {error}") from None
+        raise ServerMisconfigured(f"{source}: {error}") from None
     try:
         hours = overlap_hours(environ)
     except OverlapSettingError as error:
-        raise ConfigurationError(str(error)) from None
+        raise ServerMisconfigured(str(error)) from None
     if source != "WEBHOOK_SECRET_PARAMETER" or store_of(environ["WEBHOOK_SECRET_PARAMETER"].strip()) == "ssm":
         return SigningSecrets(secret)  # a plain value or an SSM parameter: one signature
     return signing_secrets(secret, versions, prefix, hours)
@@ -202,7 +199,7 @@ def _secret(environ: Mapping[str, str]) -> SigningSecrets:
 def _body_token(environ: Mapping[str, str], secret: str) -> str | None:
     """The separate value sent as `secret_token` for receivers that compare one; never the signing secret."""
     if "WEBHOOK_SECRET_IN_BODY" in environ:
-        raise ConfigurationError(
+        raise ServerMisconfigured(
             "WEBHOOK_SECRET_IN_BODY is retired: the signing secret never travels in the body; receivers "
             "verify the signature, or set WEBHOOK_BODY_TOKEN (or WEBHOOK_BODY_TOKEN_PARAMETER) to a separate "
             "value sent as secret_token"
@@ -212,23 +209,10 @@ def _body_token(environ: Mapping[str, str], secret: str) -> str | None:
         return None
     source, token = found[0], found[1].current
     if token == secret:
-        raise ConfigurationError(
+        raise ServerMisconfigured(
             f"{source} must differ from the webhook signing secret (a body would let anyone forge deliveries)"
         )
     return token
-
-
-def _bounded_int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = _value(environ, name)
-    if raw is None:
-        return default
-    try:
-        number = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer") from None
-    if not low <= number <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}")
-    return number
 
 
 def _range_mode(environ: Mapping[str, str], default: str) -> str:
@@ -236,7 +220,7 @@ def _range_mode(environ: Mapping[str, str], default: str) -> str:
     if raw is None:
         return default
     if raw.lower() not in RANGE_MODES:
-        raise ConfigurationError(f"HASH_RANGES must be one of {', '.join(RANGE_MODES)}")
+        raise ServerMisconfigured(f"HASH_RANGES must be one of {', '.join(RANGE_MODES)}")
     return raw.lower()
 
 
@@ -245,8 +229,8 @@ def hash_settings(environ: Mapping[str, str]) -> RangedReads:
     `HASH_PART_BYTES` (bytes per ranged GET) and `HASH_RANGES` (auto, always or never)."""
     defaults = RangedReads()
     return RangedReads(
-        connections=_bounded_int(environ, "HASH_CONNECTIONS", defaults.connections, 1, MAX_POOL_CONNECTIONS),
-        part_bytes=_bounded_int(
+        connections=bounded_int(environ, "HASH_CONNECTIONS", defaults.connections, 1, MAX_POOL_CONNECTIONS),
+        part_bytes=bounded_int(
             environ, "HASH_PART_BYTES", defaults.part_bytes, MIN_PART_BYTES, MAX_PART_BYTES
         ),
         mode=_range_mode(environ, defaults.mode),
@@ -278,7 +262,7 @@ def _work(environ: Mapping[str, str]) -> WorkSettings | None:
     try:
         return load_work_settings(environ)
     except (WorkSettingsError, ContinuationKeyMissing) as error:
-        raise ConfigurationError(str(error)) from None
+        raise ServerMisconfigured(str(error)) from None
 
 
 def clear_secret_cache() -> None:

@@ -1,1 +1,1 @@
-"""`POST /uploads`: a presigned S3 PUT for one browser upload, with the metadata the notify function reads."""
+"""`POST /uploads`: a presigned S3 PUT (or a multipart upload) per file, with the metadata notify reads."""

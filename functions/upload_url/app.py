@@ -12,68 +12,50 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError
 
-from form_archive_contract.api import api_entry_point, api_resolvers, json_response, resolve_api_event
+from form_archive_contract.api import (
+    ApiFaults,
+    add_fault_handlers,
+    api_entry_point,
+    api_resolvers,
+    json_response,
+    resolve_api_event,
+)
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
+from form_archive_contract.request_body import read_body
 
 from .multipart.routes import router as multipart_router
 from .multipart.routes import start_multipart, uses_multipart
 from .presign import get_presigning_client, presign_put
-from .settings import ServerMisconfigured, load_settings
+from .settings import load_settings
 from .upload_plan import build_upload_plan
-from .upload_request import parse_upload_request, request_body_bytes
+from .upload_request import MAX_REQUEST_BYTES, parse_upload_request
 
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
 
 
-def _fault_body(request_id: str) -> dict[str, Any]:
-    metrics.add_metric(name="UploadUrlsFailed", unit=MetricUnit.Count, value=1)
-    return {"error": "the upload could not be prepared", "request_id": request_id}
-
-
-def _server_fault(log_message: str, **details: str) -> Response[str]:
-    logger.error(log_message, extra=details)
-    request_id = str(getattr(app.lambda_context, "aws_request_id", "unknown"))
-    return json_response(500, _fault_body(request_id))
-
-
-@app.exception_handler(RequestRejected)
-def handle_rejected(error: RequestRejected) -> Response[str]:
-    metrics.add_metric(name="UploadRequestsRejected", unit=MetricUnit.Count, value=1)
-    logger.info("upload request rejected", extra={"status_code": error.status_code, "reason": error.message})
-    return json_response(error.status_code, {"error": error.message})
-
-
-@app.exception_handler(ServerMisconfigured)
-def handle_misconfigured(error: ServerMisconfigured) -> Response[str]:
-    return _server_fault("function misconfigured", problem=str(error))
+faults = ApiFaults(
+    router=app,
+    logger=logger,
+    metrics=metrics,
+    post_path="/uploads",
+    rejected_metric="UploadRequestsRejected",
+    rejected_log="upload request rejected",
+    failed_metric="UploadUrlsFailed",
+    failed_message="the upload could not be prepared",
+)
+add_fault_handlers(faults)
 
 
 @app.exception_handler(BotoCoreError)
 def handle_presign_failure(error: BotoCoreError) -> Response[str]:
     """Presigning makes no request; this is e.g. missing credentials or an unknown region."""
-    return _server_fault("cannot presign", error_type=type(error).__name__)
-
-
-@app.exception_handler(Exception)
-def handle_unexpected(error: Exception) -> Response[str]:
-    return _server_fault("unexpected failure", error_type=type(error).__name__)
-
-
-@app.exception_handler(NotFoundError)
-def handle_not_found(_error: NotFoundError) -> Response[str]:
-    return json_response(404, {"error": "not found; POST /uploads"})
-
-
-@app.route("/uploads", method=["GET", "PUT", "PATCH", "DELETE"])
-def method_not_allowed() -> Response[str]:
-    return json_response(405, {"error": "method not allowed; use POST"}, headers={"Allow": "POST"})
+    return faults.server_fault(500, "cannot presign", error_type=type(error).__name__)
 
 
 @app.post("/uploads")
@@ -83,7 +65,7 @@ def create_upload() -> Response[str]:
     content_type = event.headers.get("Content-Type")  # case-insensitive in both formats
     if not is_json_content_type(content_type):
         raise RequestRejected(415, "Content-Type must be application/json")
-    raw = request_body_bytes(event.body, bool(event.is_base64_encoded))
+    raw = read_body(event.body, bool(event.is_base64_encoded), MAX_REQUEST_BYTES)
     request = parse_upload_request(
         raw, max_upload_bytes=settings.max_upload_bytes, reserved_identifier=settings.reserved_identifier
     )
@@ -116,4 +98,4 @@ for resolver in (rest_resolver, http_resolver):
 @api_entry_point(logger=logger, metrics=metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     resolvers = (rest_resolver, http_resolver)
-    return resolve_api_event(event, context, resolvers, logger=logger, fault_body=_fault_body)
+    return resolve_api_event(event, context, resolvers, logger=logger, fault_body=faults.fault_body)

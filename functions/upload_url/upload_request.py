@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from form_archive_contract.api_events import RequestRejected, decode_body, is_json_content_type
+from form_archive_contract.api_events import RequestRejected, is_json_content_type
 from form_archive_contract.archive_keys import in_archive_key_space
 from form_archive_contract.metadata import PLAUSIBLE_EMAIL, is_plain_text
 
@@ -21,7 +21,6 @@ __all__ = [
     "UploadRequest",
     "is_json_content_type",
     "parse_upload_request",
-    "request_body_bytes",
 ]
 
 # The request itself is a few fields; anything bigger is not a request for an upload.
@@ -80,18 +79,6 @@ def _reject(field: str, rule: str) -> NoReturn:
 
 def _has_control_character(text: str) -> bool:
     return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in text)
-
-
-def request_body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
-    """The bytes the client sent (API Gateway may base64-encode them), size-checked first."""
-    if body is None:
-        return b""
-    if len(body) > MAX_REQUEST_BYTES * 2:
-        raise RequestRejected(413, f"request body exceeds {MAX_REQUEST_BYTES} bytes")
-    raw = decode_body(body, is_base64_encoded)
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise RequestRejected(413, f"request body exceeds {MAX_REQUEST_BYTES} bytes")
-    return raw
 
 
 def _segment(field: str, value: str) -> str:
@@ -207,7 +194,7 @@ def _uploader(document: dict[str, Any], field: str) -> str:
 def parse_upload_request(
     raw: bytes, *, max_upload_bytes: int, reserved_identifier: str | None
 ) -> UploadRequest:
-    """A JSON object with the fields DESIGN.md lists; unknown fields are refused (a typo must not pass)."""
+    """A JSON object with the fields docs/uploads.md lists; an unknown field is refused."""
     try:
         document: Any = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 # `sam deploy` picks the `sam build` output (.aws-sam/build/template.yaml) and samconfig.toml by itself.
 WEBHOOK_URL = "https://receiver.example/webhook"

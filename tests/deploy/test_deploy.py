@@ -27,7 +27,7 @@ from tests.deploy.stacks import (
     ParameterSet,
     Stack,
 )
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 from tools.sam_template import CloudFormationLoader
 
 # A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.

@@ -23,7 +23,7 @@ import boto3
 import pytest
 
 from tests.deploy.stacks import EXISTING_BUCKET, OTHERS_QUEUE, PARAMETER_SETS, make_queue
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.timeout(900)
 

@@ -22,9 +22,11 @@ import pytest
 from tests.deploy.stacks import PARAMETER_SETS, Stack
 from tests.event_wrappers import sqs_event
 from tests.webhook_receiver import WebhookReceiver
-from tools.local_invoke import PROJECT_ROOT, invoke
+from tools.local_invoke import invoke
 
 # A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.
+from tools.project import PROJECT_ROOT
+
 pytestmark = pytest.mark.timeout(900)
 
 QUEUE_SET = next(item for item in PARAMETER_SETS if item.route == "queue" and item.generated_secret)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.deploy.guided import drive
 from tests.deploy.stacks import WEBHOOK_URL
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 from tools.sam_template import load_template
 
 # A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.

@@ -25,7 +25,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from tools.demo import DemoOptions, demo_session
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 pytestmark = [pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)"), pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 pytestmark = [pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)"), pytest.mark.slow]
 

@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 from form_archive_contract.metadata import decode_metadata_value
 from tools.demo import DemoOptions, demo_session
 from tools.demo.upload import DATAPACK, FILENAME, FOLDER, UPLOADER_NAME, demo_file, run_upload
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.test_local_api_command import call, stop
 from tests.webhook_receiver import WebhookReceiver
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 pytestmark = [
     pytest.mark.moto_only("README's run-locally block starts its own moto server"),

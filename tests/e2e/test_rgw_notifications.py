@@ -23,7 +23,8 @@ from notify_webhook.signing import verify_signature
 from tests.api_events import api_event
 from tests.s3_stores import ARCHIVE_BUCKET, ON_RGW, REGION, S3Server
 from tests.webhook_receiver import WebhookReceiver
-from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
+from tools.local_invoke import invoke, load_env_file
+from tools.project import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

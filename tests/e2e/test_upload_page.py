@@ -29,7 +29,7 @@ from standardwebhooks import Webhook
 
 from form_archive_contract.metadata import decode_metadata_value
 from tests.webhook_receiver import WebhookReceiver
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
 

@@ -30,9 +30,9 @@ anything starts; 130 when interrupted while running. Every server it started is 
 
 from tools.demo.model import DemoFailed, DemoOptions, DemoResult
 from tools.demo.servers import DemoServers
-from tools.demo.session import Flow, demo_session
+from tools.demo.session import Flow, demo_session, run_both
 from tools.demo.steps import run_pipeline
-from tools.demo.upload import run_both, run_upload
+from tools.demo.upload import run_upload
 
 __all__ = [
     "DemoFailed",

@@ -30,7 +30,7 @@ from tools.demo.output import curl_commands, emit, stderr_say
 from tools.demo.park_and_replay import STEPS as PARK_AND_REPLAY_STEPS
 from tools.demo.park_and_replay import park_and_replay
 from tools.demo.session import demo_session
-from tools.local_invoke import DEFAULT_TEMPLATE
+from tools.project import TEMPLATE_PATH
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> DemoOptions:
     parser.add_argument(
         "--env-vars", type=Path, default=DEFAULT_ENV_VARS, help="env-vars file (SAM CLI format)"
     )
-    parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE, help="SAM template")
+    parser.add_argument("--template", type=Path, default=TEMPLATE_PATH, help="SAM template")
     parser.add_argument(
         "--receiver-fail-first",
         type=int,

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.local_invoke import DEFAULT_TEMPLATE, PROJECT_ROOT
+from tools.project import PROJECT_ROOT, TEMPLATE_PATH, function_ids
 from tools.receiver import Delivery
 
-ARCHIVE_FUNCTION = "ArchiveSubmissionFunction"
-NOTIFY_FUNCTION = "NotifyWebhookFunction"
+ARCHIVE_FUNCTION = function_ids().archive
+NOTIFY_FUNCTION = function_ids().notify
 DEFAULT_EVENT = PROJECT_ROOT / "events" / "submission.json"
 DEFAULT_ENV_VARS = PROJECT_ROOT / "events" / "env.json"
 DEFAULT_BUCKET = "form-archive-local"
@@ -34,7 +34,7 @@ class DemoOptions:
     keep_running: bool = False
     event: Path = DEFAULT_EVENT
     env_vars: Path = DEFAULT_ENV_VARS
-    template: Path = DEFAULT_TEMPLATE
+    template: Path = TEMPLATE_PATH
     receiver_fail_first: int = 0
     receiver_fail_always: bool = False
     receiver_secret: str | None = None  # None: the secret the notify function signs with

@@ -20,8 +20,9 @@ import requests
 from tools.demo.model import DemoFailed, DemoOptions, DemoResult, Say
 from tools.demo.servers import DemoServers, s3_event_for
 from tools.demo.steps import notify, read_env_vars, signing_secret
-from tools.demo.upload import UPLOAD_FUNCTION, UPLOADER_EMAIL, UPLOADER_NAME, rest_event
+from tools.demo.upload import UPLOAD_FUNCTION, UPLOADER_EMAIL, UPLOADER_NAME
 from tools.local_invoke import invoke
+from tools.rest_event import json_post_event
 
 PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
 DATAPACK = "demo-datapack"
@@ -53,7 +54,12 @@ class _Routes:
         self.template = options.template
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = invoke(UPLOAD_FUNCTION, rest_event(path, body), self.env, template_path=self.template)
+        answer = invoke(
+            UPLOAD_FUNCTION,
+            json_post_event(path, body, stage="demo", request_id="demo-upload"),
+            self.env,
+            template_path=self.template,
+        )
         status = answer.get("statusCode") if isinstance(answer, dict) else None
         if status not in {200, 201}:
             raise DemoFailed(f"POST {path} answered {status}: {str(answer)[:300]}")

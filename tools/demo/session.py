@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.demo.model import ARCHIVE_FUNCTION, DEFAULT_BUCKET, DemoFailed, DemoOptions, DemoResult, Say
+from tools.demo.multipart import run_multipart
 from tools.demo.output import describe_delivery, stderr_say
 from tools.demo.servers import (
     RUN_ENVIRONMENT_REMOVED,
@@ -17,8 +18,8 @@ from tools.demo.servers import (
     run_environment,
     start_moto,
 )
-from tools.demo.steps import read_env_vars, signing_secret, submission_event
-from tools.demo.upload import run_both
+from tools.demo.steps import read_env_vars, run_pipeline, signing_secret, submission_event
+from tools.demo.upload import run_upload
 from tools.environment import patched_environ
 from tools.local_invoke import LocalInvokeError
 from tools.receiver import WebhookReceiver
@@ -45,6 +46,13 @@ def _run_flow(flow: Flow, options: DemoOptions, servers: DemoServers, say: Say, 
             result.error = f"unexpected {type(error).__name__}: {error}"
         finally:
             clear_handler_caches()
+
+
+def run_both(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> None:
+    """The demo's default: the form submission, then the file upload, then a multipart upload."""
+    run_pipeline(options, servers, say, result)
+    run_upload(options, servers, say, result)
+    run_multipart(options, servers, say, result)
 
 
 @contextlib.contextmanager

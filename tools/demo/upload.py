@@ -25,10 +25,12 @@ import requests
 from form_archive_contract.metadata import decode_metadata_value
 from tools.demo.model import DemoFailed, DemoOptions, DemoResult, Say
 from tools.demo.servers import DemoServers, s3_event_for
-from tools.demo.steps import created_body, notify, read_env_vars, run_pipeline, signing_secret
+from tools.demo.steps import created_body, notify, read_env_vars, signing_secret
 from tools.local_invoke import invoke
+from tools.project import function_ids
+from tools.rest_event import json_post_event
 
-UPLOAD_FUNCTION = "UploadUrlFunction"
+UPLOAD_FUNCTION = function_ids().upload
 DATAPACK = "demo-datapack"
 FOLDER = "/field-notes/2026"
 FILENAME = "Messwerte März.csv"
@@ -56,32 +58,7 @@ def upload_event(content: bytes) -> dict[str, Any]:
         "uploader_name": UPLOADER_NAME,
         "uploader_email": UPLOADER_EMAIL,
     }
-    return rest_event("/uploads", body)
-
-
-def rest_event(path: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The REST proxy event API Gateway sends for `POST {path}` with a JSON body."""
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": path,
-            "httpMethod": "POST",
-            "path": f"/demo{path}",
-            "stage": "demo",
-            "requestId": "demo-upload",
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
+    return json_post_event("/uploads", body, stage="demo", request_id="demo-upload")
 
 
 def ask_for_upload(
@@ -185,12 +162,3 @@ def run_upload(options: DemoOptions, servers: DemoServers, say: Say, result: Dem
     if not 200 <= delivery.status < 300:
         raise DemoFailed(f"the receiver answered {delivery.status} to the upload's announcement")
     say("  checked   bytes, S3 checksum = SHA-256 of the file = announced sha256; metadata; signature")
-
-
-def run_both(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> None:
-    """The demo's default: the form submission, then the file upload, then a multipart upload."""
-    from tools.demo.multipart import run_multipart  # noqa: PLC0415 - it imports this module
-
-    run_pipeline(options, servers, say, result)
-    run_upload(options, servers, say, result)
-    run_multipart(options, servers, say, result)

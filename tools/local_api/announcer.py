@@ -8,17 +8,16 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
 from tools.local_api.embedded_s3 import client
+from tools.project import function_ids
 from tools.work_queue import drain
 
-if TYPE_CHECKING:
-    from tools.local_api.server import LocalApi
-
-NOTIFY_FUNCTION = "NotifyWebhookFunction"
+NOTIFY_FUNCTION = function_ids().notify
 # A fake key for local runs only; the stack generates its own (Secrets Manager).
 LOCAL_CONTINUATION_KEY = "testing-local-continuation-key"
 # A multipart upload's ETag: the MD5 of the parts' MD5s, a dash, the number of parts.
@@ -44,10 +43,27 @@ class Delivery:
     at: float = field(default_factory=time.time)
 
 
+class _Reporting(Protocol):
+    @property
+    def say(self) -> Callable[[str], None]: ...
+
+
+class AnnouncerHost(Protocol):
+    """What the announcer needs of the local API (`LocalApi`): run a function, keep and report outcomes."""
+
+    @property
+    def config(self) -> _Reporting: ...
+
+    @property
+    def deliveries(self) -> list[Delivery]: ...
+
+    def run_function(self, logical_id: str, event: dict[str, Any]) -> Any: ...
+
+
 class Announcer:
     """S3 -> SQS (moto) -> the notify function, as the template's trigger does, in a background thread."""
 
-    def __init__(self, api: LocalApi, endpoint: str, bucket: str) -> None:
+    def __init__(self, api: AnnouncerHost, endpoint: str, bucket: str) -> None:
         self.api = api
         self.endpoint = endpoint
         self.bucket = bucket

@@ -25,7 +25,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tools.local_api.announcer import NOTIFY_FUNCTION
 from tools.local_api.server import LocalApi, LocalApiConfig
 from tools.local_api.stack import function_variable, local_stack
-from tools.local_invoke import DEFAULT_TEMPLATE, PROJECT_ROOT, LocalInvokeError, load_env_file
+from tools.local_invoke import LocalInvokeError, load_env_file
+from tools.project import PROJECT_ROOT, TEMPLATE_PATH
 from tools.receiver import Delivery, WebhookReceiver
 from tools.sam_template import TemplateError
 
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--api-key", help="the x-api-key value to accept (default: a random one, printed)")
     parser.add_argument("-n", "--env-vars", default=str(DEFAULT_ENV_FILE), help="env-vars JSON (SAM format)")
-    parser.add_argument("-t", "--template", default=str(DEFAULT_TEMPLATE), help="SAM template")
+    parser.add_argument("-t", "--template", default=str(TEMPLATE_PATH), help="SAM template")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--embedded-s3", action="store_true", help="start moto's S3 on 127.0.0.1 (no AWS)")
     where.add_argument("--endpoint", help="S3 endpoint URL for the functions (else boto3's own resolution)")

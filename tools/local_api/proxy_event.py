@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from tools.local_api.routes import ApiRoute
+from tools.rest_event import rest_proxy_event
 
 STAGE = "local"
 
@@ -29,49 +27,25 @@ class HttpRequest:
 
 def rest_event(route: ApiRoute, request: HttpRequest, path_parameters: Mapping[str, str]) -> dict[str, Any]:
     """The REST API proxy event API Gateway sends for `request` on `route`."""
-    headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in request.headers:
-        headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
-    multi_query = parse_qs(request.query, keep_blank_values=True) if request.query else {}
     try:
         text: str | None = request.body.decode("utf-8") if request.body else None
         encoded = False
     except UnicodeDecodeError:
         text, encoded = base64.b64encode(request.body).decode("ascii"), True
     api_key = next((value for name, value in request.headers if name.lower() == "x-api-key"), None)
-    now = time.time()
-    return {
-        "resource": route.path,
-        "path": request.path,
-        "httpMethod": request.method,
-        "headers": headers or None,
-        "multiValueHeaders": multi_headers or None,
-        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": dict(path_parameters) or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": route.path,
-            "httpMethod": request.method,
-            "path": f"/{STAGE}{request.path}",
-            "stage": STAGE,
-            "protocol": "HTTP/1.1",
-            "requestId": str(uuid.uuid4()),
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "requestTimeEpoch": int(now * 1000),
-            "accountId": "123456789012",
-            "apiId": "local",
-            "identity": {
-                "sourceIp": request.source_ip,
-                "apiKey": api_key,
-                "userAgent": headers.get("User-Agent"),
-            },
-        },
-        "body": text,
-        "isBase64Encoded": encoded,
-    }
+    return rest_proxy_event(
+        request.method,
+        request.path,
+        text,
+        is_base64=encoded,
+        headers=request.headers,
+        resource=route.path,
+        query=request.query,
+        path_parameters=path_parameters,
+        stage=STAGE,
+        source_ip=request.source_ip,
+        api_key=api_key,
+    )
 
 
 @dataclass(frozen=True)

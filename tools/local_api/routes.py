@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
-from tools.local_invoke import DEFAULT_TEMPLATE, FUNCTION_TYPES
+from tools.local_invoke import FUNCTION_TYPES
+from tools.project import TEMPLATE_PATH
 from tools.sam_template import Resolver, load_template
 
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
@@ -43,7 +44,7 @@ class ApiRoute:
 
 
 def api_routes(
-    template_path: Path = DEFAULT_TEMPLATE, parameter_overrides: Mapping[str, str] | None = None
+    template_path: Path = TEMPLATE_PATH, parameter_overrides: Mapping[str, str] | None = None
 ) -> list[ApiRoute]:
     """Every `Api` (REST) event of every function the template creates with these parameters."""
     template = load_template(template_path)

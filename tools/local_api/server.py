@@ -23,7 +23,8 @@ from tools.local_api.request_checks import Refused, check_host, check_path, decl
 from tools.local_api.routes import ApiRoute, api_routes
 from tools.local_api.static_files import WEB_ROOT, static_file
 from tools.local_api.workers import FunctionWorkers
-from tools.local_invoke import DEFAULT_TEMPLATE, EnvOverrides
+from tools.local_invoke import EnvOverrides
+from tools.project import TEMPLATE_PATH
 
 DELIVERIES_PATH = "/_local/deliveries"
 
@@ -40,7 +41,7 @@ class PortInUse(OSError):
 
 @dataclass
 class LocalApiConfig:
-    template_path: Path = DEFAULT_TEMPLATE
+    template_path: Path = TEMPLATE_PATH
     env_overrides: EnvOverrides | None = None
     parameter_overrides: Mapping[str, str] | None = None
     api_key: str | None = None  # None: a random one

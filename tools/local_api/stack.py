@@ -14,8 +14,9 @@ from tools.local_api.announcer import NOTIFY_FUNCTION, Announcer
 from tools.local_api.embedded_s3 import EmbeddedS3, prepare_bucket
 from tools.local_api.server import LocalApi, LocalApiConfig
 from tools.local_invoke import EnvOverrides, read_function
+from tools.project import function_ids
 
-UPLOAD_FUNCTION = "UploadUrlFunction"
+UPLOAD_FUNCTION = function_ids().upload
 DEFAULT_BUCKET = "form-archive-local"
 # moto accepts any credentials; these are used unless the shell has some. The access key id is drawn per
 # run: the embedded S3 lets through only requests signed with it (`store_gate`), and a page on another

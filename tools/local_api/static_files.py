@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote_plus
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 WEB_ROOT = PROJECT_ROOT / "web"
 

@@ -14,7 +14,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from tools.aws_region import NoRegion, aws_region
-from tools.local_invoke import PROJECT_ROOT, LocalInvokeError, load_env_file
+from tools.local_invoke import LocalInvokeError, load_env_file
+from tools.project import PROJECT_ROOT
 from tools.replay.errors import EXIT_INTERRUPTED, EXIT_UNREACHABLE, EXIT_USAGE, ReplayError
 from tools.replay.invokers import NOTIFY_FUNCTION, Invoker, lambda_invoker, local_invoker
 from tools.replay.queue import FailureQueue

@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tools.local_invoke import DEFAULT_TEMPLATE, LocalInvokeError, invoke
+from tools.local_invoke import LocalInvokeError, invoke
+from tools.project import TEMPLATE_PATH, function_ids
 from tools.replay.errors import ReplayError
 from tools.replay.record import error_text
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
-NOTIFY_FUNCTION = "NotifyWebhookFunction"
+NOTIFY_FUNCTION = function_ids().notify
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def local_invoker(
     overrides: dict[str, dict[str, Any]] = {name: dict(values) for name, values in env_overrides.items()}
     overrides.setdefault("Parameters", {})["POWERTOOLS_LOG_LEVEL"] = log_level
     overrides.setdefault(NOTIFY_FUNCTION, {})["POWERTOOLS_LOG_LEVEL"] = log_level
-    template = template_path or DEFAULT_TEMPLATE
+    template = template_path or TEMPLATE_PATH
 
     def call(body: str) -> Invocation:
         event = json.loads(body)

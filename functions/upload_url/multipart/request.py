@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from form_archive_contract.api_events import RequestRejected, decode_body
+from form_archive_contract.api_events import RequestRejected
+from form_archive_contract.request_body import read_body
 
 from .plan import S3_MAX_PARTS
 
-# At most 100 presigned parts per `parts` request (DESIGN.md): a page asks again as it goes.
+# At most 100 presigned parts per `parts` request (docs/uploads.md): a page asks again as it goes.
 MAX_PARTS_PER_REQUEST = 100
 # `complete` lists every part (up to 10,000 of about 140 bytes each).
 MAX_MULTIPART_REQUEST_BYTES = 2 * 1024 * 1024
@@ -55,11 +56,7 @@ def read_json_object(body: str | None, is_base64_encoded: bool) -> dict[str, Any
     """The request's JSON object; size-checked before decoding."""
     if body is None:
         _reject("request body", "must be a JSON object")
-    if len(body) > MAX_MULTIPART_REQUEST_BYTES * 2:
-        raise RequestRejected(413, f"request body exceeds {MAX_MULTIPART_REQUEST_BYTES} bytes")
-    raw = decode_body(body, is_base64_encoded)
-    if len(raw) > MAX_MULTIPART_REQUEST_BYTES:
-        raise RequestRejected(413, f"request body exceeds {MAX_MULTIPART_REQUEST_BYTES} bytes")
+    raw = read_body(body, is_base64_encoded, MAX_MULTIPART_REQUEST_BYTES)
     try:
         document: Any = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -38,6 +38,7 @@ from .store import (
     StoreUnavailable,
     abort_upload,
     complete_upload,
+    completed_by_this_upload,
     completed_object_exists,
     is_no_such_upload,
     list_held_parts,
@@ -209,7 +210,7 @@ def complete() -> Response[str]:
     answer = {"bucket": claims.bucket, "key": claims.key, "size": claims.size}
     held = list_held_parts(client, claims)
     if held is None:
-        if completed_object_exists(client, claims, plan.part_count):
+        if completed_by_this_upload(client, claims, [part.etag for part in request.parts]):
             logger.info("multipart upload already completed", extra={"key": claims.key})
             return json_response(200, answer)
         raise RequestRejected(409, "upload_token: the upload was aborted or has expired")
@@ -225,20 +226,31 @@ def complete() -> Response[str]:
     return json_response(200, answer)
 
 
+NO_LONGER_OPEN_BUT_STORED = (
+    "upload_token: the upload is no longer open (completed, aborted or expired); a file of its size was "
+    "stored under its key since it began"
+)
+
+
 @router.post("/uploads/abort")
 def abort() -> Response[str]:
     document, settings = _request()
     claims, plan = _claims(parse_token_request(document).upload_token, settings)
     client = get_presigning_client()
-    if list_held_parts(client, claims) is None:
+    held = list_held_parts(client, claims)
+    if held is None:  # which upload made a matching version cannot be told without its parts' ETags
         if completed_object_exists(client, claims, plan.part_count):
-            raise RequestRejected(409, "upload_token: the upload is already completed")
+            raise RequestRejected(409, NO_LONGER_OPEN_BUT_STORED)
         return json_response(200, {"aborted": True})  # aborted before, or expired: nothing left
     try:
         abort_upload(client, claims)
     except ClientError as error:
         if not is_no_such_upload(error):
             raise
+        # Gone between the listing and the abort: a `complete` of exactly the parts listed won the race.
+        if completed_by_this_upload(client, claims, [part.etag for part in held]):
+            logger.info("abort lost the race to complete", extra={"key": claims.key})
+            raise RequestRejected(409, "upload_token: the upload is already completed") from None
     metrics.add_metric(name="MultipartUploadsAborted", unit=MetricUnit.Count, value=1)
     logger.info("multipart upload aborted", extra={"key": claims.key})
     return json_response(200, {"aborted": True})

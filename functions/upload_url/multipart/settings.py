@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from form_archive_contract.secret_store import SecretUnavailable, read_secret
+from form_archive_contract.settings import ServerMisconfigured, bounded_int
 
-from ..settings import S3_SINGLE_PUT_LIMIT, ServerMisconfigured, bounded_int
+from ..settings import S3_SINGLE_PUT_LIMIT
 from .plan import MIB, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES
 from .token import MIN_KEY_BYTES
 
@@ -38,14 +39,14 @@ def load_multipart_settings(environ: Mapping[str, str] = os.environ) -> Multipar
     return MultipartSettings(
         # Up to the threshold a single presigned PUT, which S3 takes up to 5 GiB.
         threshold_bytes=bounded_int(
-            environ, "MULTIPART_THRESHOLD_BYTES", DEFAULT_MULTIPART_THRESHOLD_BYTES, S3_SINGLE_PUT_LIMIT, 0
+            environ, "MULTIPART_THRESHOLD_BYTES", DEFAULT_MULTIPART_THRESHOLD_BYTES, 0, S3_SINGLE_PUT_LIMIT
         ),
         part_bytes=bounded_int(
-            environ, "MULTIPART_PART_BYTES", DEFAULT_PART_BYTES, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES
+            environ, "MULTIPART_PART_BYTES", DEFAULT_PART_BYTES, S3_MIN_PART_BYTES, S3_MAX_PART_BYTES
         ),
         token_expires_seconds=DAY_SECONDS
         * bounded_int(
-            environ, "UPLOAD_TOKEN_EXPIRES_DAYS", DEFAULT_TOKEN_EXPIRES_DAYS, MAX_TOKEN_EXPIRES_DAYS
+            environ, "UPLOAD_TOKEN_EXPIRES_DAYS", DEFAULT_TOKEN_EXPIRES_DAYS, 1, MAX_TOKEN_EXPIRES_DAYS
         ),
     )
 

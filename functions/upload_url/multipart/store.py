@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -161,19 +162,49 @@ def abort_upload(client: S3Client, claims: UploadClaims) -> None:
         client.abort_multipart_upload(Bucket=claims.bucket, Key=claims.key, UploadId=claims.upload_id)
 
 
+def multipart_etag(part_etags: list[str]) -> str | None:
+    """The ETag S3 (and RGW, and moto) gives the object a multipart upload of these parts makes: the MD5
+    of the parts' binary MD5s, `-` their count. None when a part's ETag is not an MD5 (SSE-KMS)."""
+    try:
+        digests = b"".join(bytes.fromhex(etag) for etag in part_etags)
+    except ValueError:
+        return None
+    if len(digests) != 16 * len(part_etags) or not part_etags:
+        return None
+    return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(part_etags)}"
+
+
+def completed_by_this_upload(client: S3Client, claims: UploadClaims, part_etags: list[str]) -> bool:
+    """Whether the key holds the version this upload made: the ETag of exactly these parts (so not
+    another upload of the same key and size), its size, written after the token was issued."""
+    expected = multipart_etag(part_etags)
+    return expected is not None and any(
+        str(version.get("ETag", "")).strip('"') == expected for version in _versions_since(client, claims)
+    )
+
+
 def completed_object_exists(client: S3Client, claims: UploadClaims, part_count: int) -> bool:
-    """Whether the key holds a version this upload made: its size, a multipart ETag of its part count,
-    written after the token was issued. Lists versions of this one key only (no object is read)."""
+    """Whether the key holds a version some upload like this one made (its size, a multipart ETag of its
+    part count, written after the token was issued): this upload's, or another's of the same key."""
+    return any(
+        str(version.get("ETag", "")).strip('"').endswith(f"-{part_count}")
+        for version in _versions_since(client, claims)
+    )
+
+
+def _versions_since(client: S3Client, claims: UploadClaims) -> list[Any]:
+    """The key's versions of the claimed size written since the token was issued. Lists versions of this
+    one key only (no object is read)."""
     issued = datetime.fromtimestamp(claims.issued_at - 1, tz=UTC)
+    found: list[Any] = []
     with store_call():
         pages = client.get_paginator("list_object_versions").paginate(Bucket=claims.bucket, Prefix=claims.key)
         for page in pages:
-            for version in page.get("Versions", []):
-                if (
-                    version.get("Key") == claims.key
-                    and version.get("Size") == claims.size
-                    and str(version.get("ETag", "")).strip('"').endswith(f"-{part_count}")
-                    and version["LastModified"] >= issued
-                ):
-                    return True
-    return False
+            found.extend(
+                version
+                for version in page.get("Versions", [])
+                if version.get("Key") == claims.key
+                and version.get("Size") == claims.size
+                and version["LastModified"] >= issued
+            )
+    return found

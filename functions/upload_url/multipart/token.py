@@ -5,7 +5,8 @@ HMAC-SHA256 under a key only the functions know. A client can therefore not comp
 upload it was not given, nor change its key or size. The token is a bearer credential for one upload: it
 is never logged, and errors about it never repeat it.
 
-Format: `v1.<base64url JSON claims>.<base64url HMAC over "v1.<claims>">`.
+Format: `v1.<base64url JSON claims>.<base64url HMAC over "v1.<claims>">`, base64url without padding; only
+that exact text verifies (one spelling per token).
 """
 
 from __future__ import annotations
@@ -79,12 +80,10 @@ def verify_token(secret: bytes, token: Any, *, bucket: str, now: float) -> Uploa
     if len(pieces) != 3 or pieces[0] != VERSION:
         raise _forbidden("is not a valid upload token")
     signed_part = f"{pieces[0]}.{pieces[1]}"
-    try:
-        given_mac = _unb64(pieces[2])
-    except (binascii.Error, ValueError):
-        raise _forbidden("is not a valid upload token") from None
-    # Authenticity first: nothing a client made up is parsed.
-    if not hmac.compare_digest(given_mac, _mac(secret, signed_part)):
+    # Authenticity first: nothing a client made up is parsed. The MAC is compared as the text it is issued
+    # as, so a token has exactly one accepted spelling (a lenient base64 decoder would also take it with
+    # padding, junk characters, `+/` for `-_` or other unused low bits).
+    if not hmac.compare_digest(pieces[2].encode("ascii"), _b64(_mac(secret, signed_part)).encode("ascii")):
         raise _forbidden("signature does not match (forged, changed, or from another deployment)")
     try:
         document = json.loads(_unb64(pieces[1]).decode("utf-8"))

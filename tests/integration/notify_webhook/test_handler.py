@@ -14,8 +14,8 @@ from standardwebhooks.webhooks import Webhook
 
 from form_archive_contract.metadata import encode_metadata_value
 from form_archive_contract.s3 import get_s3_client
+from form_archive_contract.settings import ServerMisconfigured
 from notify_webhook.app import NotificationFailed, lambda_handler
-from notify_webhook.settings import ConfigurationError
 from notify_webhook.signing import verify_signature
 from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import (
@@ -403,7 +403,7 @@ def test_body_token_misconfiguration_stops_before_anything_is_sent(
 ) -> None:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigurationError, match=problem) as raised:
+    with pytest.raises(ServerMisconfigured, match=problem) as raised:
         lambda_handler(s3_event(put("pack/misconfigured.json")), lambda_context)
     assert SECRET_KEY_PART not in str(raised.value)
     assert notify_env.requests == []
@@ -460,11 +460,11 @@ def test_missing_configuration_is_a_clear_error(
     notify_env: WebhookReceiver, put: Put, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("WEBHOOK_URL")
-    with pytest.raises(ConfigurationError, match="WEBHOOK_URL"):
+    with pytest.raises(ServerMisconfigured, match="WEBHOOK_URL"):
         lambda_handler(s3_event(put("pack/x.json")), lambda_context)
     monkeypatch.setenv("WEBHOOK_URL", notify_env.url)
     monkeypatch.delenv("WEBHOOK_SECRET_TOKEN")
-    with pytest.raises(ConfigurationError, match="WEBHOOK_SECRET_TOKEN"):
+    with pytest.raises(ServerMisconfigured, match="WEBHOOK_SECRET_TOKEN"):
         lambda_handler(s3_event(put("pack/x.json")), lambda_context)
     assert notify_env.requests == []
 

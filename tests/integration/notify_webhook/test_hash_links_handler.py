@@ -17,9 +17,11 @@ import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from notify_webhook import hash_phase
 from notify_webhook.app import lambda_handler
 from notify_webhook.continuation.message import HASH_PHASE, Continuation, PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
+from notify_webhook.object_hash import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
 from tests.s3_stores import ARCHIVE_BUCKET, ON_REAL_STORE, REGION
 from tests.webhook_receiver import WebhookReceiver, object_created_record, s3_event
@@ -158,3 +160,27 @@ def test_a_hash_past_its_link_cap_is_parked_with_the_reason_and_nothing_is_deliv
     [record] = links.parked()
     assert record["responsePayload"]["errorType"] == "ContinuationImpossible"
     assert "took 11 links, more than its cap of 10" in record["continuation"]["reason"]
+
+
+def test_a_link_killed_mid_way_comes_back_and_resumes_from_its_checkpoint_not_from_zero(
+    links: Links, server_s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HASH_LINK_MAX_BYTES", str(3 * MIB))
+    links.sqs.set_queue_attributes(QueueUrl=links.work_queue, Attributes={"VisibilityTimeout": "0"})
+    body = os.urandom(8 * MIB)
+    started_at: list[int] = []
+    real_hash_until = hash_until
+
+    def killed_once(*args: Any, **kwargs: Any) -> Any:
+        checkpoint = args[2]
+        started_at.append(0 if checkpoint is None else checkpoint.offset)
+        if len(started_at) == 2:  # the second link dies before it hands anything on
+            raise RuntimeError("Task timed out")
+        return real_hash_until(*args, **kwargs)
+
+    monkeypatch.setattr(hash_phase, "hash_until", killed_once)
+    links.invoke(stored(server_s3, "pack/links/killed.bin", body))
+    links.drain()
+    assert started_at == [0, 3 * MIB, 3 * MIB, 6 * MIB]  # the killed link's message came back
+    [request] = links.receiver.requests
+    assert request.json()["sha256"] == hashlib.sha256(body).hexdigest()

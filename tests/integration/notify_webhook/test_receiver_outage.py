@@ -25,7 +25,8 @@ from tests.event_wrappers import eventbridge_event, sns_event, sqs_event
 from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
-from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
+from tools.local_invoke import invoke, load_env_file
+from tools.project import PROJECT_ROOT
 from tools.replay.record import parse_record
 from tools.work_queue import drain
 

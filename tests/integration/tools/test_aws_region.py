@@ -14,7 +14,7 @@ import pytest
 
 from tools.attach_bucket.cli import EXIT_OK
 from tools.attach_bucket.cli import main as attach_main
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 from tools.replay import DEFAULT_LOCAL_QUEUE, EXIT_UNREACHABLE
 from tools.replay import main as replay_main
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tools.local_invoke import PROJECT_ROOT, load_env_file
+from tools.local_invoke import load_env_file
+from tools.project import PROJECT_ROOT
 
 pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
 NOTIFY = "NotifyWebhookFunction"

@@ -16,7 +16,8 @@ from standardwebhooks import Webhook
 
 from notify_webhook.signing import verify_signature
 from tests.webhook_receiver import WebhookReceiver
-from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
+from tools.local_invoke import invoke, load_env_file
+from tools.project import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -8,7 +8,8 @@ import os
 import subprocess
 import sys
 
-from tools.local_invoke import PROJECT_ROOT, local_endpoint, server_error
+from tools.local_invoke import local_endpoint, server_error
+from tools.project import PROJECT_ROOT
 
 
 def run_cli(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:

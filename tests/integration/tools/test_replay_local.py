@@ -14,7 +14,8 @@ from form_archive_contract.metadata import UPLOADED_BY
 from notify_webhook.signing import verify_signature
 from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import RecordedRequest, WebhookReceiver, object_created_record, s3_event
-from tools.local_invoke import PROJECT_ROOT, invoke, load_env_file
+from tools.local_invoke import invoke, load_env_file
+from tools.project import PROJECT_ROOT
 from tools.replay import DEFAULT_LOCAL_QUEUE, EXIT_LEFT, EXIT_OK, NOTIFY_FUNCTION, failure_record, main
 
 if TYPE_CHECKING:

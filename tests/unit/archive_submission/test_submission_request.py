@@ -8,8 +8,8 @@ from archive_submission.submission_request import (
     RequestRejected,
     is_json_content_type,
     parse_submission,
-    raw_body_bytes,
 )
+from form_archive_contract.request_body import read_body
 
 
 @pytest.mark.parametrize(
@@ -32,12 +32,12 @@ def test_content_types(content_type: str | None, accepted: bool) -> None:
 
 def test_plain_body_bytes_are_kept_exactly() -> None:
     text = '{ "b": 1,\n  "a": "é" }'
-    assert raw_body_bytes(text, False, 1000) == text.encode("utf-8")
+    assert read_body(text, False, 1000) == text.encode("utf-8")
 
 
 def test_base64_body_is_decoded() -> None:
     raw = b'{"a":\xc3\xa9}'
-    assert raw_body_bytes(base64.b64encode(raw).decode(), True, 1000) == raw
+    assert read_body(base64.b64encode(raw).decode(), True, 1000) == raw
 
 
 @pytest.mark.parametrize(
@@ -52,12 +52,12 @@ def test_base64_body_is_decoded() -> None:
 )
 def test_raw_body_rejections(body: str, is_b64: bool, status: int) -> None:
     with pytest.raises(RequestRejected) as caught:
-        raw_body_bytes(body, is_b64, 100)
+        read_body(body, is_b64, 100)
     assert caught.value.status_code == status
 
 
 def test_none_body_is_empty() -> None:
-    assert raw_body_bytes(None, False, 10) == b""
+    assert read_body(None, False, 10) == b""
 
 
 @pytest.mark.parametrize(

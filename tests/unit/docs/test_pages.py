@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
 PAGES = sorted((PROJECT_ROOT / "docs").glob("*.md"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from form_archive_contract.s3 import CLIENT_CONFIG, MAX_POOL_CONNECTIONS, get_s3_client
+from form_archive_contract.settings import ServerMisconfigured
 from notify_webhook.object_hash.ranges import RangedReads
-from notify_webhook.settings import ConfigurationError, hash_settings, load_settings
+from notify_webhook.settings import hash_settings, load_settings
 
 MIB = 1024 * 1024
 BASE = {"WEBHOOK_URL": "https://hooks.example.test/archive", "WEBHOOK_SECRET_TOKEN": "testing"}
@@ -39,7 +40,7 @@ def test_values_are_read_and_reach_the_function_settings() -> None:
     ],
 )
 def test_bad_values_are_configuration_errors_naming_the_variable(name: str, value: str, problem: str) -> None:
-    with pytest.raises(ConfigurationError, match=f"^{name} {problem}"):
+    with pytest.raises(ServerMisconfigured, match=f"^{name} {problem}"):
         load_settings({**BASE, name: value})
 
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from notify_webhook.continuation.work_settings import WorkSettingsError, link_policy
 from notify_webhook.object_hash.link_plan import (
     MIB,
     LinkCapReached,
@@ -68,3 +69,14 @@ def test_the_cap_reason_names_the_links_the_cap_and_the_rate() -> None:
 def test_a_policy_out_of_range_is_refused(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         LinkPolicy(**{field: value})  # type: ignore[arg-type]
+
+
+def test_hash_link_max_bytes_is_read_from_the_environment() -> None:
+    assert link_policy({}) == LinkPolicy()
+    assert link_policy({"HASH_LINK_MAX_BYTES": " 62914567 "}) == LinkPolicy(max_link_bytes=62914567)
+
+
+@pytest.mark.parametrize("raw", ["abc", "1.5", "0", "-3"])
+def test_a_wrong_hash_link_max_bytes_is_refused_naming_the_variable(raw: str) -> None:
+    with pytest.raises(WorkSettingsError, match="HASH_LINK_MAX_BYTES"):
+        link_policy({"HASH_LINK_MAX_BYTES": raw})

@@ -5,13 +5,17 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from unittest import mock
 
 import boto3
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from form_archive_contract.secret_store import SecretVersions, clear_secret_cache, read_secret_versions
+from form_archive_contract.settings import ServerMisconfigured
 from notify_webhook.rotation import (
     DEFAULT_OVERLAP_HOURS,
     OverlapSettingError,
@@ -19,8 +23,8 @@ from notify_webhook.rotation import (
     overlap_hours,
     signing_secrets,
 )
-from notify_webhook.settings import ConfigurationError, load_settings
-from notify_webhook.signing import signature_headers, verify_headers
+from notify_webhook.settings import load_settings
+from notify_webhook.signing import InvalidSecret, sign, signature_headers, verify_headers, verify_signature
 
 NEW = "whsec_" + base64.b64encode(b"testing-new-key-24-bytes").decode()
 OLD = "whsec_" + base64.b64encode(b"testing-old-key-24-bytes").decode()
@@ -180,5 +184,30 @@ def test_a_bad_overlap_setting_is_a_configuration_error() -> None:
         arn = boto3.client("secretsmanager").create_secret(Name="app/webhook", SecretString="testing-key")[
             "ARN"
         ]
-        with pytest.raises(ConfigurationError, match="WEBHOOK_ROTATION_OVERLAP_HOURS"):
+        with pytest.raises(ServerMisconfigured, match="WEBHOOK_ROTATION_OVERLAP_HOURS"):
             load_settings(_stack_env(arn, WEBHOOK_SECRET_PREFIX="", WEBHOOK_ROTATION_OVERLAP_HOURS="-3"))
+
+
+@given(
+    timestamp=st.one_of(st.text(max_size=40), st.integers()),
+    msg_id=st.text(max_size=40),
+    signature=st.lists(st.text(max_size=60), max_size=4).map(" ".join),
+)
+def test_verify_with_a_list_of_secrets_never_raises_on_any_header(
+    timestamp: Any, msg_id: str, signature: str
+) -> None:
+    """Several secrets and several signatures: still False (never an exception) for any malformed header."""
+    assert verify_signature([OLD, NEW], msg_id, timestamp, b"{}", signature, now=1_800_000_000.0) in (
+        True,
+        False,
+    )
+
+
+def test_verify_with_a_list_accepts_any_signature_of_any_secret_and_refuses_an_empty_list() -> None:
+    body = b'{"a": 1}'
+    stamp = 1_800_000_000
+    header = " ".join(["v1,garbage", "v0,x", sign(OLD, "msg_1", stamp, body)])
+    assert verify_signature([NEW, OLD], "msg_1", stamp, body, header, now=float(stamp))
+    assert not verify_signature([NEW], "msg_1", stamp, body, header, now=float(stamp))
+    with pytest.raises(InvalidSecret):
+        verify_signature([], "msg_1", stamp, body, header, now=float(stamp))

@@ -6,7 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from notify_webhook.settings import ConfigurationError, load_settings
+from form_archive_contract.settings import ServerMisconfigured
+from notify_webhook.settings import load_settings
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 BASE = {"WEBHOOK_URL": "https://hooks.example.test/archive", "WEBHOOK_SECRET_TOKEN": SECRET}
@@ -75,17 +76,17 @@ def test_configuration_errors_name_the_variable_and_never_the_secret(
     changes: dict[str, str], named: str
 ) -> None:
     environ = {**BASE, **changes}
-    with pytest.raises(ConfigurationError, match=named) as raised:
+    with pytest.raises(ServerMisconfigured, match=named) as raised:
         load_settings(environ)
     assert SECRET.removeprefix("whsec_") not in str(raised.value)
     assert "not-base64" not in str(raised.value)
 
 
 def test_missing_url_and_missing_secret() -> None:
-    with pytest.raises(ConfigurationError, match="WEBHOOK_URL is not set"):
+    with pytest.raises(ServerMisconfigured, match="WEBHOOK_URL is not set"):
         load_settings({"WEBHOOK_SECRET_TOKEN": SECRET})
     with pytest.raises(
-        ConfigurationError, match="WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER must be set"
+        ServerMisconfigured, match="WEBHOOK_SECRET_TOKEN or WEBHOOK_SECRET_PARAMETER must be set"
     ):
         load_settings({"WEBHOOK_URL": BASE["WEBHOOK_URL"]})
 
@@ -106,10 +107,10 @@ def test_body_token_from_an_ssm_securestring_parameter() -> None:
         )
         boto3.client("ssm").put_parameter(Name="/notify/same", Value=SECRET, Type="SecureString")
         settings = load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/body-token"})
-        with pytest.raises(ConfigurationError, match="WEBHOOK_BODY_TOKEN_PARAMETER must differ") as raised:
+        with pytest.raises(ServerMisconfigured, match="WEBHOOK_BODY_TOKEN_PARAMETER must differ") as raised:
             load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/same"})
         with pytest.raises(
-            ConfigurationError, match="WEBHOOK_BODY_TOKEN_PARAMETER: the ssm secret could not be read"
+            ServerMisconfigured, match="WEBHOOK_BODY_TOKEN_PARAMETER: the ssm secret could not be read"
         ):
             load_settings({**BASE, "WEBHOOK_BODY_TOKEN_PARAMETER": "/notify/missing"})
     assert settings.body_token == "testing-token"
@@ -144,7 +145,7 @@ def test_an_empty_body_token_means_none() -> None:
 
 
 def test_missing_parameter_is_a_configuration_error() -> None:
-    with mock_aws(), pytest.raises(ConfigurationError, match="WEBHOOK_SECRET_PARAMETER"):
+    with mock_aws(), pytest.raises(ServerMisconfigured, match="WEBHOOK_SECRET_PARAMETER"):
         load_settings({"WEBHOOK_URL": BASE["WEBHOOK_URL"], "WEBHOOK_SECRET_PARAMETER": "/notify/missing"})
 
 
@@ -172,7 +173,7 @@ def test_ssrf_guard_https_only_a_host_and_no_credentials(
     environ = {**BASE, "WEBHOOK_URL": url}
     if allow_http is not None:
         environ["WEBHOOK_ALLOW_HTTP"] = allow_http
-    with pytest.raises(ConfigurationError, match=message) as raised:
+    with pytest.raises(ServerMisconfigured, match=message) as raised:
         load_settings(environ)
     assert str(raised.value).startswith("WEBHOOK_URL")
     assert "testing-password" not in str(raised.value)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from form_archive_contract.settings import ServerMisconfigured
 from notify_webhook.object_hash.budget import (
     DEFAULT_HASH_MIN_MIB_S,
     HashBudget,
     ObjectTooLargeToHash,
     delivery_reserve_seconds,
 )
-from notify_webhook.settings import ConfigurationError, load_settings
+from notify_webhook.settings import load_settings
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -61,7 +62,7 @@ def test_the_rate_is_read_from_hash_min_mib_s() -> None:
 
 @pytest.mark.parametrize("value", ["fast", "0", "-3", "nan", "inf"])
 def test_a_bad_rate_is_a_configuration_error_naming_the_variable(value: str) -> None:
-    with pytest.raises(ConfigurationError, match=r"^HASH_MIN_MIB_S must be"):
+    with pytest.raises(ServerMisconfigured, match=r"^HASH_MIN_MIB_S must be"):
         load_settings({**BASE, "HASH_MIN_MIB_S": value})
 
 
@@ -69,7 +70,7 @@ def test_the_template_timeout_hashes_the_largest_promised_object_in_its_budget()
     """The largest object docs/performance.md promises a SHA-256 for (25 GiB; uploads go to 5 TiB, so the
     promise is the notify function's, not MaxUploadBytes') fits in the template's Timeout at its
     HASH_MIN_MIB_S, with every delivery attempt."""
-    from tools.local_invoke import PROJECT_ROOT  # noqa: PLC0415
+    from tools.project import PROJECT_ROOT  # noqa: PLC0415
     from tools.sam_template import load_template  # noqa: PLC0415
 
     template = load_template(PROJECT_ROOT / "template.yaml")

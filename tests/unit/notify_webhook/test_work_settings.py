@@ -8,8 +8,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from form_archive_contract.settings import ServerMisconfigured
 from notify_webhook.continuation.schedule import DEFAULT_SCHEDULE
-from notify_webhook.settings import ConfigurationError, clear_secret_cache, load_settings
+from notify_webhook.settings import clear_secret_cache, load_settings
 
 BASE = {
     "WEBHOOK_URL": "https://receiver.example/webhook",
@@ -51,13 +52,13 @@ def test_with_a_work_queue_the_default_schedule_and_inline_wait_apply() -> None:
 def test_a_wrong_setting_is_a_configuration_error_naming_the_variable(
     change: dict[str, str], problem: str
 ) -> None:
-    with pytest.raises(ConfigurationError, match=problem) as raised:
+    with pytest.raises(ServerMisconfigured, match=problem) as raised:
         load_settings({**WORK, **change})
     assert "testing-continuation-key" not in str(raised.value)
 
 
 def test_a_wrong_schedule_is_refused_even_without_a_work_queue() -> None:
-    with pytest.raises(ConfigurationError, match="WEBHOOK_RETRY_SCHEDULE"):
+    with pytest.raises(ServerMisconfigured, match="WEBHOOK_RETRY_SCHEDULE"):
         load_settings({**BASE, "WEBHOOK_RETRY_SCHEDULE": "0,x"})
 
 
@@ -83,7 +84,7 @@ def test_an_unreadable_key_secret_is_a_configuration_error() -> None:
     environ = {**WORK, "CONTINUATION_KEY": "", "CONTINUATION_KEY_PARAMETER": "form-archive/missing"}
     with (
         mock_aws(),
-        pytest.raises(ConfigurationError, match="CONTINUATION_KEY_PARAMETER: the secretsmanager"),
+        pytest.raises(ServerMisconfigured, match="CONTINUATION_KEY_PARAMETER: the secretsmanager"),
     ):
         load_settings(environ)
     clear_secret_cache()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tools.local_invoke import PROJECT_ROOT, read_function
+from tools.local_invoke import read_function
+from tools.project import PROJECT_ROOT
 from tools.replay import FUNCTION_OUTPUT, QUEUE_OUTPUT
 from tools.sam_template import load_template
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.unit.template.test_rules import RULE_FUNCTIONS, functions_used
 from tests.unit.template.test_template import _prune, environment, policy_statements
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 
 EXISTING = "someone-elses-bucket"

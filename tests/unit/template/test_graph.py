@@ -19,7 +19,7 @@ import pytest
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader  # type: ignore[import-untyped]
 from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 
 SAM_TEMPLATE = load_template(PROJECT_ROOT / "template.yaml")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from form_archive_contract.secret_store import store_of
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 from tools.sam_template import NOTHING, Resolver, Unresolvable, load_template
 
 TEMPLATE = load_template(PROJECT_ROOT / "template.yaml")

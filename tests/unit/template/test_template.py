@@ -19,7 +19,8 @@ from archive_submission.object_key import (
 )
 from form_archive_contract import metadata
 from form_archive_contract.archive_keys import archive_key_patterns, in_archive_key_space
-from tools.local_invoke import PROJECT_ROOT, load_handler, read_function
+from tools.local_invoke import load_handler, read_function
+from tools.project import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"

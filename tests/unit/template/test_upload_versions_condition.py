@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.unit.template.test_template import policy_statements
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 from tools.sam_template import load_template
 from upload_url.upload_request import UploadRequest, object_key
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.unit.template.test_template import _prune, environment, policy_statements, properties
-from tools.local_invoke import PROJECT_ROOT, read_function
+from tools.local_invoke import read_function
+from tools.project import PROJECT_ROOT
 from tools.sam_template import Resolver, load_template
 
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"

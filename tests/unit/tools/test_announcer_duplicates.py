@@ -62,7 +62,7 @@ class FakeApi:
 
 def test_a_multipart_upload_is_announced_once() -> None:
     api = FakeApi()
-    announcer = Announcer(api, "http://127.0.0.1:1", "form-archive-local")  # type: ignore[arg-type]
+    announcer = Announcer(api, "http://127.0.0.1:1", "form-archive-local")
     # moto's two messages for one CompleteMultipartUpload, in the order it sends them.
     announcer.announce(json.dumps({"Records": [record("ObjectCreated:Put", MULTIPART_ETAG)]}))
     announcer.announce(
@@ -78,6 +78,6 @@ def test_a_multipart_upload_is_announced_once() -> None:
 
 def test_a_single_put_is_still_announced() -> None:
     api = FakeApi()
-    announcer = Announcer(api, "http://127.0.0.1:1", "form-archive-local")  # type: ignore[arg-type]
+    announcer = Announcer(api, "http://127.0.0.1:1", "form-archive-local")
     announcer.announce(json.dumps({"Records": [record("ObjectCreated:Put", SINGLE_ETAG, key="s.json")]}))
     assert len(api.calls) == 1 and len(api.deliveries) == 1

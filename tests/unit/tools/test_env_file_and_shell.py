@@ -8,9 +8,11 @@ import json
 import pytest
 
 from tools.local_api.cli import DEFAULT_ENV_FILE
-from tools.local_invoke import PROJECT_ROOT, function_environment, load_env_file, read_function
+from tools.local_invoke import function_environment, load_env_file, read_function
 
 # docs/uploads.md: tests, the demo and a user under `make api` lower these through the environment.
+from tools.project import PROJECT_ROOT
+
 SHELL_SETTINGS = ("MULTIPART_THRESHOLD_BYTES", "MULTIPART_PART_BYTES")
 
 

@@ -16,7 +16,7 @@ from tools.local_api import (
     rest_event,
     static_file,
 )
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 VENV = Path(os.environ.get("FORM_ARCHIVE_LOCALSTACK_VENV") or PROJECT_ROOT / ".venv-localstack")
 PYTHON = VENV / "bin" / "python"

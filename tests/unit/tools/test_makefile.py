@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from notify_webhook.signing import signature_headers, verify_headers
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 from tools.receiver import WEBHOOK_PATH, WebhookReceiver
 
 SECRET = "testing"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.s3_stores import S3Server, load_rgw_env
-from tools.local_invoke import PROJECT_ROOT
+from tools.project import PROJECT_ROOT
 
 
 def test_the_env_file_of_tools_rgw_sh_is_read(tmp_path: Path) -> None:

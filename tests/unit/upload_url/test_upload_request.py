@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from form_archive_contract.request_body import read_body
 from upload_url.upload_request import (
     MAX_REQUEST_BYTES,
     RequestRejected,
     is_json_content_type,
     object_key,
     parse_upload_request,
-    request_body_bytes,
 )
 
 MAX = 5 * 1024**3
@@ -193,21 +193,21 @@ def test_body_that_is_not_a_json_object(raw: bytes, message: str) -> None:
 
 
 def test_request_body_bytes() -> None:
-    assert request_body_bytes(None, False) == b""
-    assert request_body_bytes("{}", False) == b"{}"
-    assert request_body_bytes(base64.b64encode(b'{"a": 1}').decode(), True) == b'{"a": 1}'
+    assert read_body(None, False, MAX_REQUEST_BYTES) == b""
+    assert read_body("{}", False, MAX_REQUEST_BYTES) == b"{}"
+    assert read_body(base64.b64encode(b'{"a": 1}').decode(), True, MAX_REQUEST_BYTES) == b'{"a": 1}'
     with pytest.raises(RequestRejected) as caught:
-        request_body_bytes("not base64!", True)
+        read_body("not base64!", True, MAX_REQUEST_BYTES)
     assert caught.value.status_code == 400
     for body, encoded in (
         ("x" * (MAX_REQUEST_BYTES + 1), False),
         ("é" * (MAX_REQUEST_BYTES // 2 + 1), False),
     ):
         with pytest.raises(RequestRejected) as caught:
-            request_body_bytes(body, encoded)
+            read_body(body, encoded, MAX_REQUEST_BYTES)
         assert caught.value.status_code == 413
     with pytest.raises(RequestRejected) as caught:
-        request_body_bytes(base64.b64encode(b"x" * (MAX_REQUEST_BYTES + 1)).decode(), True)
+        read_body(base64.b64encode(b"x" * (MAX_REQUEST_BYTES + 1)).decode(), True, MAX_REQUEST_BYTES)
     assert caught.value.status_code == 413
 
 
