@@ -400,7 +400,7 @@ def test_a_large_file_sent_in_parts_is_not_hashed_whole_first(
 def single_put_api(tmp_path: Path, webhook_receiver: WebhookReceiver) -> Iterator[dict[str, Any]]:
     """The local API with its multipart threshold above the page's ask-first size (1 GiB)."""
     env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    env["UploadUrlFunction"].update({"MULTIPART_THRESHOLD_BYTES": str(1024**3)})
+    env[function_ids().upload].update({"MULTIPART_THRESHOLD_BYTES": str(1024**3)})
     yield from _local_api(tmp_path, webhook_receiver, env)
 
 
