@@ -1,5 +1,6 @@
-"""A TCP proxy that makes a loopback store look like S3 seen from a Lambda function: every connection is
-capped at `rate` MiB/s and every answer's first byte comes `first_byte_ms` after its request.
+"""A TCP proxy that makes a loopback store look like S3 seen from a Lambda function or a browser: every
+connection is capped at `rate` MiB/s in each direction (answers, and request bodies such as an upload's)
+and every answer's first byte comes `first_byte_ms` after its request.
 
 `python -m bench.throttle --upstream http://127.0.0.1:PORT --rate-mib 32 --first-byte-ms 20` listens on
 127.0.0.1 and a free port, prints its endpoint URL on one line, and runs until its standard input closes.
@@ -44,11 +45,21 @@ class _Pacer:
         self._lock = threading.Lock()
         self._request_at: float | None = None
         self._free_at = 0.0  # when the connection may send its next bytes
+        self._upload_free_at = 0.0  # the same for the client's bytes (request bodies)
 
     def request_seen(self) -> None:
         with self._lock:
             if self._request_at is None:
                 self._request_at = time.monotonic()
+
+    def before_upload(self, size: int) -> float:
+        """Seconds to wait before `size` request bytes may go on: a request body (an upload) is capped at
+        the same rate, in its own direction."""
+        with self._lock:
+            now = time.monotonic()
+            send_at = max(self._upload_free_at, now)
+            self._upload_free_at = send_at + size / self.limits.rate_bytes_s
+        return send_at - now
 
     def before_send(self, size: int) -> float:
         """Seconds to wait before `size` answer bytes may go out.
@@ -69,6 +80,9 @@ def _pipe_requests(client: socket.socket, upstream: socket.socket, pacer: _Pacer
     with contextlib.suppress(OSError):
         while data := client.recv(CHUNK):
             pacer.request_seen()
+            wait = pacer.before_upload(len(data))
+            if wait > 0:
+                time.sleep(wait)
             upstream.sendall(data)
     with contextlib.suppress(OSError):
         upstream.shutdown(socket.SHUT_WR)

@@ -26,7 +26,7 @@ from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import invoke, load_env_file
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 from tools.replay.record import parse_record
 from tools.work_queue import drain
 
@@ -41,7 +41,7 @@ KEY = "testing-checkpoint-key-0123456789"
 OBJECT_KEY = "pack/outage/report é.json"
 BODY = b'{"first_name": "Jane"}'
 UPLOADER = {"uploaded-by": "presigned-url"}
-NOTIFY = "NotifyWebhookFunction"
+NOTIFY = function_ids().notify
 
 
 class Stack:
