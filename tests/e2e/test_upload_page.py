@@ -29,7 +29,7 @@ from standardwebhooks import Webhook
 
 from form_archive_contract.metadata import decode_metadata_value
 from tests.webhook_receiver import WebhookReceiver
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
 
@@ -194,7 +194,7 @@ PART = 5 * 1024 * 1024  # S3's minimum part size; the threshold is lowered to it
 def multipart_api(tmp_path: Path, webhook_receiver: WebhookReceiver) -> Iterator[dict[str, Any]]:
     """The local API with multipart above 5 MiB in parts of 5 MiB (environment, as a user would set it)."""
     env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    env["UploadUrlFunction"].update(
+    env[function_ids().upload].update(
         {"MULTIPART_THRESHOLD_BYTES": str(PART), "MULTIPART_PART_BYTES": str(PART)}
     )
     yield from _local_api(tmp_path, webhook_receiver, env)
@@ -205,7 +205,7 @@ def _local_api(
 ) -> Iterator[dict[str, Any]]:
     """The local API as a user starts it (a subprocess) with `env` as its --env-vars file."""
     env_file = tmp_path / "env.json"
-    env["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"] = WHSEC
+    env[function_ids().notify]["WEBHOOK_SECRET_TOKEN"] = WHSEC
     env_file.write_text(json.dumps(env), encoding="utf-8")
     child_env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
     log = tmp_path / "local_api.log"
@@ -400,7 +400,7 @@ def test_a_large_file_sent_in_parts_is_not_hashed_whole_first(
 def single_put_api(tmp_path: Path, webhook_receiver: WebhookReceiver) -> Iterator[dict[str, Any]]:
     """The local API with its multipart threshold above the page's ask-first size (1 GiB)."""
     env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    env["UploadUrlFunction"].update({"MULTIPART_THRESHOLD_BYTES": str(1024**3)})
+    env[function_ids().upload].update({"MULTIPART_THRESHOLD_BYTES": str(1024**3)})
     yield from _local_api(tmp_path, webhook_receiver, env)
 
 
