@@ -1,7 +1,8 @@
 """S3 `ObjectCreated` notifications in, one signed webhook per new object out.
 
 The handler reads the event's shape (`event_shapes`), turns each object into a notification or a reason
-to skip (`notification.prepare`) and hands notifications to `delivery`. An SQS batch answers
+to skip (`notification.prepare`) and hands notifications to `direct_delivery` (no work queue) or
+`handoff` (on the schedule, with a work queue). An SQS batch answers
 `batchItemFailures`, so only failed messages come back; any other invocation raises when something was
 not delivered, so Lambda retries it and, in the end, parks it on the OnFailure queue.
 """
@@ -13,22 +14,21 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from form_archive_contract.metadata import ABSENT
 from form_archive_contract.s3 import error_code, get_s3_client
 from form_archive_contract.settings import ServerMisconfigured
 
 from .continuation.sealing import is_continuation
 from .continuation.work_queue import get_sqs_client
-from .delivery import DeliveryFailed, DeliveryPolicy, RetryNotice, deliver, new_session
+from .continued_work import hash_link, resume
+from .delivery import new_session
+from .direct_delivery import RecordFailed, send
 from .event_shapes import (
     Ignored,
     Item,
@@ -39,9 +39,10 @@ from .event_shapes import (
     items_of,
     sqs_body_items,
 )
-from .handoff import deliver_with_schedule, hash_link, resume
-from .notification import HashInLinks, Notification, Skip, prepare
+from .handoff import deliver_with_schedule
+from .notification import HashInLinks, Skip, prepare
 from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
+from .outcome_log import log_skip, log_uploader_problems
 from .settings import NotifySettings, clear_secret_cache, load_settings
 
 if TYPE_CHECKING:
@@ -64,10 +65,6 @@ __all__ = [
 
 class NotificationFailed(Exception):
     """At least one object was not delivered; raised after all were tried. Never carries the secret."""
-
-
-class RecordFailed(Exception):
-    """One object could not be announced; the message is safe to log (codes and type names only)."""
 
 
 @functools.cache
@@ -234,85 +231,19 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
         links,
     )
     if isinstance(outcome, Skip):
-        metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
-        log = logger.warning if outcome.warning else logger.info
-        log(outcome.reason, extra={"bucket": target.bucket, "key": target.key, **outcome.details})
-        return "skipped"
+        return log_skip(outcome, target.bucket, target.key)
     if isinstance(outcome, HashInLinks) and settings.work is not None:
         sign = functools.partial(_signed_headers, settings)
         return hash_link(outcome, get_session(), settings, settings.work, context, sign)
     if isinstance(outcome, HashInLinks):  # pragma: no cover - prepare is given links only with a work queue
         raise RecordFailed("a hash in links needs WORK_QUEUE_URL")
-    _report_uploader_problems(target, outcome)
+    log_uploader_problems(target.key, outcome)
+    sign = functools.partial(_signed_headers, settings)
     if settings.work is not None:
-        sign = functools.partial(_signed_headers, settings)
         return deliver_with_schedule(get_session(), outcome, settings, settings.work, context, sign)
-    _send(target, outcome, settings, context)
+    remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731 - one line reads best
+    send(get_session(), target, outcome, settings, sign, remaining)
     return "delivered"
-
-
-def _report_uploader_problems(target: ObjectRef, notification: Notification) -> None:
-    """One warning for absent uploader metadata, one for text refused by a check, each naming the fields
-    (and the check), never the values."""
-    problems = notification.uploader_problems
-    absent = [name for name, problem in problems.items() if problem == ABSENT]
-    refused = {name: problem for name, problem in problems.items() if problem != ABSENT}
-    if absent:
-        logger.warning(
-            "object has no uploader metadata; sending null", extra={"key": target.key, "fields": absent}
-        )
-    if refused:
-        logger.warning(
-            "uploader metadata refused by the checks ("
-            + "; ".join(sorted(set(refused.values())))
-            + "); sending null",
-            extra={"key": target.key, "fields": sorted(refused), "problems": refused},
-        )
-
-
-def _send(
-    target: ObjectRef, notification: Notification, settings: NotifySettings, context: LambdaContext
-) -> None:
-    """Sign and POST with retries (`delivery`); log the outcome, `RecordFailed` when it was not delivered."""
-    body, webhook_id = notification.body, notification.webhook_id
-    try:
-        result = deliver(
-            get_session(),
-            settings.webhook_url,
-            body,
-            lambda: _signed_headers(settings, webhook_id, body),
-            DeliveryPolicy(
-                timeout_seconds=settings.timeout_seconds,
-                max_attempts=settings.max_attempts,
-                backoff_base_seconds=settings.backoff_base_seconds,
-            ),
-            lambda: context.get_remaining_time_in_millis() / 1000,
-            on_retry=_on_retry(target, webhook_id),
-        )
-    except DeliveryFailed as error:
-        logger.error(  # noqa: TRY400 - no traceback: the reason says it all, and stays secret-free
-            "webhook delivery failed",
-            extra={
-                "key": target.key,
-                "webhook_id": webhook_id,
-                "reason": error.reason,
-                "attempts": error.attempts,
-            },
-        )
-        raise RecordFailed(f"webhook delivery failed: {error}") from None
-    metrics.add_metric(name="WebhooksDelivered", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "webhook delivered",
-        extra={
-            "bucket": target.bucket,
-            "key": target.key,
-            "webhook_id": webhook_id,
-            "status": result.status,
-            "attempts": result.attempts,
-            "sha256_from_checksum": notification.sha256_from_checksum,
-            "webhook_host": urlsplit(settings.webhook_url).hostname,
-        },
-    )
 
 
 def _signed_headers(settings: NotifySettings, webhook_id: str, body: bytes) -> dict[str, str]:
@@ -330,23 +261,6 @@ def _note_signing(settings: NotifySettings) -> None:
     note = settings.signing_secrets().note
     if note is not None:
         _note_signing_once(note)
-
-
-def _on_retry(target: ObjectRef, webhook_id: str) -> Callable[[RetryNotice], None]:
-    def report(notice: RetryNotice) -> None:
-        metrics.add_metric(name="WebhookRetries", unit=MetricUnit.Count, value=1)
-        logger.warning(
-            "webhook attempt failed; retrying",
-            extra={
-                "key": target.key,
-                "webhook_id": webhook_id,
-                "attempt": notice.attempt,
-                "reason": notice.reason,
-                "delay_seconds": round(notice.delay_seconds, 3),
-            },
-        )
-
-    return report
 
 
 # ------------------------------------------------------------------------------------------ wiring

@@ -1,9 +1,8 @@
-"""What an invocation does with work it cannot finish, and with work handed to it.
+"""A delivery on the schedule, and what an invocation does with the delivery it cannot finish.
 
-A delivery on the schedule ends delivered, postponed (a sealed continuation goes to the work queue, due
-when the next attempt is) or given up (a record is parked on the failure queue). A continuation taken
-from the work queue is opened (a forged or altered one is parked, nothing delivered), hidden again when
-it came back before it was due, and otherwise resumed where it stopped.
+It ends delivered, postponed (a sealed continuation goes to the work queue, due when the next attempt
+is) or given up (a record is parked on the failure queue). Work taken back from the work queue is
+`continued_work`'s.
 """
 
 from __future__ import annotations
@@ -16,13 +15,9 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from form_archive_contract.s3 import get_s3_client
-
-from .continuation.message import DELIVER_PHASE, HASH_PHASE, MAX_HISTORY, AttemptRecord, Continuation
+from .continuation.message import DELIVER_PHASE, MAX_HISTORY, AttemptRecord, Continuation
 from .continuation.parking import (
-    CANNOT_CONTINUE,
     RECEIVER_GONE,
-    REFUSED,
     SCHEDULE_EXHAUSTED,
     object_event,
     park,
@@ -34,12 +29,11 @@ from .continuation.scheduled_delivery import (
     ScheduledDelivery,
     deliver_on_schedule,
 )
-from .continuation.sealing import RefusedContinuation, open_sealed, seal
-from .continuation.work_queue import hidden_seconds, hide_until_due, send_continuation
+from .continuation.sealing import seal
+from .continuation.work_queue import send_continuation
 from .delivery import Delivered
-from .hash_phase import HashImpossible, HashInProgress, from_continuation, hand_off, next_link
-from .notification import HashInLinks, Notification, Skip, rebuild
-from .object_hash import HashBudget, delivery_reserve_seconds
+from .notification import Notification
+from .outcome_log import log_retry
 
 if TYPE_CHECKING:
     import requests
@@ -56,11 +50,7 @@ metrics = Metrics()
 Signer = Callable[[str, bytes], Mapping[str, str]]
 
 
-class NotYetDue(Exception):
-    """A continuation came back before it was due; it was hidden again and stays on the queue."""
-
-
-def _remaining(context: LambdaContext) -> Callable[[], float]:
+def remaining_seconds(context: LambdaContext) -> Callable[[], float]:
     return lambda: context.get_remaining_time_in_millis() / 1000
 
 
@@ -85,24 +75,14 @@ def deliver_with_schedule(
     )
 
     def report_retry(record: AttemptRecord, wait: float) -> None:
-        metrics.add_metric(name="WebhookRetries", unit=MetricUnit.Count, value=1)
-        logger.warning(
-            "webhook attempt failed; retrying",
-            extra={
-                "key": _key(notification),
-                "webhook_id": webhook_id,
-                "attempt": record.attempt,
-                "reason": record.reason,
-                "delay_seconds": round(wait, 3),
-            },
-        )
+        log_retry(_key(notification), webhook_id, record.attempt, record.reason, wait)
 
     outcome = deliver_on_schedule(
         session,
         plan,
         body,
         lambda: sign(webhook_id, body),
-        _remaining(context),
+        remaining_seconds(context),
         first_attempt=first_attempt,
         history=history,
         on_retry=report_retry,
@@ -164,18 +144,17 @@ def _postpone(notification: Notification, outcome: Postponed, work: WorkSettings
 def _give_up(notification: Notification, outcome: GaveUp, work: WorkSettings, context: LambdaContext) -> None:
     if notification.pinned is None:
         raise ValueError("a notification without its pinned object cannot be parked for replay")
-    record = parked_record(
+    message_id = park_and_count(
         object_event(notification.pinned),
         RECEIVER_GONE if outcome.receiver_gone else SCHEDULE_EXHAUSTED,
         outcome.reason,
-        function_arn=context.invoked_function_arn,
-        request_id=context.aws_request_id,
+        work,
+        context,
+        "WebhooksParked",
         attempts=outcome.attempts,
         history=outcome.history,
         webhook_id=notification.webhook_id,
     )
-    message_id = park(work.failure_queue_url, record)
-    metrics.add_metric(name="WebhooksParked", unit=MetricUnit.Count, value=1)
     logger.error(
         "webhook delivery parked on the failure queue",
         extra={
@@ -188,121 +167,29 @@ def _give_up(notification: Notification, outcome: GaveUp, work: WorkSettings, co
     )
 
 
-def resume(
-    document: dict[str, Any],
-    receipt_handle: str,
-    session: requests.Session,
-    settings: NotifySettings,
+def park_and_count(
+    payload: Any,
+    error_type: str,
+    reason: str,
     work: WorkSettings,
     context: LambdaContext,
-    sign: Signer,
+    metric: str,
+    *,
+    attempts: int = 0,
+    history: tuple[AttemptRecord, ...] = (),
+    webhook_id: str | None = None,
 ) -> str:
-    """One message from the work queue: `delivered`, `postponed`, `parked` or `skipped`; `NotYetDue` when
-    it came back early (it stays on the queue, hidden until due)."""
-    try:
-        continuation = open_sealed(document, work.key)
-    except RefusedContinuation as error:
-        _refuse(document, str(error), work, context)
-        return "parked"
-    hide = hidden_seconds(continuation.due, time.time())
-    if hide > 0:
-        hide_until_due(work.work_queue_url, receipt_handle, hide)
-        logger.info(
-            "continuation not due yet; hidden until due",
-            extra={"key": continuation.target.key, "hidden_seconds": hide, "phase": continuation.phase},
-        )
-        raise NotYetDue(f"due in {hide} s")
-    if continuation.phase == HASH_PHASE:
-        return hash_link(from_continuation(continuation), session, settings, work, context, sign)
-    sha256 = continuation.sha256 or ""
-    outcome = rebuild(
-        get_s3_client(), continuation.target, sha256, settings.body_token, continuation.webhook_id
-    )
-    if isinstance(outcome, Skip):
-        metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
-        log = logger.warning if outcome.warning else logger.info
-        log(outcome.reason, extra={"bucket": continuation.target.bucket, "key": continuation.target.key})
-        return "skipped"
-    return deliver_with_schedule(
-        session,
-        outcome,
-        settings,
-        work,
-        context,
-        sign,
-        first_attempt=continuation.attempts + 1,
-        history=continuation.history,
-    )
-
-
-def hash_link(
-    progress: HashInProgress | HashInLinks,
-    session: requests.Session,
-    settings: NotifySettings,
-    work: WorkSettings,
-    context: LambdaContext,
-    sign: Signer,
-) -> str:
-    """One link of a hash in links: `postponed` (the next link is on the work queue), `skipped`, `parked`
-    (it cannot go on), or the delivery's outcome once the hash is done."""
-    budget = HashBudget(
-        remaining_seconds=_remaining(context),
-        delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds),
-        min_mib_s=settings.hash_min_mib_s,
-    )
-    client = get_s3_client()
-    outcome = next_link(client, progress, budget, work, settings.hashing, settings.body_token)
-    pinned = progress.pinned
-    if isinstance(outcome, HashInProgress):
-        message_id = hand_off(outcome, work)
-        metrics.add_metric(name="HashLinksHandedOn", unit=MetricUnit.Count, value=1)
-        logger.info(
-            "hash handed on to the next link",
-            extra={
-                "key": pinned.key,
-                "webhook_id": outcome.webhook_id,
-                "links": outcome.links,
-                "offset": outcome.checkpoint.offset,
-                "size": pinned.size,
-                "continuation_message_id": message_id,
-            },
-        )
-        return "postponed"
-    if isinstance(outcome, Skip):
-        metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
-        log = logger.warning if outcome.warning else logger.info
-        log(outcome.reason, extra={"bucket": pinned.bucket, "key": pinned.key})
-        return "skipped"
-    if isinstance(outcome, HashImpossible):
-        record = parked_record(
-            object_event(pinned),
-            CANNOT_CONTINUE,
-            outcome.reason,
-            function_arn=context.invoked_function_arn,
-            request_id=context.aws_request_id,
-            webhook_id=progress.webhook_id,
-        )
-        parked_id = park(work.failure_queue_url, record)
-        metrics.add_metric(name="HashesParked", unit=MetricUnit.Count, value=1)
-        logger.error(
-            "hash cannot go on; parked on the failure queue",
-            extra={"key": pinned.key, "reason": outcome.reason, "parked_message_id": parked_id},
-        )
-        return "parked"
-    return deliver_with_schedule(session, outcome, settings, work, context, sign)
-
-
-def _refuse(document: dict[str, Any], reason: str, work: WorkSettings, context: LambdaContext) -> None:
+    """Park a record on the failure queue and count it under `metric`; returns the message id."""
     record = parked_record(
-        document,
-        REFUSED,
+        payload,
+        error_type,
         reason,
         function_arn=context.invoked_function_arn,
         request_id=context.aws_request_id,
+        attempts=attempts,
+        history=history,
+        webhook_id=webhook_id,
     )
     message_id = park(work.failure_queue_url, record)
-    metrics.add_metric(name="ContinuationsRefused", unit=MetricUnit.Count, value=1)
-    logger.error(
-        "continuation refused and parked; nothing delivered",
-        extra={"reason": reason, "parked_message_id": message_id},
-    )
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    return message_id
