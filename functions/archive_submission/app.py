@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from form_archive_contract.api import (
-    ApiFaults,
+    Counted,
     add_fault_handlers,
     api_entry_point,
     api_resolvers,
@@ -64,17 +64,9 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
 
 
-faults = ApiFaults(
-    router=app,
-    logger=logger,
-    metrics=metrics,
-    post_path="/submissions",
-    rejected_metric="SubmissionsRejected",
-    rejected_log="submission rejected",
-    failed_metric="SubmissionsFailed",
-    failed_message="the submission could not be archived",
-)
-add_fault_handlers(faults)
+REJECTED = Counted("SubmissionsRejected", "submission rejected")
+FAILED = Counted("SubmissionsFailed", "the submission could not be archived")
+faults = add_fault_handlers(app, logger, metrics, "/submissions", rejected=REJECTED, failed=FAILED)
 
 
 @app.exception_handler(ClientError)
