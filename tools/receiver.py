@@ -26,10 +26,8 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 # The functions' CodeUri (template.yaml), where the runner imports the handlers from too.
 _FUNCTIONS = str(Path(__file__).resolve().parent.parent / "functions")
@@ -37,8 +35,8 @@ if _FUNCTIONS not in sys.path:
     sys.path.insert(0, _FUNCTIONS)
 
 from notify_webhook.signing import verify_headers  # noqa: E402 - needs the path above
-from tools.loopback_host import REFUSAL, is_loopback_host  # noqa: E402 - after the path, like the others
-from tools.receiver_guard import AcceptedIds, declared_length  # noqa: E402 - imports notify_webhook
+from tools.receiver_guard import AcceptedIds  # noqa: E402 - imports notify_webhook
+from tools.receiver_http import ReceiverServer  # noqa: E402 - imports notify_webhook
 from tools.receiver_records import (  # noqa: E402 - after the path, like the imports above
     Delivery,
     RecordedRequest,
@@ -59,79 +57,10 @@ __all__ = [
 ]
 
 WEBHOOK_PATH = "/webhook"
-_LISTINGS = ("/deliveries", "/deliveries/last")
 # With a secret, requests whose signature does not verify are all counted, but only this many (and this
 # many body bytes in all) are kept: anyone on this machine can POST, and junk must not grow without end.
 MAX_UNVERIFIED_KEPT = 20
 MAX_UNVERIFIED_BYTES = 1024 * 1024
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def _send(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-    def _answer(self) -> None:
-        if not is_loopback_host(self.headers.get("Host")):
-            self.close_connection = True
-            self._send(json_reply(403, {"error": REFUSAL}))
-            return
-        length = declared_length(self.headers.get("Content-Length"), self.headers.get("Transfer-Encoding"))
-        if isinstance(length, tuple):  # refused before a byte of the body is read
-            self.close_connection = True
-            self._send(json_reply(length[0], {"error": length[1]}))
-            return
-        body = self.rfile.read(length) if length else b""
-        request = RecordedRequest(
-            method=self.command,
-            path=self.path,
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=body,
-        )
-        receiver = self.server.receiver
-        reply = receiver.receive(request)
-        if reply.delay_seconds and receiver.stopping.wait(reply.delay_seconds):
-            return
-        if reply.drop_connection:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._send(reply)
-
-    def do_POST(self) -> None:
-        self._answer()
-
-    def do_GET(self) -> None:
-        path = self.path.rstrip("/")
-        if path not in _LISTINGS or not is_loopback_host(self.headers.get("Host")):
-            self._answer()
-            return
-        receiver = self.server.receiver
-        if path == "/deliveries":
-            self._send(json_reply(200, [item.summary() for item in receiver.deliveries]))
-        elif receiver.last is None:
-            self._send(json_reply(404, {"error": "nothing delivered yet"}))
-        else:
-            self._send(json_reply(200, receiver.last.summary()))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: deliveries are reported through `on_delivery`, not the access log."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, receiver: WebhookReceiver, port: int) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.receiver = receiver
 
 
 class WebhookReceiver:
@@ -168,7 +97,7 @@ class WebhookReceiver:
         self.unverified_not_kept = 0
         self._unverified_kept_bytes = 0
         self.stopping = threading.Event()
-        self._server = _Server(self, port)
+        self._server = ReceiverServer(self, port)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.02,), name="webhook-receiver", daemon=True
         )
