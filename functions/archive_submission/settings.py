@@ -14,6 +14,9 @@ DEFAULT_MAX_SUBMISSION_BYTES = 262_144
 
 @dataclass(frozen=True)
 class ArchiveSettings:
+    """Where submissions are archived (`ARCHIVE_BUCKET`, below `ARCHIVE_PREFIX`) and the largest body
+    taken (`MAX_SUBMISSION_BYTES`)."""
+
     bucket: str
     prefix: str
     max_bytes: int

@@ -3,15 +3,19 @@
 A reference is what a template parameter names: an SSM parameter name (it starts with `/`, and must be a
 SecureString or String) or a Secrets Manager secret name or ARN. The value never travels in the function's
 configuration, and a rotated value is picked up within `CACHE_SECONDS`. A Secrets Manager secret can
-also be read with its previous value (`read_secret_versions`), for signing through a rotation.
+also be read with its previous value (`read_secret_versions`), for signing through a rotation, and an
+HMAC key given as a value or a reference is read the same way for every function (`key_from_environ`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from .settings import ServerMisconfigured
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -56,6 +60,29 @@ def read_secret(reference: str) -> str:
     if isinstance(value, bytes):  # a Secrets Manager secret stored as binary
         value = value.decode("utf-8")
     return str(value).strip()
+
+
+def key_from_environ(
+    environ: Mapping[str, str], value_variable: str, parameter_variable: str, min_bytes: int, missing: str
+) -> bytes:
+    """An HMAC key from `value_variable` (the value; tests and local runs) or else `parameter_variable`
+    (the secret it names), at least `min_bytes` long; `ServerMisconfigured` (`missing` when neither is
+    set) naming the variable, never a value."""
+    value = environ.get(value_variable, "").strip()
+    source = value_variable
+    if not value:
+        reference = environ.get(parameter_variable, "").strip()
+        if not reference:
+            raise ServerMisconfigured(missing)
+        source = parameter_variable
+        try:
+            value = read_secret(reference)
+        except SecretUnavailable as error:
+            raise ServerMisconfigured(f"{source}: {error}") from None
+    key = value.encode("utf-8")
+    if len(key) < min_bytes:
+        raise ServerMisconfigured(f"{source} must hold at least {min_bytes} bytes")
+    return key
 
 
 @dataclass(frozen=True)

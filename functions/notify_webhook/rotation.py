@@ -8,12 +8,12 @@ two signatures (`v1,<new> v1,<old>`, Standard Webhooks' space-separated list); a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from form_archive_contract.secret_store import SecretVersions
+from form_archive_contract.settings import ServerMisconfigured, bounded_number
 
 from .signing import InvalidSecret, signature_headers, signing_key
 
@@ -51,16 +51,19 @@ class SigningSecrets:
 
 def overlap_hours(environ: Mapping[str, str]) -> float:
     """`WEBHOOK_ROTATION_OVERLAP_HOURS`: 0 (never send the previous secret) to 720, default 24."""
-    raw = environ.get(OVERLAP_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_OVERLAP_HOURS
     try:
-        hours = float(raw)
-    except ValueError:
-        raise OverlapSettingError(f"{OVERLAP_VARIABLE} must be a number of hours") from None
-    if not math.isfinite(hours) or not 0 <= hours <= MAX_OVERLAP_HOURS:
-        raise OverlapSettingError(f"{OVERLAP_VARIABLE} must be between 0 and {MAX_OVERLAP_HOURS:g} hours")
-    return hours
+        return bounded_number(
+            environ,
+            OVERLAP_VARIABLE,
+            DEFAULT_OVERLAP_HOURS,
+            0.0,
+            MAX_OVERLAP_HOURS,
+            parse=float,
+            kind="a number of hours",
+            unit=" hours",
+        )
+    except ServerMisconfigured as error:
+        raise OverlapSettingError(str(error)) from None
 
 
 def with_prefix(value: str, prefix: str) -> str:

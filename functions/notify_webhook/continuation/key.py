@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from form_archive_contract.secret_store import SecretUnavailable, read_secret
+from form_archive_contract.secret_store import key_from_environ
+from form_archive_contract.settings import ServerMisconfigured
 
 from .sealing import MIN_KEY_BYTES
 
@@ -21,22 +22,10 @@ class CheckpointKeyMissing(Exception):
 
 def checkpoint_key(environ: Mapping[str, str]) -> bytes:
     """The HMAC key (at least 16 bytes) from the value or the secret it names."""
-    value = environ.get(VALUE_VARIABLE, "").strip()
-    reference = environ.get(PARAMETER_VARIABLE, "").strip()
-    if value and reference:
+    if environ.get(VALUE_VARIABLE, "").strip() and environ.get(PARAMETER_VARIABLE, "").strip():
         raise CheckpointKeyMissing(f"set {VALUE_VARIABLE} or {PARAMETER_VARIABLE}, not both")
-    source = VALUE_VARIABLE
-    if not value:
-        if not reference:
-            raise CheckpointKeyMissing(
-                f"work beyond one invocation needs {VALUE_VARIABLE} or {PARAMETER_VARIABLE}"
-            )
-        source = PARAMETER_VARIABLE
-        try:
-            value = read_secret(reference)
-        except SecretUnavailable as error:
-            raise CheckpointKeyMissing(f"{source}: {error}") from None
-    key = value.encode("utf-8")
-    if len(key) < MIN_KEY_BYTES:
-        raise CheckpointKeyMissing(f"{source} must hold at least {MIN_KEY_BYTES} bytes")
-    return key
+    missing = f"work beyond one invocation needs {VALUE_VARIABLE} or {PARAMETER_VARIABLE}"
+    try:
+        return key_from_environ(environ, VALUE_VARIABLE, PARAMETER_VARIABLE, MIN_KEY_BYTES, missing)
+    except ServerMisconfigured as error:
+        raise CheckpointKeyMissing(str(error)) from None

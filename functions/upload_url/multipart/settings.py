@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from form_archive_contract.secret_store import SecretUnavailable, read_secret
-from form_archive_contract.settings import ServerMisconfigured, bounded_int
+from form_archive_contract.secret_store import key_from_environ
+from form_archive_contract.settings import bounded_int
 
 from ..settings import S3_SINGLE_PUT_LIMIT
 from .plan import MIB, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES
@@ -30,6 +30,8 @@ DAY_SECONDS = 86_400
 
 @dataclass(frozen=True)
 class MultipartSettings:
+    """When an upload goes in parts, how large they are, and how long its token lasts."""
+
     threshold_bytes: int
     part_bytes: int
     token_expires_seconds: int
@@ -53,18 +55,10 @@ def load_multipart_settings(environ: Mapping[str, str] = os.environ) -> Multipar
 
 def load_token_key(environ: Mapping[str, str] = os.environ) -> bytes:
     """The HMAC key for upload tokens (at least 16 bytes), from the value or the secret it names."""
-    value = environ.get("UPLOAD_TOKEN_KEY", "").strip()
-    source = "UPLOAD_TOKEN_KEY"
-    if not value:
-        reference = environ.get("UPLOAD_TOKEN_KEY_PARAMETER", "").strip()
-        if not reference:
-            raise ServerMisconfigured("multipart uploads need UPLOAD_TOKEN_KEY or UPLOAD_TOKEN_KEY_PARAMETER")
-        source = "UPLOAD_TOKEN_KEY_PARAMETER"
-        try:
-            value = read_secret(reference)
-        except SecretUnavailable as error:
-            raise ServerMisconfigured(f"{source}: {error}") from None
-    key = value.encode("utf-8")
-    if len(key) < MIN_KEY_BYTES:
-        raise ServerMisconfigured(f"{source} must hold at least {MIN_KEY_BYTES} bytes")
-    return key
+    return key_from_environ(
+        environ,
+        "UPLOAD_TOKEN_KEY",
+        "UPLOAD_TOKEN_KEY_PARAMETER",
+        MIN_KEY_BYTES,
+        "multipart uploads need UPLOAD_TOKEN_KEY or UPLOAD_TOKEN_KEY_PARAMETER",
+    )
