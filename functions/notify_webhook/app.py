@@ -39,7 +39,7 @@ from .event_shapes import (
     items_of,
     sqs_body_items,
 )
-from .handoff import deliver_with_schedule
+from .handoff import WorkRoute, deliver_with_schedule
 from .notification import HashInLinks, Skip, prepare
 from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
 from .outcome_log import log_skip, log_uploader_problems
@@ -48,6 +48,8 @@ from .settings import NotifySettings, clear_secret_cache, load_settings
 if TYPE_CHECKING:
     import requests
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from .continuation.work_settings import WorkSettings
 
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
@@ -134,8 +136,7 @@ def _resume(
     if settings.work is None:
         logger.error("a continuation arrived but WORK_QUEUE_URL is not set; it stays on its queue")
         raise NotificationFailed("continuation received without WORK_QUEUE_URL")
-    sign = functools.partial(_signed_headers, settings)
-    outcome = resume(document, receipt_handle, get_session(), settings, settings.work, context, sign)
+    outcome = resume(_work_route(settings, settings.work, context), document, receipt_handle)
     logger.debug("continuation handled", extra={"outcome": outcome})
 
 
@@ -233,17 +234,20 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
     if isinstance(outcome, Skip):
         return log_skip(outcome, target.bucket, target.key)
     if isinstance(outcome, HashInLinks) and settings.work is not None:
-        sign = functools.partial(_signed_headers, settings)
-        return hash_link(outcome, get_session(), settings, settings.work, context, sign)
+        return hash_link(_work_route(settings, settings.work, context), outcome)
     if isinstance(outcome, HashInLinks):  # pragma: no cover - prepare is given links only with a work queue
         raise RecordFailed("a hash in links needs WORK_QUEUE_URL")
     log_uploader_problems(target.key, outcome)
-    sign = functools.partial(_signed_headers, settings)
     if settings.work is not None:
-        return deliver_with_schedule(get_session(), outcome, settings, settings.work, context, sign)
+        return deliver_with_schedule(_work_route(settings, settings.work, context), outcome)
+    sign = functools.partial(_signed_headers, settings)
     remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731 - one line reads best
     send(get_session(), target, outcome, settings, sign, remaining)
     return "delivered"
+
+
+def _work_route(settings: NotifySettings, work: WorkSettings, context: LambdaContext) -> WorkRoute:
+    return WorkRoute(get_session(), settings, work, context, functools.partial(_signed_headers, settings))
 
 
 def _signed_headers(settings: NotifySettings, webhook_id: str, body: bytes) -> dict[str, str]:

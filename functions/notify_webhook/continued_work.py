@@ -19,18 +19,14 @@ from .continuation.message import HASH_PHASE
 from .continuation.parking import CANNOT_CONTINUE, REFUSED, object_event
 from .continuation.sealing import RefusedContinuation, open_sealed
 from .continuation.work_queue import hidden_seconds, hide_until_due
-from .handoff import Signer, deliver_with_schedule, park_and_count, remaining_seconds
+from .handoff import WorkRoute, deliver_with_schedule, park_and_count
 from .hash_phase import HashImpossible, HashInProgress, from_continuation, hand_off, next_link
 from .notification import HashInLinks, Skip, rebuild
 from .object_hash import HashBudget, delivery_reserve_seconds
 from .outcome_log import log_skip
 
 if TYPE_CHECKING:
-    import requests
-    from aws_lambda_powertools.utilities.typing import LambdaContext
-
-    from .continuation.work_settings import WorkSettings
-    from .settings import NotifySettings
+    pass
 
 logger = Logger(child=True)
 metrics = Metrics()
@@ -40,21 +36,14 @@ class NotYetDue(Exception):
     """A continuation came back before it was due; it was hidden again and stays on the queue."""
 
 
-def resume(
-    document: dict[str, Any],
-    receipt_handle: str,
-    session: requests.Session,
-    settings: NotifySettings,
-    work: WorkSettings,
-    context: LambdaContext,
-    sign: Signer,
-) -> str:
+def resume(route: WorkRoute, document: dict[str, Any], receipt_handle: str) -> str:
     """One message from the work queue: `delivered`, `postponed`, `parked` or `skipped`; `NotYetDue` when
     it came back early (it stays on the queue, hidden until due)."""
+    work = route.work
     try:
         continuation = open_sealed(document, work.key)
     except RefusedContinuation as error:
-        _refuse(document, str(error), work, context)
+        _refuse(route, document, str(error))
         return "parked"
     hide = hidden_seconds(continuation.due, time.time())
     if hide > 0:
@@ -65,37 +54,27 @@ def resume(
         )
         raise NotYetDue(f"due in {hide} s")
     if continuation.phase == HASH_PHASE:
-        return hash_link(from_continuation(continuation), session, settings, work, context, sign)
+        return hash_link(route, from_continuation(continuation))
     sha256 = continuation.sha256 or ""
     outcome = rebuild(
-        get_s3_client(), continuation.target, sha256, settings.body_token, continuation.webhook_id
+        get_s3_client(), continuation.target, sha256, route.settings.body_token, continuation.webhook_id
     )
     if isinstance(outcome, Skip):
         return log_skip(outcome, continuation.target.bucket, continuation.target.key)
     return deliver_with_schedule(
-        session,
+        route,
         outcome,
-        settings,
-        work,
-        context,
-        sign,
         first_attempt=continuation.attempts + 1,
         history=continuation.history,
     )
 
 
-def hash_link(
-    progress: HashInProgress | HashInLinks,
-    session: requests.Session,
-    settings: NotifySettings,
-    work: WorkSettings,
-    context: LambdaContext,
-    sign: Signer,
-) -> str:
+def hash_link(route: WorkRoute, progress: HashInProgress | HashInLinks) -> str:
     """One link of a hash in links: `postponed` (the next link is on the work queue), `skipped`, `parked`
     (it cannot go on), or the delivery's outcome once the hash is done."""
+    settings, work = route.settings, route.work
     budget = HashBudget(
-        remaining_seconds=remaining_seconds(context),
+        remaining_seconds=route.remaining_seconds,
         delivery_reserve_seconds=delivery_reserve_seconds(settings.timeout_seconds),
         min_mib_s=settings.hash_min_mib_s,
     )
@@ -121,11 +100,10 @@ def hash_link(
         return log_skip(outcome, pinned.bucket, pinned.key)
     if isinstance(outcome, HashImpossible):
         parked_id = park_and_count(
+            route,
             object_event(pinned),
             CANNOT_CONTINUE,
             outcome.reason,
-            work,
-            context,
             "HashesParked",
             webhook_id=progress.webhook_id,
         )
@@ -134,11 +112,11 @@ def hash_link(
             extra={"key": pinned.key, "reason": outcome.reason, "parked_message_id": parked_id},
         )
         return "parked"
-    return deliver_with_schedule(session, outcome, settings, work, context, sign)
+    return deliver_with_schedule(route, outcome)
 
 
-def _refuse(document: dict[str, Any], reason: str, work: WorkSettings, context: LambdaContext) -> None:
-    message_id = park_and_count(document, REFUSED, reason, work, context, "ContinuationsRefused")
+def _refuse(route: WorkRoute, document: dict[str, Any], reason: str) -> None:
+    message_id = park_and_count(route, document, REFUSED, reason, "ContinuationsRefused")
     logger.error(
         "continuation refused and parked; nothing delivered",
         extra={"reason": reason, "parked_message_id": message_id},

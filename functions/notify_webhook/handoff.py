@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -50,22 +51,30 @@ metrics = Metrics()
 Signer = Callable[[str, bytes], Mapping[str, str]]
 
 
-def remaining_seconds(context: LambdaContext) -> Callable[[], float]:
-    return lambda: context.get_remaining_time_in_millis() / 1000
+@dataclass(frozen=True)
+class WorkRoute:
+    """What the scheduled route takes from one invocation: the HTTP session, the settings (with their
+    work-queue part), the Lambda context and the signer."""
+
+    session: requests.Session
+    settings: NotifySettings
+    work: WorkSettings
+    context: LambdaContext
+    sign: Signer
+
+    def remaining_seconds(self) -> float:
+        return self.context.get_remaining_time_in_millis() / 1000
 
 
 def deliver_with_schedule(
-    session: requests.Session,
+    route: WorkRoute,
     notification: Notification,
-    settings: NotifySettings,
-    work: WorkSettings,
-    context: LambdaContext,
-    sign: Signer,
     *,
     first_attempt: int = 1,
     history: tuple[AttemptRecord, ...] = (),
 ) -> str:
     """`delivered`, `postponed` or `parked`: the attempts due now, then the hand-off."""
+    settings, work, sign = route.settings, route.work, route.sign
     body, webhook_id = notification.body, notification.webhook_id
     plan = ScheduledDelivery(
         url=settings.webhook_url,
@@ -78,11 +87,11 @@ def deliver_with_schedule(
         log_retry(_key(notification), webhook_id, record.attempt, record.reason, wait)
 
     outcome = deliver_on_schedule(
-        session,
+        route.session,
         plan,
         body,
         lambda: sign(webhook_id, body),
-        remaining_seconds(context),
+        route.remaining_seconds,
         first_attempt=first_attempt,
         history=history,
         on_retry=report_retry,
@@ -104,7 +113,7 @@ def deliver_with_schedule(
     if isinstance(outcome, Postponed):
         _postpone(notification, outcome, work)
         return "postponed"
-    _give_up(notification, outcome, work, context)
+    _give_up(route, notification, outcome)
     return "parked"
 
 
@@ -141,15 +150,14 @@ def _postpone(notification: Notification, outcome: Postponed, work: WorkSettings
     )
 
 
-def _give_up(notification: Notification, outcome: GaveUp, work: WorkSettings, context: LambdaContext) -> None:
+def _give_up(route: WorkRoute, notification: Notification, outcome: GaveUp) -> None:
     if notification.pinned is None:
         raise ValueError("a notification without its pinned object cannot be parked for replay")
     message_id = park_and_count(
+        route,
         object_event(notification.pinned),
         RECEIVER_GONE if outcome.receiver_gone else SCHEDULE_EXHAUSTED,
         outcome.reason,
-        work,
-        context,
         "WebhooksParked",
         attempts=outcome.attempts,
         history=outcome.history,
@@ -168,11 +176,10 @@ def _give_up(notification: Notification, outcome: GaveUp, work: WorkSettings, co
 
 
 def park_and_count(
+    route: WorkRoute,
     payload: Any,
     error_type: str,
     reason: str,
-    work: WorkSettings,
-    context: LambdaContext,
     metric: str,
     *,
     attempts: int = 0,
@@ -184,12 +191,12 @@ def park_and_count(
         payload,
         error_type,
         reason,
-        function_arn=context.invoked_function_arn,
-        request_id=context.aws_request_id,
+        function_arn=route.context.invoked_function_arn,
+        request_id=route.context.aws_request_id,
         attempts=attempts,
         history=history,
         webhook_id=webhook_id,
     )
-    message_id = park(work.failure_queue_url, record)
+    message_id = park(route.work.failure_queue_url, record)
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     return message_id

@@ -23,9 +23,14 @@ import time
 from typing import Any
 
 from tools.demo.model import NOTIFY_FUNCTION, DemoFailed, DemoOptions, DemoResult, Say
-from tools.demo.servers import DemoServers, create_bucket_with_queue, s3_event_for
-from tools.demo.steps import archive, notify_overrides, read_env_vars, record_webhook, signing_secret
-from tools.demo.steps import submission_event as read_submission
+from tools.demo.servers import DemoServers, s3_event_for
+from tools.demo.steps import (
+    archive_submission,
+    notify_overrides,
+    read_env_vars,
+    record_webhook,
+    signing_secret,
+)
 from tools.environment import patched_environ
 from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import invoke, read_function
@@ -46,16 +51,7 @@ LARGE_KEY = "DP-outage/recordings/session.bin"
 
 
 def _archive_and_event(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> Any:
-    env_vars = read_env_vars(options)
-    event, raw = read_submission(options)
-    create_bucket_with_queue(servers, say)
-    say(f"[1/{STEPS}] ArchiveSubmissionFunction <- POST /submissions ({len(raw)} bytes)")
-    answer = archive(event, env_vars, options, servers.bucket)
-    body = json.loads(answer.get("body") or "{}") if isinstance(answer, dict) else {}
-    if not isinstance(answer, dict) or answer.get("statusCode") != 201:
-        raise DemoFailed(f"the archive function answered {answer}")
-    result.archived = {"bucket": body["bucket"], "key": body["key"], "submission_id": body["submission_id"]}
-    say(f"  archived  201 s3://{body['bucket']}/{body['key']}")
+    body = archive_submission(options, servers, say, result, f"1/{STEPS}")
     return s3_event_for(servers, body["key"], say)
 
 

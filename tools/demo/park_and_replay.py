@@ -19,9 +19,14 @@ from collections.abc import Callable
 from typing import Any
 
 from tools.demo.model import NOTIFY_FUNCTION, DemoFailed, DemoOptions, DemoResult, Say
-from tools.demo.servers import DemoServers, create_bucket_with_queue, s3_event_for
-from tools.demo.steps import archive, notify_overrides, read_env_vars, record_webhook, signing_secret
-from tools.demo.steps import submission_event as read_submission
+from tools.demo.servers import DemoServers, s3_event_for
+from tools.demo.steps import (
+    archive_submission,
+    notify_overrides,
+    read_env_vars,
+    record_webhook,
+    signing_secret,
+)
 from tools.local_invoke import function_environment, invoke, read_function
 from tools.replay import DEFAULT_LOCAL_QUEUE, FailureQueue, RunOptions, failure_record, local_invoker, run
 
@@ -40,16 +45,7 @@ def _max_attempts(overrides: dict[str, dict[str, Any]], options: DemoOptions) ->
 
 
 def _archive_and_event(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> Any:
-    env_vars = read_env_vars(options)
-    event, raw = read_submission(options)
-    create_bucket_with_queue(servers, say)
-    say(f"[2/{STEPS}] ArchiveSubmissionFunction <- POST /submissions ({len(raw)} bytes)")
-    answer = archive(event, env_vars, options, servers.bucket)
-    body = json.loads(answer.get("body") or "{}") if isinstance(answer, dict) else {}
-    if not isinstance(answer, dict) or answer.get("statusCode") != 201:
-        raise DemoFailed(f"the archive function answered {answer}")
-    result.archived = {"bucket": body["bucket"], "key": body["key"], "submission_id": body["submission_id"]}
-    say(f"  archived  201 s3://{body['bucket']}/{body['key']}")
+    body = archive_submission(options, servers, say, result, f"2/{STEPS}")
     say(f"[3/{STEPS}] S3 event from the queue (written by the emulator)")
     s3_event = s3_event_for(servers, body["key"], say)
     record = s3_event["Records"][0]

@@ -116,6 +116,21 @@ def created_body(answer: Any, function: str) -> dict[str, Any]:
     return body
 
 
+def archive_submission(
+    options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult, step: str
+) -> dict[str, Any]:
+    """The demo's submission archived into a fresh bucket (step `step`, as `2/6`): the archive function's
+    `201` body, with `result.archived` filled; `DemoFailed` on any other answer."""
+    env_vars = read_env_vars(options)
+    event, raw = submission_event(options)
+    create_bucket_with_queue(servers, say)
+    say(f"[{step}] {ARCHIVE_FUNCTION} <- POST /submissions ({len(raw)} bytes)")
+    body = created_body(archive(event, env_vars, options, servers.bucket), "archive")
+    result.archived = {"bucket": body["bucket"], "key": body["key"], "submission_id": body["submission_id"]}
+    say(f"  archived  201 s3://{body['bucket']}/{body['key']}")
+    return body
+
+
 def run_pipeline(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> None:
     """Archive, read the emulator's event, notify; fills `result` and raises `DemoFailed` on the way."""
     env_vars = read_env_vars(options)
