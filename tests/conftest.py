@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -103,19 +103,30 @@ def log_output(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]
     loggers = [logging.getLogger()] + [
         item for item in logging.Logger.manager.loggerDict.values() if isinstance(item, logging.Logger)
     ]
-    swapped: list[tuple[logging.StreamHandler[io.TextIOWrapper], object]] = []
+    swapped: list[tuple[logging.StreamHandler[Any], Any]] = []
     for logger in loggers:
         for handler in logger.handlers:
-            if type(handler) is logging.StreamHandler:
-                swapped.append((handler, handler.setStream(buffer)))
+            if type(handler) is logging.StreamHandler and handler.stream is not buffer:
+                swapped.append((handler, swap_stream(handler, buffer)))
 
     def read() -> str:
         captured = capsys.readouterr()
         return buffer.getvalue() + captured.out + captured.err
 
     yield read
-    for handler, stream in swapped:
-        handler.setStream(stream)  # type: ignore[arg-type]
+    for handler, stream in reversed(swapped):
+        swap_stream(handler, stream)
+
+
+def swap_stream(handler: logging.StreamHandler[Any], stream: Any) -> Any:
+    """`handler.setStream` without its flush of the old stream: a handler made while another test's output
+    was captured holds pytest's capture file, closed since (which test ran before depends on the worker)."""
+    handler.acquire()
+    try:
+        old, handler.stream = handler.stream, stream
+    finally:
+        handler.release()
+    return old
 
 
 @pytest.fixture

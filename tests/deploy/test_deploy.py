@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 
 from tests.deploy.stacks import (
     PARAMETER_SETS,
@@ -27,6 +28,7 @@ from tests.deploy.stacks import (
     Stack,
 )
 from tools.project import PROJECT_ROOT
+from tools.sam_template import CloudFormationLoader
 
 # A deploy takes about a minute; the first test also waits for all parameter sets deployed in parallel.
 pytestmark = pytest.mark.timeout(900)
@@ -42,9 +44,11 @@ BASE_ALARMS = {
     "submissions-failed",
     "upload-urls-failed",
     "api-5xx",
+    "work-queue-message-too-old",
 }
 QUEUE_ALARMS = {"notify-dead-letter-queue-not-empty", "notify-dead-letter-queue-message-older-than-7-days"}
 BROWSER_ALARMS = {"browser-upload-api-5xx"}
+EVENTBRIDGE_ALARMS = {"eventbridge-failed-invocations"}
 
 
 def statements(policy_text: str) -> list[dict[str, Any]]:
@@ -86,8 +90,14 @@ def check_route(stack: Stack, parameters: ParameterSet, bucket: str) -> None:
     notification = boto3.client("s3").get_bucket_notification_configuration(Bucket=bucket)
     function_arn = stack.function_arn("NotifyWebhookFunction")
     bucket_arn = f"arn:aws:s3:::{bucket}"
-    mappings = boto3.client("lambda").list_event_source_mappings(FunctionName=function_arn)[
-        "EventSourceMappings"
+    # The work queue's mapping is on every route (check_work_queue); here: what the route adds.
+    work_queue = stack.queue_arn("WorkQueue")
+    mappings = [
+        mapping
+        for mapping in boto3.client("lambda").list_event_source_mappings(FunctionName=function_arn)[
+            "EventSourceMappings"
+        ]
+        if mapping["EventSourceArn"] != work_queue
     ]
     if parameters.route == "direct":
         (target,) = notification["LambdaFunctionConfigurations"]
@@ -149,6 +159,14 @@ def check_event_rule(stack: Stack, bucket: str, function_arn: str) -> None:
     (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
     assert target["Arn"] == function_arn
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 185}
+    # What EventBridge cannot deliver is parked on the failure queue, which lets exactly this rule send.
+    failure_queue = stack.queue_arn("NotifyFailureQueue")
+    assert target["DeadLetterConfig"] == {"Arn": failure_queue}
+    queue_policy = statements(stack.queue_attributes("NotifyFailureQueue")["Policy"])
+    (allow,) = [item for item in queue_policy if item["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
+    assert allow["Resource"] == failure_queue
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn}}
     policy = boto3.client("lambda").get_policy(FunctionName=function_arn)["Policy"]
     (allow,) = [
         item for item in statements(policy) if item["Principal"] == {"Service": "events.amazonaws.com"}
@@ -202,6 +220,72 @@ def check_failure_destination(stack: Stack) -> None:
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == stack.queue_arn("NotifyFailureQueue")
 
 
+def check_work_queue(stack: Stack) -> None:
+    """Every route: the work queue (encrypted, 14 days, redrive to the failure queue after a few receives)
+    consumed by the notify function with partial batch responses; the function's environment names the
+    queues, the checkpoint key and the schedule; its role may use them; RecursiveLoop is Allow."""
+    work_queue = stack.queue_arn("WorkQueue")
+    attributes = stack.queue_attributes("WorkQueue")
+    assert attributes["SqsManagedSseEnabled"] == "true"
+    assert attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    assert int(attributes["VisibilityTimeout"]) >= 6 * 900
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": stack.queue_arn("NotifyFailureQueue"), "maxReceiveCount": 5}
+    function_arn = stack.function_arn("NotifyWebhookFunction")
+    mappings = boto3.client("lambda").list_event_source_mappings(FunctionName=function_arn)[
+        "EventSourceMappings"
+    ]
+    (mapping,) = [item for item in mappings if item["EventSourceArn"] == work_queue]
+    assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stack.outputs["WorkQueueUrl"] == stack.resources["WorkQueue"]
+    environment = stack.function_environment("NotifyWebhookFunction")
+    assert environment["WORK_QUEUE_URL"] == stack.resources["WorkQueue"]
+    assert environment["FAILURE_QUEUE_URL"] == stack.resources["NotifyFailureQueue"]
+    assert environment["CHECKPOINT_KEY"] == ""
+    key = environment["CHECKPOINT_KEY_PARAMETER"]
+    assert key == stack.resources["CheckpointKeySecret"] and key.startswith("arn:aws:secretsmanager:")
+    assert environment["WEBHOOK_RETRY_SCHEDULE"] == "5,300,1800,7200,18000,36000,36000"
+    documents = " ".join(role_documents(stack.resources["NotifyWebhookFunctionRole"]))
+    for needed in (work_queue, "sqs:ChangeMessageVisibility", key):
+        assert needed in documents, needed
+    # LocalStack 2026.3's AWS::Lambda::Function provider does not pass RecursiveLoop on to the function
+    # (get_function_recursion_config answers its default): the stack's own template carries it.
+    template = processed_template(stack)
+    assert template["Resources"]["NotifyWebhookFunction"]["Properties"]["RecursiveLoop"] == "Allow"
+
+
+def check_dashboard(stack: Stack) -> None:
+    """The dashboard: four widgets on this stack's queues and function; its URL is an output. LocalStack
+    2026.3 has no AWS::CloudWatch::Dashboard provider (the resource is a placeholder, physical id
+    "unknown", and no dashboard exists), so the body is read from the stack's processed template, with the
+    stack's own values substituted by hand as CloudFormation would."""
+    name = stack.resources["Dashboard"]
+    assert stack.outputs["DashboardUrl"].endswith(f"#dashboards/dashboard/{name}")
+    template = processed_template(stack)
+    text, variables = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    values = {
+        "AWS::Region": "us-east-1",
+        "NotifyWebhookFunction": stack.resources["NotifyWebhookFunction"],
+        "WorkQueueName": stack.resources["WorkQueue"].rsplit("/", 1)[-1],
+        "FailureQueueName": stack.resources["NotifyFailureQueue"].rsplit("/", 1)[-1],
+    }
+    assert set(variables) == {"WorkQueueName", "FailureQueueName"}
+    body = json.loads(re.sub(r"\$\{([^}]+)\}", lambda match: values[match.group(1)], text))
+    titles = [widget["properties"]["title"] for widget in body["widgets"]]
+    assert titles == ["Deliveries", "Failures", "Pending and parked work", "Hash throughput (bytes/s)"]
+    text = json.dumps(body)
+    assert values["WorkQueueName"] in text and stack.resources["NotifyWebhookFunction"] in text
+
+
+def processed_template(stack: Stack) -> dict[str, Any]:
+    """The stack's template as LocalStack keeps it (JSON or YAML with short tags)."""
+    body = boto3.client("cloudformation").get_template(StackName=stack.name, TemplateStage="Processed")[
+        "TemplateBody"
+    ]
+    loaded = body if isinstance(body, dict) else yaml.load(body, Loader=CloudFormationLoader)  # noqa: S506
+    return dict(loaded)
+
+
 def check_alarms(stack: Stack, parameters: ParameterSet) -> None:
     # By the stack's own alarm resources: a name prefix would also match fa-direct-browser-ssm's alarms.
     names = [physical for logical, physical in stack.resources.items() if logical.endswith("Alarm")]
@@ -209,11 +293,27 @@ def check_alarms(stack: Stack, parameters: ParameterSet) -> None:
     assert len(alarms) == len(names)
     expected = BASE_ALARMS | (QUEUE_ALARMS if parameters.route == "queue" else set())
     expected |= BROWSER_ALARMS if parameters.browser else set()
+    expected |= EVENTBRIDGE_ALARMS if parameters.route == "eventbridge" else set()
     assert {alarm["AlarmName"].removeprefix(f"{stack.name}-") for alarm in alarms} == expected
     topic = stack.outputs["AlarmTopicArn"]
     assert topic == stack.resources["AlarmTopic"]
     for alarm in alarms:
         assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], alarm["AlarmName"]
+    by_name = {alarm["AlarmName"].removeprefix(f"{stack.name}-"): alarm for alarm in alarms}
+    age = by_name["work-queue-message-too-old"]
+    assert (age["MetricName"], age["Threshold"]) == ("ApproximateAgeOfOldestMessage", 3600.0)
+    assert age["Dimensions"] == [
+        {"Name": "QueueName", "Value": stack.resources["WorkQueue"].rsplit("/", 1)[-1]}
+    ]
+    assert age["TreatMissingData"] == "notBreaching"
+    if parameters.route == "eventbridge":
+        failed = by_name["eventbridge-failed-invocations"]
+        assert (failed["Namespace"], failed["MetricName"]) == ("AWS/Events", "FailedInvocations")
+        rule_name = stack.outputs["NotifyEventRuleArn"].split("/")[
+            -1
+        ]  # the name alone, as CloudWatch keys it
+        assert failed["Dimensions"] == [{"Name": "RuleName", "Value": rule_name}]
+        assert failed["TreatMissingData"] == "notBreaching"
 
 
 def check_api(stack: Stack, parameters: ParameterSet) -> None:
@@ -338,7 +438,9 @@ def check_stack(stack: Stack, parameters: ParameterSet) -> None:
     check_route(stack, parameters, bucket)
     check_bucket_users(stack, bucket)
     check_failure_destination(stack)
+    check_work_queue(stack)
     check_alarms(stack, parameters)
+    check_dashboard(stack)
     check_api(stack, parameters)
     check_secret(stack, parameters)
 

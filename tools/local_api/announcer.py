@@ -5,6 +5,7 @@ function's work queue (later delivery attempts, hash links) as the stack's event
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,20 @@ from tools.work_queue import drain
 
 NOTIFY_FUNCTION = function_ids().notify
 # A fake key for local runs only; the stack generates its own (Secrets Manager).
-LOCAL_CONTINUATION_KEY = "testing-local-continuation-key"
+LOCAL_CHECKPOINT_KEY = "testing-local-checkpoint-key"
+# A multipart upload's ETag: the MD5 of the parts' MD5s, a dash, the number of parts.
+_MULTIPART_ETAG = re.compile(r"^[0-9a-f]{32}-[0-9]+$")
+
+
+def moto_duplicate(record: Any) -> bool:
+    """Whether `record` is the extra `ObjectCreated:Put` moto sends next to `CompleteMultipartUpload` for
+    one multipart upload (S3 sends only the latter). A single PUT never has a multipart ETag."""
+    if not isinstance(record, dict) or record.get("eventName") != "ObjectCreated:Put":
+        return False
+    s3 = record.get("s3")
+    obj = s3.get("object") if isinstance(s3, dict) else None
+    etag = obj.get("eTag") if isinstance(obj, dict) else None
+    return isinstance(etag, str) and _MULTIPART_ETAG.match(etag.strip('"')) is not None
 
 
 @dataclass
@@ -84,8 +98,8 @@ class Announcer:
             "AWS_ENDPOINT_URL_SQS": self.endpoint,
             "WORK_QUEUE_URL": self.work_queue_url,
             "FAILURE_QUEUE_URL": failures,
-            "CONTINUATION_KEY": LOCAL_CONTINUATION_KEY,
-            "CONTINUATION_KEY_PARAMETER": "",
+            "CHECKPOINT_KEY": LOCAL_CHECKPOINT_KEY,
+            "CHECKPOINT_KEY_PARAMETER": "",
         }
 
     def stop(self) -> None:
@@ -133,6 +147,10 @@ class Announcer:
             return
         if not isinstance(event, dict) or event.get("Event") == "s3:TestEvent":
             return
+        records = [record for record in event.get("Records") or [] if not moto_duplicate(record)]
+        if not records:
+            return
+        event = {**event, "Records": records}
         keys = [unquote_plus(str(record["s3"]["object"]["key"])) for record in event.get("Records") or []]
         try:
             result = self.api.run_function(NOTIFY_FUNCTION, event)

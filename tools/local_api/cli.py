@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import FrameType
@@ -70,7 +71,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--allowed-origin", action="append", help="CORS origin of the embedded bucket (repeatable)"
     )
+    parser.add_argument(
+        "--function-log",
+        help="file for the functions' own output (Powertools JSON logs, warnings); default: a new file in "
+        "the temporary folder, named at start; '-' = this terminal's stderr",
+    )
     return parser
+
+
+def function_log_path(argument: str | None) -> Path | None:
+    """Where the functions' output goes: the named file, a new temporary file, or None (stderr, '-')."""
+    if argument == "-":
+        return None
+    if argument:
+        return Path(argument).resolve()
+    handle, name = tempfile.mkstemp(prefix="form-archive-functions-", suffix=".log")
+    os.close(handle)
+    return Path(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             env_overrides=env,
             api_key=args.api_key,
             port=args.port,
+            function_log=function_log_path(args.function_log),
         )
         signal.signal(signal.SIGTERM, _stop_on_signal)
         with contextlib.ExitStack() as stack:
@@ -107,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             if webhook_url and not args.webhook_url:
                 _stderr(f"webhook receiver on {webhook_url} (checks signatures with --env-vars' secret)")
+            if config.function_log is not None:
+                _stderr(f"function logs (Powertools JSON): {config.function_log}")
             _stderr(f"API key (x-api-key): {api.api_key}")
             _stderr(f"upload page: {page_url(api)}")
             # The one line on stdout, for scripts: where everything is.

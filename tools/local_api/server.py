@@ -48,6 +48,7 @@ class LocalApiConfig:
     port: int = 0
     web_root: Path = WEB_ROOT
     say: Say = _stderr
+    function_log: Path | None = None  # the functions' own output (None: the local API's stderr)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class LocalApi:
         self.routes = api_routes(config.template_path, config.parameter_overrides)
         self.api_key = config.api_key or secrets.token_urlsafe(24)
         self.deliveries: list[Delivery] = []
-        self.workers = FunctionWorkers(config.template_path, config.parameter_overrides)
+        self.workers = FunctionWorkers(config.template_path, config.parameter_overrides, config.function_log)
         try:
             self._server = _Server(("127.0.0.1", config.port), _Handler)
         except OSError as error:

@@ -5,8 +5,10 @@ and `os.environ` belongs to the whole process. With one worker process per funct
 waits for a slow webhook never holds up a submission, and no two calls ever share an environment. A
 worker takes one call at a time (as a Lambda container does), keeps its imports and clients between
 calls, and starts on the first call with the environment the local API had when it started (the
-embedded S3's endpoint and fake credentials). Its stdout is sent to stderr, so the functions' logs
-never mix with the one JSON line the local API prints on stdout.
+embedded S3's endpoint and fake credentials). Its stdout and stderr (Powertools' JSON log lines, Python
+warnings) go to the function log file when there is one (`make api`: the file it names at start), so the
+terminal keeps only the local API's own lines; without one, stdout goes to stderr, never to the one JSON
+line the local API prints on stdout.
 """
 
 from __future__ import annotations
@@ -45,17 +47,25 @@ PARENT_CHECK_SECONDS = 0.5
 TERMINATE_GRACE_SECONDS = 5.0
 
 
-def _start_worker(environment: Mapping[str, str], sys_path: list[str]) -> None:
-    """Runs once in each new worker: the local API's environment, its import path, stdout to stderr;
-    Ctrl-C is the local API's to handle (it stops the workers); a worker whose local API is gone (killed
-    outright, so it could not stop them) ends itself instead of living on as an orphan."""
+def _start_worker(environment: Mapping[str, str], sys_path: list[str], log_path: str | None) -> None:
+    """Runs once in each new worker: the local API's environment, its import path, its output to the
+    function log (else stdout to stderr); Ctrl-C is the local API's to handle (it stops the workers); a
+    worker whose local API is gone (killed outright, so it could not stop them) ends itself instead of
+    living on as an orphan."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     os.environ.clear()
     os.environ.update(environment)
     sys.path[:] = sys_path
     sys.stdout.flush()
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stderr.flush()
+    if log_path is None:
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        return
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(log, sys.stdout.fileno())
+    os.dup2(log, sys.stderr.fileno())
+    os.close(log)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -83,9 +93,15 @@ def _run_call(call: _Call) -> tuple[bool, Any]:
 class FunctionWorkers:
     """One worker process per function logical id, started on its first call."""
 
-    def __init__(self, template_path: Path, parameter_overrides: Mapping[str, str] | None) -> None:
+    def __init__(
+        self,
+        template_path: Path,
+        parameter_overrides: Mapping[str, str] | None,
+        log_path: Path | None = None,
+    ) -> None:
         self._template_path = template_path
         self._parameter_overrides = parameter_overrides
+        self._log_path = None if log_path is None else str(log_path)
         self._pools: dict[str, ProcessPoolExecutor] = {}
         self._lock = threading.Lock()  # guards the dict only, never a call
         self._stopped = False
@@ -101,7 +117,7 @@ class FunctionWorkers:
                     max_workers=1,
                     mp_context=self._context,
                     initializer=_start_worker,
-                    initargs=(dict(os.environ), list(sys.path)),
+                    initargs=(dict(os.environ), list(sys.path), self._log_path),
                 )
                 self._pools[logical_id] = pool
             return pool

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import logging
 from typing import Any
 
 import pytest
@@ -18,12 +19,13 @@ AUTHORIZATION = "Bearer authorization-marker-c4d2"
 
 
 def test_r4_item8_event_logging_stays_off_with_powertools_logger_log_event(
-    monkeypatch: pytest.MonkeyPatch, log_output: Callable[[], str]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "FormArchiveTest")
-    logger = Logger(service="entry-point-test", level="INFO")
-    metrics = Metrics()
+    # Its own buffer: a handler bound to pytest's captured stdout would outlive the capture.
+    buffer = io.StringIO()
+    logger = Logger(service="entry-point-test", level="INFO", logger_handler=logging.StreamHandler(buffer))
+    metrics = Metrics(namespace="FormArchiveTest")
 
     @api_entry_point(logger=logger, metrics=metrics)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -35,7 +37,7 @@ def test_r4_item8_event_logging_stays_off_with_powertools_logger_log_event(
         headers={"x-api-key": API_KEY, "Authorization": AUTHORIZATION, "Content-Type": "application/json"},
     )
     assert handler(event, LocalLambdaContext())["statusCode"] == 200
-    logs = log_output()
+    logs = buffer.getvalue()
     assert '"message":"handled"' in logs, "the logger does write: the test would see an event line"
     for secret in (TOKEN, API_KEY, AUTHORIZATION):
         assert secret not in logs

@@ -20,7 +20,7 @@ TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 SEVEN_DAYS = 7 * 24 * 3600
 
 # alarm logical id -> (namespace, metric, dimensions, threshold)
-ALARMS: dict[str, tuple[str, str, dict[str, Any], int]] = {
+ALARMS: dict[str, tuple[str, str, dict[str, Any], Any]] = {
     "NotifyFailureQueueNotEmptyAlarm": (
         "AWS/SQS",
         "ApproximateNumberOfMessagesVisible",
@@ -44,6 +44,18 @@ ALARMS: dict[str, tuple[str, str, dict[str, Any], int]] = {
         "ApproximateAgeOfOldestMessage",
         {"QueueName": {"Fn::GetAtt": ["NotifyQueueDeadLetter", "QueueName"]}},
         SEVEN_DAYS,
+    ),
+    "WorkQueueOldMessageAlarm": (
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        {"QueueName": {"Fn::GetAtt": ["WorkQueue", "QueueName"]}},
+        {"Ref": "WorkQueueAgeAlarmSeconds"},
+    ),
+    "NotifyEventRuleFailedInvocationsAlarm": (
+        "AWS/Events",
+        "FailedInvocations",
+        {"RuleName": {"Fn::Select": [1, {"Fn::Split": ["/", {"Fn::GetAtt": ["NotifyEventRule", "Arn"]}]}]}},
+        1,
     ),
     "WebhooksFailedAlarm": ("FormArchive", "WebhooksFailed", {"service": "notify-webhook"}, 1),
     "NotifyDestinationDeliveryFailuresAlarm": (
@@ -130,6 +142,7 @@ def test_conditional_alarms_exist_exactly_with_what_they_watch(resources: dict[s
         "BrowserUploadApiServerErrorsAlarm": "BrowserUploadApi",
         "NotifyDeadLetterQueueNotEmptyAlarm": "NotifyQueueDeadLetter",
         "NotifyDeadLetterQueueOldMessageAlarm": "NotifyQueueDeadLetter",
+        "NotifyEventRuleFailedInvocationsAlarm": "NotifyEventRule",
     }
     for alarm, resource in watched.items():
         assert resources[alarm]["Condition"] == resources[resource]["Condition"]
