@@ -103,6 +103,8 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "remote_function_vs_raw": (">= 6.0 (32 MiB/s per connection, 256 MiB)", lambda value: value >= 6.0),
     "remote_cpu_vs_floor": ("<= 1.5", lambda value: value <= 1.5),
     "remote_hash_peak_mib": ("<= 96 (256 MiB)", lambda value: value <= 96),
+    "remote_auto_vs_best": (">= 0.9", lambda value: value >= 0.9),
+    "remote_auto_vs_best_burst": (">= 0.9", lambda value: value >= 0.9),
     "state_vs_hashlib": (">= 0.95", lambda value: value >= 0.95),
     "links_vs_one_invocation": (">= 0.9", lambda value: value >= 0.9),
 }
@@ -177,6 +179,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     remote.add_argument("--rate-mib", type=float, default=32.0, help="MiB/s per connection (default 32)")
     remote.add_argument("--first-byte-ms", type=float, default=20.0, help="first-byte delay (default 20)")
+    remote.add_argument(
+        "--burst-mib",
+        type=float,
+        default=2.0,
+        help="a second store: each answer's first MiB unpaced, as if buffered while waiting (2; 0: none)",
+    )
     remote.add_argument("--rgw-script", type=Path, default=DEFAULT_RGW_SCRIPT, help="the RGW script")
     args = parser.parse_args(argv)
     if (
@@ -481,6 +489,14 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
             figures = measure_remote(obj, args.rounds)
             reads = hash_settings(os.environ)
             links = _measure_links(args, links_obj)
+        burst = None
+        if args.burst_mib > 0:
+            with (
+                throttle_proxy(store.endpoint, args.rate_mib, args.first_byte_ms, args.burst_mib) as proxy,
+                use_store(store, proxy),
+            ):
+                progress(f"the same behind a proxy whose answers start with {args.burst_mib:g} MiB unpaced")
+                burst = measure_remote(obj, args.rounds)
     results: dict[str, float] = {
         "object_mib": size / MIB,
         "rounds": args.rounds,
@@ -492,6 +508,8 @@ def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
         "hash_ranges_auto": 1 if reads.mode == "auto" else 0,
     }
     rows = _remote_rows(figures, results, store.name, _reads_label(reads))
+    if burst is not None:
+        rows += _burst_rows(burst, results, args.burst_mib)
     _links_rows(links, results, rows, f"{store.name} behind the proxy")
     return results, [_with_target(row) for row in rows]
 
@@ -591,7 +609,45 @@ def _remote_rows(
     rows.append(
         Row("remote_hash_peak_mib", "MiB", figures.peak_mib, note="tracemalloc peak growth, function path")
     )
+    rows += _auto_rows(figures, results, "")
     return rows
+
+
+def _auto_rows(figures: RemoteFigures, results: dict[str, float], suffix: str) -> list[Row]:
+    """HASH_RANGES=always and never beside the default (auto), on one store; `suffix` names the store."""
+    rows = []
+    for name in ("always", "never"):
+        series = figures.mib_s[name]
+        results[series.key + suffix] = series.median
+        rows.append(
+            dataclasses.replace(
+                series_row(series, f"the function with HASH_RANGES={name}"), key=series.key + suffix
+            )
+        )
+    key = "remote_auto_vs_best" + suffix
+    results[key] = results["remote_function_mib_s" + suffix] / max(
+        results["remote_always_mib_s" + suffix], results["remote_never_mib_s" + suffix]
+    )
+    rows.append(
+        ratio_row(key, results[key], figures.auto_vs_best.samples, "auto / the better of always and never")
+    )
+    return rows
+
+
+def _burst_rows(figures: RemoteFigures, results: dict[str, float], burst_mib: float) -> list[Row]:
+    """The same readers behind a proxy whose answers start with an unpaced burst."""
+    rows = []
+    for name in ("raw", "function"):
+        series = figures.mib_s[name]
+        results[series.key + "_burst"] = series.median
+        note = f"each answer's first {burst_mib:g} MiB unpaced" if name == "raw" else "HASH_RANGES=auto"
+        rows.append(dataclasses.replace(series_row(series, note), key=series.key + "_burst"))
+    key = "remote_function_vs_raw_burst"
+    results[key] = results["remote_function_mib_s_burst"] / results["remote_raw_mib_s_burst"]
+    rows.append(
+        ratio_row(key, results[key], figures.speedup_vs_raw.samples, "median/median; min-max per round")
+    )
+    return rows + _auto_rows(figures, results, "_burst")
 
 
 def _with_target(row: Row) -> Row:

@@ -1,5 +1,6 @@
-"""A TCP proxy that makes a loopback store look like S3 seen from a Lambda function: every connection is
-capped at `rate` MiB/s and every answer's first byte comes `first_byte_ms` after its request.
+"""A TCP proxy that makes a loopback store look like S3 seen from a Lambda function or a browser: every
+connection is capped at `rate` MiB/s in each direction (answers, and request bodies such as an upload's)
+and every answer's first byte comes `first_byte_ms` after its request.
 
 `python -m bench.throttle --upstream http://127.0.0.1:PORT --rate-mib 32 --first-byte-ms 20` listens on
 127.0.0.1 and a free port, prints its endpoint URL on one line, and runs until its standard input closes.
@@ -33,6 +34,7 @@ CHUNK = 128 * 1024  # 4 ms at 32 MiB/s: pacing stays smooth, syscalls stay few
 class Limits:
     rate_bytes_s: float
     first_byte_s: float
+    burst_bytes: int = 0  # each answer's first bytes go out unpaced (buffered while it waited)
 
 
 class _Pacer:
@@ -44,11 +46,22 @@ class _Pacer:
         self._lock = threading.Lock()
         self._request_at: float | None = None
         self._free_at = 0.0  # when the connection may send its next bytes
+        self._upload_free_at = 0.0  # the same for the client's bytes (request bodies)
+        self._burst_left = 0
 
     def request_seen(self) -> None:
         with self._lock:
             if self._request_at is None:
                 self._request_at = time.monotonic()
+
+    def before_upload(self, size: int) -> float:
+        """Seconds to wait before `size` request bytes may go on: a request body (an upload) is capped at
+        the same rate, in its own direction."""
+        with self._lock:
+            now = time.monotonic()
+            send_at = max(self._upload_free_at, now)
+            self._upload_free_at = send_at + size / self.limits.rate_bytes_s
+        return send_at - now
 
     def before_send(self, size: int) -> float:
         """Seconds to wait before `size` answer bytes may go out.
@@ -60,8 +73,11 @@ class _Pacer:
             if self._request_at is not None:  # the first bytes of a new answer
                 self._free_at = self._request_at + self.limits.first_byte_s
                 self._request_at = None
+                self._burst_left = self.limits.burst_bytes
             send_at = max(self._free_at, now)
-            self._free_at = send_at + size / self.limits.rate_bytes_s
+            unpaced = min(size, self._burst_left)
+            self._burst_left -= unpaced
+            self._free_at = send_at + (size - unpaced) / self.limits.rate_bytes_s
         return send_at - now
 
 
@@ -69,6 +85,9 @@ def _pipe_requests(client: socket.socket, upstream: socket.socket, pacer: _Pacer
     with contextlib.suppress(OSError):
         while data := client.recv(CHUNK):
             pacer.request_seen()
+            wait = pacer.before_upload(len(data))
+            if wait > 0:
+                time.sleep(wait)
             upstream.sendall(data)
     with contextlib.suppress(OSError):
         upstream.shutdown(socket.SHUT_WR)
@@ -115,10 +134,19 @@ def serve(upstream: str, limits: Limits) -> None:
 
 
 @contextlib.contextmanager
-def throttle_proxy(upstream: str, rate_mib_s: float, first_byte_ms: float) -> Iterator[str]:
+def throttle_proxy(
+    upstream: str, rate_mib_s: float, first_byte_ms: float, burst_mib: float = 0.0
+) -> Iterator[str]:
     """Yield the endpoint URL of a throttling proxy process in front of `upstream`; stop it on any exit."""
     args = ["bench.throttle", "--upstream", upstream]
-    args += ["--rate-mib", str(rate_mib_s), "--first-byte-ms", str(first_byte_ms)]
+    args += [
+        "--rate-mib",
+        str(rate_mib_s),
+        "--first-byte-ms",
+        str(first_byte_ms),
+        "--burst-mib",
+        str(burst_mib),
+    ]
     with endpoint_process(args, READY_PREFIX, "throttling proxy") as endpoint:
         yield endpoint
 
@@ -128,10 +156,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT of the store")
     parser.add_argument("--rate-mib", type=float, default=32.0, help="MiB/s per connection (default 32)")
     parser.add_argument("--first-byte-ms", type=float, default=20.0, help="delay to each first byte (20)")
+    parser.add_argument(
+        "--burst-mib", type=float, default=0.0, help="each answer's first MiB sent unpaced (default 0)"
+    )
     args = parser.parse_args(argv)
-    if args.rate_mib <= 0 or args.first_byte_ms < 0:
-        parser.error("--rate-mib must be positive and --first-byte-ms non-negative")
-    serve(args.upstream, Limits(args.rate_mib * MIB, args.first_byte_ms / 1000))
+    if args.rate_mib <= 0 or args.first_byte_ms < 0 or args.burst_mib < 0:
+        parser.error("--rate-mib must be positive, --first-byte-ms and --burst-mib non-negative")
+    serve(args.upstream, Limits(args.rate_mib * MIB, args.first_byte_ms / 1000, round(args.burst_mib * MIB)))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 event, and deletes each message the handler did not report in `batchItemFailures`, exactly what the
 mapping with `ReportBatchItemFailures` does. A message that is not yet visible (SQS `DelaySeconds`, or a
 continuation hidden until it is due) is left for a later call: nothing here sleeps, so a local run uses a
-compressed schedule (`WEBHOOK_RETRY_SCHEDULE=0,0,0`, `WEBHOOK_INLINE_WAIT_SECONDS=0`) to see every attempt.
+compressed schedule (`WEBHOOK_RETRY_SCHEDULE=0,0`, `WEBHOOK_INLINE_WAIT_SECONDS=0`) to see every attempt.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from form_archive_contract.api import (
-    ApiFaults,
+    Counted,
     add_fault_handlers,
     api_entry_point,
     api_resolvers,
@@ -64,17 +64,9 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
 
 
-faults = ApiFaults(
-    router=app,
-    logger=logger,
-    metrics=metrics,
-    post_path="/submissions",
-    rejected_metric="SubmissionsRejected",
-    rejected_log="submission rejected",
-    failed_metric="SubmissionsFailed",
-    failed_message="the submission could not be archived",
-)
-add_fault_handlers(faults)
+REJECTED = Counted("SubmissionsRejected", "submission rejected")
+FAILED = Counted("SubmissionsFailed", "the submission could not be archived")
+faults = add_fault_handlers(app, logger, metrics, "/submissions", rejected=REJECTED, failed=FAILED)
 
 
 @app.exception_handler(ClientError)
@@ -121,15 +113,18 @@ def _answer_before_writing(
     client: S3Client, bucket: str, key: str, body: bytes, submission_id: str, store: StoreKnowledge
 ) -> Response[str] | None:
     """A keyed request's answer when its key was used before, else None (write it). No look-up where the
-    conditional write decides alone: an unversioned bucket on a store that refuses overwrites. Elsewhere
-    one HEAD: a delete marker hides the first version, over which S3 would accept the write (a 409 must
-    write nothing), and a store that ignores `If-None-Match` would add a version."""
+    conditional write decides alone: an unversioned bucket on a store that refuses overwrites. In a
+    versioned bucket on such a store one HEAD: a delete marker hides the first version, over which S3
+    would accept the write (a 409 must write nothing). On a store not known to refuse overwrites (not
+    probed yet, or Ceph RGW 16 in a versioned bucket) the key's versions are listed: the oldest decides."""
     if store.keeps_versions is False and store.refuses_overwrites:
         return None
+    if not store.refuses_overwrites:  # not known to: the key's versions answer (the oldest decides)
+        return _replay(client, bucket, key, body, submission_id, current_decides=False)
     found = look_up(client, bucket, key)
     if found.state is KeyState.ABSENT:
         return None
-    if found.state is KeyState.PRESENT and store.refuses_overwrites:
+    if found.state is KeyState.PRESENT:
         same = head_holds_body(client, bucket, key, body, found.head)
         return _replayed(bucket, key, submission_id) if same else _conflict()
     return _replay(client, bucket, key, body, submission_id, current_decides=False)
@@ -179,8 +174,6 @@ def _learn_after_keyed_write(
     """Once per container, after its first keyed write: does the store refuse a conditional overwrite?"""
     if store.refuses_overwrites is None:
         store.refuses_overwrites = refuses_overwrites(client, written.bucket, probe_key(settings.prefix))
-        if not store.refuses_overwrites:
-            _warn_conditional_write_ignored()
 
 
 @app.post("/submissions")

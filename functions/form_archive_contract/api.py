@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aws_lambda_powertools.event_handler.api_gateway import (
     APIGatewayHttpResolver,
@@ -42,6 +42,13 @@ def json_response(
     )
 
 
+class Counted(NamedTuple):
+    """One kind of answer as a function counts and words it: the metric's name, and the text."""
+
+    metric: str
+    text: str
+
+
 @dataclass(frozen=True)
 class ApiFaults:
     """How one API function answers what goes wrong: its metrics, its log wording, what a client learns."""
@@ -50,10 +57,8 @@ class ApiFaults:
     logger: Logger
     metrics: Metrics
     post_path: str  # the function's own route, named in a 404 and a 405
-    rejected_metric: str  # counted per 4xx
-    rejected_log: str
-    failed_metric: str  # counted per 5xx
-    failed_message: str  # all a client learns of a 5xx, beside the request id
+    rejected: Counted  # per 4xx: the metric, and the log line's message
+    failed: Counted  # per 5xx: the metric, and all a client learns beside the request id
 
     def request_id(self) -> str:
         context = getattr(self.router, "lambda_context", None)
@@ -61,12 +66,12 @@ class ApiFaults:
 
     def fault_body(self, request_id: str) -> dict[str, Any]:
         """Count a server fault and say what the client learns of it: the id to quote, no internals."""
-        self.metrics.add_metric(name=self.failed_metric, unit=MetricUnit.Count, value=1)
-        return {"error": self.failed_message, "request_id": request_id}
+        self.metrics.add_metric(name=self.failed.metric, unit=MetricUnit.Count, value=1)
+        return {"error": self.failed.text, "request_id": request_id}
 
     def reject(self, status_code: int, message: str) -> Response[str]:
-        self.metrics.add_metric(name=self.rejected_metric, unit=MetricUnit.Count, value=1)
-        self.logger.info(self.rejected_log, extra={"status_code": status_code, "reason": message})
+        self.metrics.add_metric(name=self.rejected.metric, unit=MetricUnit.Count, value=1)
+        self.logger.info(self.rejected.text, extra={"status_code": status_code, "reason": message})
         return json_response(status_code, {"error": message})
 
     def server_fault(self, status_code: int, log_message: str, **details: str) -> Response[str]:
@@ -74,11 +79,14 @@ class ApiFaults:
         return json_response(status_code, self.fault_body(self.request_id()))
 
 
-def add_fault_handlers(faults: ApiFaults) -> None:
+def add_fault_handlers(
+    router: Router, logger: Logger, metrics: Metrics, post_path: str, *, rejected: Counted, failed: Counted
+) -> ApiFaults:
     """The answers every API function gives alike, registered on its router: a `RequestRejected` as its
     4xx, a misconfiguration or any unexpected exception as a counted 500, an unknown route as a 404 and
-    another method on the function's route as a 405. A function adds handlers for its own faults."""
-    router = faults.router
+    another method on the function's route as a 405. A function adds handlers for its own faults with
+    the `ApiFaults` returned."""
+    faults = ApiFaults(router, logger, metrics, post_path, rejected, failed)
 
     @router.exception_handler(RequestRejected)
     def handle_rejected(error: RequestRejected) -> Response[str]:
@@ -100,6 +108,8 @@ def add_fault_handlers(faults: ApiFaults) -> None:
     @router.route(faults.post_path, method=["GET", "PUT", "PATCH", "DELETE"])
     def method_not_allowed() -> Response[str]:
         return json_response(405, {"error": "method not allowed; use POST"}, headers={"Allow": "POST"})
+
+    return faults
 
 
 def api_resolvers(router: Router) -> ApiResolvers:

@@ -19,7 +19,7 @@ from form_archive_contract.secret_store import (
 from form_archive_contract.secret_store import clear_secret_cache as _clear_store_cache
 from form_archive_contract.settings import ServerMisconfigured, bounded_int
 
-from .continuation.key import ContinuationKeyMissing
+from .continuation.key import CheckpointKeyMissing
 from .continuation.work_settings import WorkSettings, WorkSettingsError, load_work_settings
 from .object_hash import DEFAULT_HASH_MIN_MIB_S, MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
 from .rotation import OverlapSettingError, SigningSecrets, overlap_hours, signing_secrets, with_prefix
@@ -261,7 +261,7 @@ def load_settings(environ: Mapping[str, str]) -> NotifySettings:
 def _work(environ: Mapping[str, str]) -> WorkSettings | None:
     try:
         return load_work_settings(environ)
-    except (WorkSettingsError, ContinuationKeyMissing) as error:
+    except (WorkSettingsError, CheckpointKeyMissing) as error:
         raise ServerMisconfigured(str(error)) from None
 
 

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError
 
 from form_archive_contract.api import (
-    ApiFaults,
+    Counted,
     add_fault_handlers,
     api_entry_point,
     api_resolvers,
@@ -39,17 +39,9 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "F
 app = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router.__init__ unannotated
 
 
-faults = ApiFaults(
-    router=app,
-    logger=logger,
-    metrics=metrics,
-    post_path="/uploads",
-    rejected_metric="UploadRequestsRejected",
-    rejected_log="upload request rejected",
-    failed_metric="UploadUrlsFailed",
-    failed_message="the upload could not be prepared",
-)
-add_fault_handlers(faults)
+REJECTED = Counted("UploadRequestsRejected", "upload request rejected")
+FAILED = Counted("UploadUrlsFailed", "the upload could not be prepared")
+faults = add_fault_handlers(app, logger, metrics, "/uploads", rejected=REJECTED, failed=FAILED)
 
 
 @app.exception_handler(BotoCoreError)

@@ -223,7 +223,7 @@ def check_failure_destination(stack: Stack) -> None:
 def check_work_queue(stack: Stack) -> None:
     """Every route: the work queue (encrypted, 14 days, redrive to the failure queue after a few receives)
     consumed by the notify function with partial batch responses; the function's environment names the
-    queues, the continuation key and the schedule; its role may use them; RecursiveLoop is Allow."""
+    queues, the checkpoint key and the schedule; its role may use them; RecursiveLoop is Allow."""
     work_queue = stack.queue_arn("WorkQueue")
     attributes = stack.queue_attributes("WorkQueue")
     assert attributes["SqsManagedSseEnabled"] == "true"
@@ -241,10 +241,10 @@ def check_work_queue(stack: Stack) -> None:
     environment = stack.function_environment("NotifyWebhookFunction")
     assert environment["WORK_QUEUE_URL"] == stack.resources["WorkQueue"]
     assert environment["FAILURE_QUEUE_URL"] == stack.resources["NotifyFailureQueue"]
-    assert environment["CONTINUATION_KEY"] == ""
-    key = environment["CONTINUATION_KEY_PARAMETER"]
-    assert key == stack.resources["ContinuationKeySecret"] and key.startswith("arn:aws:secretsmanager:")
-    assert environment["WEBHOOK_RETRY_SCHEDULE"] == "0,5,300,1800,7200,18000,36000,36000"
+    assert environment["CHECKPOINT_KEY"] == ""
+    key = environment["CHECKPOINT_KEY_PARAMETER"]
+    assert key == stack.resources["CheckpointKeySecret"] and key.startswith("arn:aws:secretsmanager:")
+    assert environment["WEBHOOK_RETRY_SCHEDULE"] == "5,300,1800,7200,18000,36000,36000"
     documents = " ".join(role_documents(stack.resources["NotifyWebhookFunctionRole"]))
     for needed in (work_queue, "sqs:ChangeMessageVisibility", key):
         assert needed in documents, needed

@@ -73,11 +73,11 @@ def test_submission_to_signed_delivery_through_the_deployed_stack(
             "WEBHOOK_ALLOW_HTTP": "true",
             "WEBHOOK_SECRET_PARAMETER": deployed["WEBHOOK_SECRET_PARAMETER"],
             "WEBHOOK_SECRET_PREFIX": deployed["WEBHOOK_SECRET_PREFIX"],
-            # The deployed work queue and continuation key (read from the deployed secret): a failed
+            # The deployed work queue and checkpoint key (read from the deployed secret): a failed
             # delivery would continue there; this one succeeds at once.
             **{
                 name: deployed[name]
-                for name in ("WORK_QUEUE_URL", "FAILURE_QUEUE_URL", "CONTINUATION_KEY_PARAMETER")
+                for name in ("WORK_QUEUE_URL", "FAILURE_QUEUE_URL", "CHECKPOINT_KEY_PARAMETER")
             },
         }
         result = invoke(

@@ -25,7 +25,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from tools.demo import DemoOptions, demo_session
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 pytestmark = [pytest.mark.moto_only("`make demo` runs its own moto server (S3 + SQS)"), pytest.mark.slow]
 
@@ -79,7 +79,7 @@ def assert_key_layout(document: dict[str, Any]) -> None:
 def whsec_env_vars(tmp_path: Path) -> Path:
     """events/env.json with a `whsec_` secret, everything else unchanged."""
     document = json.loads(ENV_VARS.read_text(encoding="utf-8"))
-    document["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"] = WHSEC
+    document[function_ids().notify]["WEBHOOK_SECRET_TOKEN"] = WHSEC
     path = tmp_path / "env.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path

@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 from form_archive_contract.metadata import decode_metadata_value
 from tools.demo import DemoOptions, demo_session
 from tools.demo.upload import DATAPACK, FILENAME, FOLDER, UPLOADER_NAME, demo_file, run_upload
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -28,7 +28,7 @@ WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks publis
 @pytest.fixture
 def whsec_env_vars(tmp_path: Path) -> Path:
     document = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    document["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"] = WHSEC
+    document[function_ids().notify]["WEBHOOK_SECRET_TOKEN"] = WHSEC
     path = tmp_path / "env.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
@@ -90,7 +90,7 @@ def test_upload_flow_alone_reports_a_refusal(tmp_path: Path) -> None:
     """The upload function's 400 stops the flow with its reason (here: the env file's bucket is fine, the
     size limit is not)."""
     document = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    document["UploadUrlFunction"]["MAX_UPLOAD_BYTES"] = "10"
+    document[function_ids().upload]["MAX_UPLOAD_BYTES"] = "10"
     env_vars = tmp_path / "env.json"
     env_vars.write_text(json.dumps(document), encoding="utf-8")
     with demo_session(DemoOptions(env_vars=env_vars), lambda _line: None, flow=run_upload) as (result, _):

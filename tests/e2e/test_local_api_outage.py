@@ -25,7 +25,7 @@ def test_make_api_delivers_after_an_outage_from_its_work_queue(
 ) -> None:
     webhook_receiver.script(500, 500)
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    environment.update(WEBHOOK_RETRY_SCHEDULE="0,0,0,0", WEBHOOK_INLINE_WAIT_SECONDS="0")
+    environment.update(WEBHOOK_RETRY_SCHEDULE="0,0,0", WEBHOOK_INLINE_WAIT_SECONDS="0")
     log = tmp_path / "api.log"
     process = subprocess.Popen(
         [

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 pytestmark = [
     pytest.mark.moto_only("README's run-locally block starts its own moto server"),
@@ -65,7 +65,7 @@ def test_readme_local_run_block_delivers_a_verified_webhook(tmp_path: Path) -> N
         .replace(".venv/bin/", f"{venv}/bin/")
     )
     env_vars = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    notify = env_vars["NotifyWebhookFunction"]
+    notify = env_vars[function_ids().notify]
     assert notify["WEBHOOK_URL"] == "http://127.0.0.1:8000/webhook", "README and events/env.json agree"
     notify["WEBHOOK_URL"] = f"http://127.0.0.1:{receiver_port}/webhook"
     env_file = tmp_path / "env.json"

@@ -24,7 +24,7 @@ from tests.api_events import api_event
 from tests.s3_stores import ARCHIVE_BUCKET, ON_RGW, REGION, S3Server
 from tests.webhook_receiver import WebhookReceiver
 from tools.local_invoke import invoke, load_env_file
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -91,7 +91,7 @@ class NotifyEndpoint:
         while (body := self.pushed.get()) is not None:
             event = json.loads(body)
             try:
-                outcome: Any = run_function("NotifyWebhookFunction", event, self.env)
+                outcome: Any = run_function(function_ids().notify, event, self.env)
             except Exception as error:  # handed to the test, which shows it
                 outcome = error
             self.results.put((event, outcome))
@@ -117,9 +117,9 @@ PREFIXES = ["submissions", "web forms/a+b%41"]
 def local_env(webhook_receiver: WebhookReceiver, request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
     """events/env.json, with the archive bucket of the tests, an archive prefix and the loopback receiver."""
     env = copy.deepcopy(load_env_file(PROJECT_ROOT / "events" / "env.json"))
-    env["ArchiveSubmissionFunction"]["ARCHIVE_BUCKET"] = ARCHIVE_BUCKET
-    env["ArchiveSubmissionFunction"]["ARCHIVE_PREFIX"] = request.param
-    env["NotifyWebhookFunction"]["WEBHOOK_URL"] = webhook_receiver.url
+    env[function_ids().archive]["ARCHIVE_BUCKET"] = ARCHIVE_BUCKET
+    env[function_ids().archive]["ARCHIVE_PREFIX"] = request.param
+    env[function_ids().notify]["WEBHOOK_URL"] = webhook_receiver.url
     return env
 
 
@@ -168,7 +168,7 @@ def test_the_gateways_own_event_for_an_archived_submission_ends_in_a_verified_we
     webhook_receiver: WebhookReceiver,
 ) -> None:
     archived = run_function(
-        "ArchiveSubmissionFunction",
+        function_ids().archive,
         json.loads((PROJECT_ROOT / "events" / "submission.json").read_text(encoding="utf-8")),
         local_env,
     )
@@ -186,14 +186,14 @@ def test_the_gateways_own_event_for_an_archived_submission_ends_in_a_verified_we
     assert outcome["delivered"] == 1, outcome
     [request] = webhook_receiver.requests
     payload = request.json()
-    prefix = local_env["ArchiveSubmissionFunction"]["ARCHIVE_PREFIX"]
+    prefix = local_env[function_ids().archive]["ARCHIVE_PREFIX"]
     assert key.startswith(f"{prefix}/")
     assert payload["datapack_identifier"] == prefix.split("/")[0]
     assert payload["path"] == "/" + key.split("/", 1)[1].rsplit("/", 1)[0]
     assert payload["display"] == key.rsplit("/", 1)[1]
     assert payload["sha256"] == hashlib.sha256(SAMPLE).hexdigest()
     assert payload["length"] == len(SAMPLE)
-    secret = local_env["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"]
+    secret = local_env[function_ids().notify]["WEBHOOK_SECRET_TOKEN"]
     assert verify_signature(
         secret,
         request.headers["webhook-id"],
@@ -216,7 +216,7 @@ def test_the_gateways_event_for_a_completed_multipart_upload_is_announced_with_t
     part = 5 * 1024 * 1024
     content = os.urandom(2 * part + 4321)
     env = copy.deepcopy(local_env)
-    env["UploadUrlFunction"].update(
+    env[function_ids().upload].update(
         {
             "ARCHIVE_BUCKET": ARCHIVE_BUCKET,
             "MULTIPART_THRESHOLD_BYTES": str(part),
@@ -234,7 +234,7 @@ def test_the_gateways_event_for_a_completed_multipart_upload_is_announced_with_t
     }
 
     def post(path: str, document: dict[str, Any]) -> dict[str, Any]:
-        answer = run_function("UploadUrlFunction", api_event(json.dumps(document), path=path), env)
+        answer = run_function(function_ids().upload, api_event(json.dumps(document), path=path), env)
         assert answer["statusCode"] in {200, 201}, answer
         return dict(json.loads(answer["body"]))
 

@@ -29,7 +29,7 @@ from standardwebhooks import Webhook
 
 from form_archive_contract.metadata import decode_metadata_value
 from tests.webhook_receiver import WebhookReceiver
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
 
@@ -194,7 +194,7 @@ PART = 5 * 1024 * 1024  # S3's minimum part size; the threshold is lowered to it
 def multipart_api(tmp_path: Path, webhook_receiver: WebhookReceiver) -> Iterator[dict[str, Any]]:
     """The local API with multipart above 5 MiB in parts of 5 MiB (environment, as a user would set it)."""
     env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
-    env["UploadUrlFunction"].update(
+    env[function_ids().upload].update(
         {"MULTIPART_THRESHOLD_BYTES": str(PART), "MULTIPART_PART_BYTES": str(PART)}
     )
     yield from _local_api(tmp_path, webhook_receiver, env)
@@ -205,7 +205,7 @@ def _local_api(
 ) -> Iterator[dict[str, Any]]:
     """The local API as a user starts it (a subprocess) with `env` as its --env-vars file."""
     env_file = tmp_path / "env.json"
-    env["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"] = WHSEC
+    env[function_ids().notify]["WEBHOOK_SECRET_TOKEN"] = WHSEC
     env_file.write_text(json.dumps(env), encoding="utf-8")
     child_env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
     log = tmp_path / "local_api.log"
@@ -359,3 +359,61 @@ def test_cancel_aborts_the_multipart_upload(
     assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
     assert not s3.list_objects_v2(Bucket=BUCKET).get("Contents")
     assert browser.execute_script("return Object.keys(localStorage).length") == 0
+
+
+ABOVE_ASK_FIRST = 64 * 1024 * 1024 + 1  # the page's ASK_BEFORE_HASHING_BYTES, plus one byte
+
+
+def _upload_and_wait(browser: Any, page: str, upload: Path) -> str:
+    """Upload `upload` from `page`; the result's SHA-256 line once "Uploaded." shows (the bar at 100)."""
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+
+    browser.get(page)
+    browser.find_element(By.ID, "uploader-name").send_keys("Ana")
+    browser.find_element(By.ID, "uploader-email").send_keys("ana@example.org")
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    browser.find_element(By.ID, "upload-button").click()
+    status = browser.find_element(By.ID, "status")
+    wait_for(lambda: status.get_attribute("class") in {"done", "error"}, 180, "the upload to finish")
+    assert status.text == "Uploaded.", status.text
+    assert browser.find_element(By.ID, "progress").get_attribute("value") == "100"
+    return str(browser.find_element(By.ID, "result-sha256").text)
+
+
+def test_a_large_file_sent_in_parts_is_not_hashed_whole_first(
+    tmp_path: Path, multipart_api: dict[str, Any], browser: Any
+) -> None:
+    """Above the template's multipart threshold the page asks first: the answer is parts, whose SHA-256s
+    S3 checks one by one, so the whole file is never hashed (nor held in memory) by the page."""
+    upload = tmp_path / "large.bin"
+    upload.write_bytes(os.urandom(ABOVE_ASK_FIRST))
+    assert (
+        _upload_and_wait(browser, multipart_api["page"], upload)
+        == "not computed here: S3 checked each part's"
+    )
+    s3 = boto3.session.Session().client("s3", endpoint_url=multipart_api["s3_endpoint"])
+    head = s3.head_object(Bucket=BUCKET, Key="demo-datapack/large.bin")
+    assert head["ContentLength"] == ABOVE_ASK_FIRST
+
+
+@pytest.fixture
+def single_put_api(tmp_path: Path, webhook_receiver: WebhookReceiver) -> Iterator[dict[str, Any]]:
+    """The local API with its multipart threshold above the page's ask-first size (1 GiB)."""
+    env = json.loads((PROJECT_ROOT / "events" / "env.json").read_text(encoding="utf-8"))
+    env[function_ids().upload].update({"MULTIPART_THRESHOLD_BYTES": str(1024**3)})
+    yield from _local_api(tmp_path, webhook_receiver, env)
+
+
+def test_a_large_file_answered_with_a_single_put_is_hashed_and_asked_for_again(
+    tmp_path: Path, single_put_api: dict[str, Any], browser: Any
+) -> None:
+    """The same file where the API's threshold is higher: the first answer is a single PUT, so the page
+    hashes the file and asks again with its SHA-256, which S3 then checks."""
+    content = os.urandom(ABOVE_ASK_FIRST)
+    upload = tmp_path / "large.bin"
+    upload.write_bytes(content)
+    assert _upload_and_wait(browser, single_put_api["page"], upload) == hashlib.sha256(content).hexdigest()
+    s3 = boto3.session.Session().client("s3", endpoint_url=single_put_api["s3_endpoint"])
+    head = s3.head_object(Bucket=BUCKET, Key="demo-datapack/large.bin", ChecksumMode="ENABLED")
+    assert "-" not in head["ETag"]  # one PUT, not parts
+    assert head["ChecksumSHA256"]  # sent with the page's digest, which S3 checked

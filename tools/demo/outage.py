@@ -3,7 +3,7 @@ later, with no one at the keyboard and the same `webhook-id`.
 
 1. archive a submission and take the S3 event the emulator wrote (as the default flow does);
 2. a work queue and a failure queue on the embedded SQS, and a compressed delivery schedule
-   (`WEBHOOK_RETRY_SCHEDULE=0,1,1,1,1,1`: seconds instead of hours; every retry through the work queue);
+   (`WEBHOOK_RETRY_SCHEDULE=1,1,1,1,1`: seconds instead of hours; every retry through the work queue);
 3. the receiver is down for the first `OUTAGE_ATTEMPTS` attempts (it answers 503): the notify function
    tries once, then hands the next attempt to the work queue, due a second later (SQS `DelaySeconds`);
 4. the work queue is drained in-process, as Lambda's event source mapping drains it, each continuation
@@ -33,9 +33,9 @@ from tools.work_queue import drain
 
 STEPS = 6
 OUTAGE_ATTEMPTS = 3
-SCHEDULE = "0,1,1,1,1,1"
+SCHEDULE = "1,1,1,1,1"
 # A fake key for the local run only (the stack generates its own in Secrets Manager).
-LOCAL_CONTINUATION_KEY = "testing-local-continuation-key"
+LOCAL_CHECKPOINT_KEY = "testing-local-checkpoint-key"
 # How long the demo waits at most for the work queue to bring the delivery (SQS's delays are 1 s each).
 DEADLINE_SECONDS = 30.0
 POLL_SECONDS = 0.25
@@ -64,8 +64,8 @@ def _work_variables(servers: DemoServers) -> dict[str, str]:
     return {
         "WORK_QUEUE_URL": sqs.create_queue(QueueName="notify-work")["QueueUrl"],
         "FAILURE_QUEUE_URL": sqs.create_queue(QueueName="notify-failures")["QueueUrl"],
-        "CONTINUATION_KEY": LOCAL_CONTINUATION_KEY,
-        "CONTINUATION_KEY_PARAMETER": "",
+        "CHECKPOINT_KEY": LOCAL_CHECKPOINT_KEY,
+        "CHECKPOINT_KEY_PARAMETER": "",
         "WEBHOOK_RETRY_SCHEDULE": SCHEDULE,
         "WEBHOOK_INLINE_WAIT_SECONDS": "0",
         "HASH_LINK_MAX_BYTES": str(LINK_BYTES),

@@ -19,7 +19,7 @@ from tools.work_queue import drain
 
 NOTIFY_FUNCTION = function_ids().notify
 # A fake key for local runs only; the stack generates its own (Secrets Manager).
-LOCAL_CONTINUATION_KEY = "testing-local-continuation-key"
+LOCAL_CHECKPOINT_KEY = "testing-local-checkpoint-key"
 # A multipart upload's ETag: the MD5 of the parts' MD5s, a dash, the number of parts.
 _MULTIPART_ETAG = re.compile(r"^[0-9a-f]{32}-[0-9]+$")
 
@@ -98,8 +98,8 @@ class Announcer:
             "AWS_ENDPOINT_URL_SQS": self.endpoint,
             "WORK_QUEUE_URL": self.work_queue_url,
             "FAILURE_QUEUE_URL": failures,
-            "CONTINUATION_KEY": LOCAL_CONTINUATION_KEY,
-            "CONTINUATION_KEY_PARAMETER": "",
+            "CHECKPOINT_KEY": LOCAL_CHECKPOINT_KEY,
+            "CHECKPOINT_KEY_PARAMETER": "",
         }
 
     def stop(self) -> None:

@@ -1,9 +1,10 @@
 """When each delivery attempt is due: a published, day-long schedule with jitter, not a fixed backoff.
 
-`WEBHOOK_RETRY_SCHEDULE` lists the seconds to wait before each attempt, the first one (0) included; the
-default is the schedule webhook senders publish (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h:
-about 27.6 hours). Each wait is jittered by ±10 % so that many retries after one outage spread out. A
-receiver's `Retry-After` stretches a wait, but never beyond the schedule's longest step.
+`WEBHOOK_RETRY_SCHEDULE` lists the seconds to wait before each attempt after the first (the first is
+immediate); the default is the schedule webhook senders publish (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+10 h: eight attempts over about 27.6 hours). Each wait is jittered by ±10 % so that many retries after
+one outage spread out. A receiver's `Retry-After` stretches a wait, but never beyond the schedule's
+longest step. After the last attempt the work is parked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-DEFAULT_SCHEDULE_TEXT = "0,5,300,1800,7200,18000,36000,36000"
+DEFAULT_SCHEDULE_TEXT = "5,300,1800,7200,18000,36000,36000"
 JITTER_FRACTION = 0.1
 MAX_ATTEMPTS = 30
 # One step at most two SQS visibility maxima (12 h each); a message is hidden again when it comes back early.
@@ -26,17 +27,18 @@ class InvalidSchedule(ValueError):
 
 @dataclass(frozen=True)
 class RetrySchedule:
-    """`waits[i]` seconds before attempt `i + 1`; `waits[0]` is 0 (the first attempt is immediate)."""
+    """`steps[k - 1]` seconds before attempt `k + 1`; attempt 1 is immediate, so `attempts` is one more
+    than the steps."""
 
-    waits: tuple[float, ...]
+    steps: tuple[float, ...]
 
     @property
     def attempts(self) -> int:
-        return len(self.waits)
+        return len(self.steps) + 1
 
     @property
     def longest_wait(self) -> float:
-        return max(self.waits)
+        return max(self.steps)
 
     def exhausted(self, attempts_made: int) -> bool:
         return attempts_made >= self.attempts
@@ -46,7 +48,9 @@ class RetrySchedule:
     ) -> float:
         """Seconds to wait before `attempt` (2 or later): the schedule's step ±10 %, stretched by
         `Retry-After` up to the longest step."""
-        step = self.waits[min(attempt, self.attempts) - 1]
+        if attempt <= 1:
+            return 0.0
+        step = self.steps[min(attempt, self.attempts) - 2]
         wait = step * (1 - JITTER_FRACTION + 2 * JITTER_FRACTION * jitter())
         if retry_after is not None and math.isfinite(retry_after):
             wait = max(wait, min(retry_after, self.longest_wait))
@@ -54,22 +58,21 @@ class RetrySchedule:
 
 
 def parse_schedule(text: str) -> RetrySchedule:
-    """`"0,5,300"` → three attempts; `InvalidSchedule` names what is wrong."""
+    """`"5,300"` → three attempts (at once, after 5 s, after 300 s more); `InvalidSchedule` names what
+    is wrong."""
     try:
-        waits = tuple(float(part) for part in text.split(","))
+        steps = tuple(float(part) for part in text.split(","))
     except ValueError:
         raise InvalidSchedule("must be a comma-separated list of seconds") from None
-    return schedule_of(waits)
+    return schedule_of(steps)
 
 
-def schedule_of(waits: Sequence[float]) -> RetrySchedule:
-    if not 1 <= len(waits) <= MAX_ATTEMPTS:
-        raise InvalidSchedule(f"must list between 1 and {MAX_ATTEMPTS} attempts")
-    if any(not math.isfinite(wait) or not 0 <= wait <= MAX_STEP_SECONDS for wait in waits):
+def schedule_of(steps: Sequence[float]) -> RetrySchedule:
+    if not 1 <= len(steps) <= MAX_ATTEMPTS - 1:
+        raise InvalidSchedule(f"must list between 1 and {MAX_ATTEMPTS - 1} waits (attempts after the first)")
+    if any(not math.isfinite(step) or not 0 <= step <= MAX_STEP_SECONDS for step in steps):
         raise InvalidSchedule(f"every wait must be between 0 and {MAX_STEP_SECONDS:.0f} seconds")
-    if waits[0] != 0:
-        raise InvalidSchedule("must start with 0: the first attempt is immediate")
-    return RetrySchedule(tuple(waits))
+    return RetrySchedule(tuple(steps))
 
 
 DEFAULT_SCHEDULE = parse_schedule(DEFAULT_SCHEDULE_TEXT)

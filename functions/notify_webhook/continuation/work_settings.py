@@ -2,7 +2,7 @@
 
 `WORK_QUEUE_URL` unset: no continuation (a local setup without SQS); a failed delivery raises as before,
 so Lambda's own retries and OnFailure destination keep the event. Set: `FAILURE_QUEUE_URL` and a
-continuation key are required too.
+checkpoint key are required too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..object_hash import LinkPolicy
-from .key import continuation_key
+from .key import checkpoint_key
 from .schedule import DEFAULT_SCHEDULE, InvalidSchedule, RetrySchedule, parse_schedule
 from .scheduled_delivery import DEFAULT_INLINE_WAIT_SECONDS
 
@@ -80,7 +80,7 @@ def link_policy(environ: Mapping[str, str]) -> LinkPolicy:
 
 
 def load_work_settings(environ: Mapping[str, str]) -> WorkSettings | None:
-    """None without `WORK_QUEUE_URL`; raises `WorkSettingsError` or `ContinuationKeyMissing`."""
+    """None without `WORK_QUEUE_URL`; raises `WorkSettingsError` or `CheckpointKeyMissing`."""
     schedule = retry_schedule(environ)
     inline = inline_wait_seconds(environ)
     links = link_policy(environ)
@@ -95,7 +95,7 @@ def load_work_settings(environ: Mapping[str, str]) -> WorkSettings | None:
     return WorkSettings(
         work_queue_url=work_queue_url,
         failure_queue_url=failure_queue_url,
-        key=continuation_key(environ),
+        key=checkpoint_key(environ),
         schedule=schedule,
         inline_wait_seconds=inline,
         links=links,

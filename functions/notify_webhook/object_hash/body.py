@@ -29,7 +29,7 @@ from .ranges import (
     plan_ranges,
     sha256_of_ranges,
 )
-from .read_strategy import FirstPart, FromThroughputs, ReadChoice
+from .read_strategy import MAX_REVISITS, REVISIT_WINDOW_BYTES, FirstPart, FromThroughputs, ReadChoice
 from .stream import DEFAULT_CHUNK_SIZE, MIB, Digest, OverlappedHasher, sha256_of_object
 
 if TYPE_CHECKING:
@@ -130,6 +130,9 @@ class _OneStream:
     def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int:
         return 1
 
+    def revisit(self, judged_on: FirstPart, window: FirstPart) -> bool:
+        return False
+
 
 class _AdaptiveRead:
     def __init__(
@@ -175,6 +178,8 @@ class _AdaptiveRead:
             ranges: Iterator[tuple[int, int]] = iter(())
             with OverlappedHasher(self.digest) as hasher:
                 stop = self._stream_while_probing(body, hasher, first, probe, probe_span, probe_answered)
+                if self.connections == 1:
+                    probe, probe_span, stop = self._stream_revisiting(body, hasher, first, pool, reader)
                 if self.connections > 1 and probe is not None and probe_span is not None:
                     # The ranges start now, while the stream reads on up to the probe's range.
                     ranges = iter(plan_ranges(self.end, self.reads.part_bytes, start=probe_span[1] + 1))
@@ -281,6 +286,39 @@ class _AdaptiveRead:
             probe.result()  # a range that failed after its retries fails the hash, as any range does
         self.connections = self.choice.connections(first, combined, self.reads.connections)
         return probe_span[0] if self.connections > 1 else self.end
+
+    def _stream_revisiting(
+        self,
+        body: Any,
+        hasher: OverlappedHasher,
+        judged_on: FirstPart,
+        pool: ThreadPoolExecutor,
+        reader: RangeReader,
+    ) -> tuple[Future[bytes] | None, tuple[int, int] | None, int]:
+        """Stream on alone one window at a time; when the choice says a window ran well under the rate
+        the last decision was judged on, probe again, judged against the stream over the probe's own
+        window. Answers the probe and its range when ranges now pay, and where the stream stops."""
+        revisits = 0
+        while self.position < self.end and not self.stopped_early:
+            window_from, started = self.position, time.perf_counter()
+            self._stream(body, hasher, min(self.position + REVISIT_WINDOW_BYTES, self.end))
+            if self.stopped_early or self.position == window_from or self.position >= self.end:
+                break
+            rate = (self.position - window_from) / max(time.perf_counter() - started, _FASTEST_CLOCK)
+            window = FirstPart(rate, judged_on.hash_bytes_s)
+            if revisits >= MAX_REVISITS or self.reads.connections < 2:
+                continue
+            probe_span = self._probe_span() if self.choice.revisit(judged_on, window) else None
+            if probe_span is None:
+                continue
+            revisits += 1
+            answered: list[float] = []
+            probe = pool.submit(reader.fetch, *probe_span, answered)
+            stop = self._stream_while_probing(body, hasher, window, probe, probe_span, answered)
+            if self.connections > 1:
+                return probe, probe_span, stop
+            judged_on = window
+        return None, None, self.end
 
     def _check_stream(self, stop: int) -> None:
         if self.position != stop:

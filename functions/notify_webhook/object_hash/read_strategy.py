@@ -18,6 +18,13 @@ from typing import Protocol
 PROBE_HEADROOM = 3.0
 # The probe must raise the combined throughput (stream + probe, over the probe's time) by this factor.
 MIN_PROBE_GAIN = 1.25
+# A stream left alone is timed again over each window of this many bytes. When a window's rate falls under
+# REVISIT_BELOW x the rate the decision to stay one stream was judged on (a sample inflated by bytes that
+# were buffered while the request waited for its first byte, say), the decision is made again with a new
+# probe, judged against the stream's rate over the probe's own window.
+REVISIT_WINDOW_BYTES = 16 * 1024 * 1024
+REVISIT_BELOW = 0.6
+MAX_REVISITS = 2  # each costs one ranged GET: about a whole read on a store like moto
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,12 @@ class FirstPart:
 def worth_probing(first: FirstPart) -> bool:
     """Whether hashing has room for several streams: else one stream is already (nearly) the limit."""
     return first.hash_bytes_s >= PROBE_HEADROOM * first.stream_bytes_s
+
+
+def worth_revisiting(judged_on: FirstPart, window: FirstPart) -> bool:
+    """Whether the stream's last window ran well under the rate the last decision was judged on, and
+    hashing has room for several streams at the window's rate."""
+    return window.stream_bytes_s < REVISIT_BELOW * judged_on.stream_bytes_s and worth_probing(window)
 
 
 def probe_paid_off(first: FirstPart, combined_bytes_s: float) -> bool:
@@ -58,12 +71,15 @@ def choose_connections(first: FirstPart, combined_bytes_s: float | None, cap: in
 
 
 class ReadChoice(Protocol):
-    """The two decisions a body read makes. Kept apart from the reading so the reading can be checked
-    with each decision fixed, whatever a loaded machine's clocks measured."""
+    """The decisions a body read makes (probe at all; how many connections; probe again later). Kept
+    apart from the reading so the reading can be checked with each decision fixed, whatever a loaded
+    machine's clocks measured."""
 
     def worth_probing(self, first: FirstPart) -> bool: ...
 
     def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int: ...
+
+    def revisit(self, judged_on: FirstPart, window: FirstPart) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -75,3 +91,6 @@ class FromThroughputs:
 
     def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int:
         return choose_connections(first, combined_bytes_s, cap)
+
+    def revisit(self, judged_on: FirstPart, window: FirstPart) -> bool:
+        return worth_revisiting(judged_on, window)

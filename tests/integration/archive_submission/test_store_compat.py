@@ -153,6 +153,7 @@ def test_versioned_bucket_another_body_conflicts_and_adds_no_version(
     assert IGNORED_WARNING not in log_output()
 
 
+@pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
 def test_a_new_key_costs_one_conditional_write_once_the_store_is_known(server_s3: S3Client) -> None:
     """The first keyed request of a container looks (a HEAD), writes, and probes once whether the store
     refuses a conditional overwrite. After that, in an unversioned bucket on such a store, a new key is
@@ -168,6 +169,7 @@ def test_a_new_key_costs_one_conditional_write_once_the_store_is_known(server_s3
     assert record == ["PutObject", "HeadObject"]
 
 
+@pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
 def test_a_versioned_bucket_looks_once_before_the_write(server_s3: S3Client) -> None:
     """In a versioned bucket a delete marker can hide the first version, over which S3 accepts a
     conditional write; one HEAD before the write finds it. A replay is that HEAD alone."""

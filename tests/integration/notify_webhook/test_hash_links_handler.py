@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 MIB = 1024 * 1024
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-KEY = "testing-continuation-key-0123456789"
+KEY = "testing-checkpoint-key-0123456789"
 UPLOADER = {"uploaded-by": "presigned-url"}
 
 
@@ -88,12 +88,12 @@ def links(
         "WEBHOOK_SECRET_TOKEN": SECRET,
         "WORK_QUEUE_URL": built.work_queue,
         "FAILURE_QUEUE_URL": built.failure_queue,
-        "CONTINUATION_KEY": KEY,
-        "WEBHOOK_RETRY_SCHEDULE": "0,0,0",
+        "CHECKPOINT_KEY": KEY,
+        "WEBHOOK_RETRY_SCHEDULE": "0,0",
         "WEBHOOK_INLINE_WAIT_SECONDS": "0",
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("WEBHOOK_SECRET_PARAMETER", "ACCEPTED_UPLOADERS", "CONTINUATION_KEY_PARAMETER"):
+    for name in ("WEBHOOK_SECRET_PARAMETER", "ACCEPTED_UPLOADERS", "CHECKPOINT_KEY_PARAMETER"):
         monkeypatch.delenv(name, raising=False)
     return built
 

@@ -26,7 +26,7 @@ from tests.s3_stores import ARCHIVE_BUCKET, REGION
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import invoke, load_env_file
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 from tools.replay.record import parse_record
 from tools.work_queue import drain
 
@@ -37,11 +37,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.moto_only("SQS queues of moto's server")
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-KEY = "testing-continuation-key-0123456789"
+KEY = "testing-checkpoint-key-0123456789"
 OBJECT_KEY = "pack/outage/report é.json"
 BODY = b'{"first_name": "Jane"}'
 UPLOADER = {"uploaded-by": "presigned-url"}
-NOTIFY = "NotifyWebhookFunction"
+NOTIFY = function_ids().notify
 
 
 class Stack:
@@ -59,9 +59,9 @@ class Stack:
             "WEBHOOK_SECRET_PARAMETER": "",
             "WORK_QUEUE_URL": self.work_queue,
             "FAILURE_QUEUE_URL": self.failure_queue,
-            "CONTINUATION_KEY": KEY,
-            "CONTINUATION_KEY_PARAMETER": "",
-            "WEBHOOK_RETRY_SCHEDULE": "0,0,0,0,0",
+            "CHECKPOINT_KEY": KEY,
+            "CHECKPOINT_KEY_PARAMETER": "",
+            "WEBHOOK_RETRY_SCHEDULE": "0,0,0,0",
             "WEBHOOK_INLINE_WAIT_SECONDS": "0",
         }
         self.overrides = load_env_file(PROJECT_ROOT / "events" / "env.json")
@@ -93,7 +93,7 @@ def stack(
         "WEBHOOK_SECRET_PARAMETER",
         "ACCEPTED_UPLOADERS",
         "WEBHOOK_BODY_TOKEN",
-        "CONTINUATION_KEY_PARAMETER",
+        "CHECKPOINT_KEY_PARAMETER",
     ):
         monkeypatch.delenv(name, raising=False)
     yield built
@@ -265,8 +265,8 @@ def test_retry_after_120_makes_the_next_attempt_wait_on_the_queue_for_120_second
     log_output: Callable[[], str],
     status: int,
 ) -> None:
-    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0,5,300")
-    stack.overrides[NOTIFY]["WEBHOOK_RETRY_SCHEDULE"] = "0,5,300"
+    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "5,300")
+    stack.overrides[NOTIFY]["WEBHOOK_RETRY_SCHEDULE"] = "5,300"
     stack.receiver.script(Reply(status=status, headers={"Retry-After": "120"}))
     answer = stack.invoke(announced)
     assert answer["postponed"] == 1

@@ -14,14 +14,15 @@ import requests
 
 from tests.s3_stores import ARCHIVE_BUCKET
 from tools.local_api import EmbeddedS3, LocalApi, LocalApiConfig, prepare_bucket
+from tools.project import function_ids
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 KEY = "local-test-key"
 ENV = {
-    "ArchiveSubmissionFunction": {"ARCHIVE_BUCKET": ARCHIVE_BUCKET},
-    "UploadUrlFunction": {"ARCHIVE_BUCKET": ARCHIVE_BUCKET},
+    function_ids().archive: {"ARCHIVE_BUCKET": ARCHIVE_BUCKET},
+    function_ids().upload: {"ARCHIVE_BUCKET": ARCHIVE_BUCKET},
 }
 
 

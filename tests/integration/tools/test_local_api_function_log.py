@@ -11,7 +11,7 @@ import pytest
 from tools.local_api.cli import function_log_path
 from tools.local_api.workers import FunctionWorkers
 from tools.local_invoke import load_env_file
-from tools.project import PROJECT_ROOT, TEMPLATE_PATH
+from tools.project import PROJECT_ROOT, TEMPLATE_PATH, function_ids
 
 BAD_SUBMISSION = json.loads((PROJECT_ROOT / "events" / "submission_bad.json").read_text(encoding="utf-8"))
 
@@ -33,7 +33,7 @@ def test_the_functions_output_goes_to_the_log_file_not_to_stderr(
     workers = FunctionWorkers(TEMPLATE_PATH, None, log if to_file else None)
     try:
         result = workers.call(
-            "ArchiveSubmissionFunction", BAD_SUBMISSION, load_env_file(PROJECT_ROOT / "events" / "env.json")
+            function_ids().archive, BAD_SUBMISSION, load_env_file(PROJECT_ROOT / "events" / "env.json")
         )
     finally:
         workers.stop()

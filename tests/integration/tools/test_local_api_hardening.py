@@ -16,6 +16,7 @@ from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import object_created_record, s3_event
 from tools.local_api import LocalApi, LocalApiConfig, check_host, check_path, declared_length
 from tools.local_api.request_checks import Refused
+from tools.project import function_ids
 from tools.receiver import Reply, WebhookReceiver
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 
 KEY = "local-test-key"
 ENV = {
-    "ArchiveSubmissionFunction": {"ARCHIVE_BUCKET": ARCHIVE_BUCKET},
-    "UploadUrlFunction": {"ARCHIVE_BUCKET": ARCHIVE_BUCKET},
+    function_ids().archive: {"ARCHIVE_BUCKET": ARCHIVE_BUCKET},
+    function_ids().upload: {"ARCHIVE_BUCKET": ARCHIVE_BUCKET},
 }
 # An answer within this time, or the server is waiting for a body that will never come.
 PATIENCE_SECONDS = 10
@@ -156,7 +157,7 @@ def test_issue23_item8_a_slow_webhook_does_not_hold_up_a_submission(
     With one lock around every invocation the submission would wait for the webhook."""
     env = {
         **ENV,
-        "NotifyWebhookFunction": {
+        function_ids().notify: {
             "WEBHOOK_URL": webhook_receiver.url,
             "WEBHOOK_ALLOW_HTTP": "true",
             "WEBHOOK_SECRET_TOKEN": "testing",
@@ -176,7 +177,7 @@ def test_issue23_item8_a_slow_webhook_does_not_hold_up_a_submission(
         event = s3_event(object_created_record(ARCHIVE_BUCKET, answer["key"], etag=head["ETag"], size=10))
         outcome: dict[str, Any] = {}
         notify = threading.Thread(
-            target=lambda: outcome.update(result=api.run_function("NotifyWebhookFunction", event))
+            target=lambda: outcome.update(result=api.run_function(function_ids().notify, event))
         )
         notify.start()
         waited = threading.Event()

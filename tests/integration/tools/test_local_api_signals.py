@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from tools.local_invoke import load_env_file
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 pytestmark = pytest.mark.moto_only("`make api --embedded-s3` runs its own moto server")
-NOTIFY = "NotifyWebhookFunction"
+NOTIFY = function_ids().notify
 
 
 class SilentReceiver:

@@ -17,7 +17,7 @@ from standardwebhooks import Webhook
 from notify_webhook.signing import verify_signature
 from tests.webhook_receiver import WebhookReceiver
 from tools.local_invoke import invoke, load_env_file
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -38,7 +38,7 @@ def env_file() -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def local_bucket(server_s3: S3Client, env_file: dict[str, dict[str, Any]]) -> str:
     """The bucket events/env.json and events/s3_put.json name, on moto's server."""
-    bucket = env_file["ArchiveSubmissionFunction"]["ARCHIVE_BUCKET"]
+    bucket = env_file[function_ids().archive]["ARCHIVE_BUCKET"]
     assert bucket == event("s3_put.json")["Records"][0]["s3"]["bucket"]["name"]
     server_s3.create_bucket(Bucket=bucket)
     return str(bucket)
@@ -52,7 +52,7 @@ def objects(client: S3Client, bucket: str) -> dict[str, bytes]:
 def test_submission_event_archives_the_sample(
     server_s3: S3Client, local_bucket: str, env_file: dict[str, dict[str, Any]]
 ) -> None:
-    result = invoke("ArchiveSubmissionFunction", event("submission.json"), env_file)
+    result = invoke(function_ids().archive, event("submission.json"), env_file)
     assert result["statusCode"] == 201, result
     answer = json.loads(result["body"])
     assert answer["bucket"] == local_bucket
@@ -65,7 +65,7 @@ def test_submission_event_archives_the_sample(
 def test_bad_submission_event_gets_400_and_writes_nothing(
     server_s3: S3Client, local_bucket: str, env_file: dict[str, dict[str, Any]]
 ) -> None:
-    result = invoke("ArchiveSubmissionFunction", event("submission_bad.json"), env_file)
+    result = invoke(function_ids().archive, event("submission_bad.json"), env_file)
     assert result["statusCode"] == 400
     assert "error" in json.loads(result["body"])
     assert objects(server_s3, local_bucket) == {}
@@ -94,9 +94,9 @@ def test_s3_event_delivers_a_signed_webhook(
     )
     assert put["ETag"].strip('"') == record["eTag"], "the event describes exactly this object"
     overrides = copy.deepcopy(env_file)
-    overrides["NotifyWebhookFunction"]["WEBHOOK_URL"] = webhook_receiver.url
+    overrides[function_ids().notify]["WEBHOOK_URL"] = webhook_receiver.url
 
-    result = invoke("NotifyWebhookFunction", s3_event, overrides)
+    result = invoke(function_ids().notify, s3_event, overrides)
 
     assert result["delivered"] == 1, result
     (request,) = webhook_receiver.requests
@@ -107,7 +107,7 @@ def test_s3_event_delivers_a_signed_webhook(
     assert payload["sha256"] == hashlib.sha256(SAMPLE).hexdigest()
     assert payload["length"] == len(SAMPLE)
     assert payload["submitter_name"] == "Jane Doe"
-    secret = env_file["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"]
+    secret = env_file[function_ids().notify]["WEBHOOK_SECRET_TOKEN"]
     assert secret == "testing"
     assert verify_signature(
         secret,
@@ -130,11 +130,11 @@ def test_s3_event_with_a_whsec_secret_verifies_with_standardwebhooks(
     server_s3.put_object(Bucket=local_bucket, Key=key, Body=SAMPLE, Metadata={"uploaded-by": "presigned-url"})
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     overrides = copy.deepcopy(env_file)
-    del overrides["NotifyWebhookFunction"]["WEBHOOK_SECRET_TOKEN"]
+    del overrides[function_ids().notify]["WEBHOOK_SECRET_TOKEN"]
     overrides["Parameters"] = {"WEBHOOK_SECRET_TOKEN": secret, "WEBHOOK_URL": webhook_receiver.url}
-    del overrides["NotifyWebhookFunction"]["WEBHOOK_URL"]
+    del overrides[function_ids().notify]["WEBHOOK_URL"]
 
-    result = invoke("NotifyWebhookFunction", s3_event, overrides)
+    result = invoke(function_ids().notify, s3_event, overrides)
 
     assert result["delivered"] == 1
     (request,) = webhook_receiver.requests
@@ -151,8 +151,8 @@ def test_object_not_uploaded_by_an_accepted_uploader_is_skipped(
     key = unquote_plus(s3_event["Records"][0]["s3"]["object"]["key"])
     server_s3.put_object(Bucket=local_bucket, Key=key, Body=SAMPLE, Metadata={"uploaded-by": "someone-else"})
     overrides = copy.deepcopy(env_file)
-    overrides["NotifyWebhookFunction"]["WEBHOOK_URL"] = webhook_receiver.url
-    result = invoke("NotifyWebhookFunction", s3_event, overrides)
+    overrides[function_ids().notify]["WEBHOOK_URL"] = webhook_receiver.url
+    result = invoke(function_ids().notify, s3_event, overrides)
     assert result["delivered"] == 0
     assert result["skipped"] == 1
     assert webhook_receiver.requests == []
@@ -165,16 +165,16 @@ def test_archived_submission_is_announced_with_the_template_uploaders(
     webhook_receiver: WebhookReceiver,
 ) -> None:
     """Both functions chained: the template's ACCEPTED_UPLOADERS includes archive-submission."""
-    archived = invoke("ArchiveSubmissionFunction", event("submission.json"), env_file)
+    archived = invoke(function_ids().archive, event("submission.json"), env_file)
     key = json.loads(archived["body"])["key"]
     head = server_s3.head_object(Bucket=local_bucket, Key=key)
     s3_event = event("s3_put.json")
     obj = s3_event["Records"][0]["s3"]["object"]
     obj.update(key=key, eTag=head["ETag"].strip('"'), size=head["ContentLength"])
     overrides = copy.deepcopy(env_file)
-    overrides["NotifyWebhookFunction"]["WEBHOOK_URL"] = webhook_receiver.url
+    overrides[function_ids().notify]["WEBHOOK_URL"] = webhook_receiver.url
 
-    result = invoke("NotifyWebhookFunction", s3_event, overrides)
+    result = invoke(function_ids().notify, s3_event, overrides)
 
     assert result["delivered"] == 1
     payload = webhook_receiver.requests[0].json()
@@ -193,7 +193,7 @@ def test_command_line_runner_against_moto(moto_server: str, local_bucket: str) -
             sys.executable,
             "-m",
             "tools.local_invoke",
-            "ArchiveSubmissionFunction",
+            function_ids().archive,
             "--event",
             "events/submission.json",
             "--env-vars",

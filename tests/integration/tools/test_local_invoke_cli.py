@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from tools.local_invoke import local_endpoint, server_error
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 
 def run_cli(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def run_cli(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
 
 def test_without_a_local_endpoint_the_runner_refuses_and_names_the_way_out() -> None:
     completed = run_cli(
-        "ArchiveSubmissionFunction",
+        function_ids().archive,
         "--event",
         "events/submission.json",
         "--env-vars",
@@ -45,7 +45,7 @@ def test_without_a_local_endpoint_the_runner_refuses_and_names_the_way_out() -> 
 def test_a_5xx_answer_exits_1_with_the_answer_on_stdout() -> None:
     """S3 unreachable (a closed loopback port): the archive function answers 502, and the run fails."""
     completed = run_cli(
-        "ArchiveSubmissionFunction",
+        function_ids().archive,
         "--event",
         "events/submission.json",
         "--env-vars",

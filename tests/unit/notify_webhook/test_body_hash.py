@@ -23,7 +23,14 @@ from botocore.response import StreamingBody
 
 from notify_webhook.object_hash.body import PROBE_BYTES, sha256_of_body
 from notify_webhook.object_hash.ranges import RangedReads
-from notify_webhook.object_hash.read_strategy import FirstPart, FromThroughputs, ReadChoice, probe_paid_off
+from notify_webhook.object_hash.read_strategy import (
+    MAX_REVISITS,
+    REVISIT_WINDOW_BYTES,
+    FirstPart,
+    FromThroughputs,
+    ReadChoice,
+    probe_paid_off,
+)
 
 MIB = 1024 * 1024
 
@@ -125,6 +132,25 @@ class Decided:
     def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int:
         self.seen.append((first, combined_bytes_s))
         return min(cap, self.connections_after_probe)
+
+    def revisit(self, judged_on: FirstPart, window: FirstPart) -> bool:
+        return False
+
+
+@dataclass
+class RevisitedOnce(Decided):
+    """No probe at first (the sample fooled the read); the first window's revisit probes, and that probe
+    pays with `connections_after_probe`."""
+
+    revisits: int = 0
+
+    def connections(self, first: FirstPart, combined_bytes_s: float | None, cap: int) -> int:
+        self.seen.append((first, combined_bytes_s))
+        return min(cap, self.connections_after_probe) if self.revisits else 1
+
+    def revisit(self, judged_on: FirstPart, window: FirstPart) -> bool:
+        self.revisits += 1
+        return True
 
 
 def hash_with(store: PacedStore, reads: RangedReads, choice: ReadChoice) -> str:
@@ -272,3 +298,29 @@ def test_memory_stays_within_connections_plus_two_parts_after_the_switch() -> No
     # Parts in flight or waiting and the one being hashed; the probe; the stream's queued chunks.
     bound = (connections + 2) * part + PROBE_BYTES + 4 * MIB
     assert peak - baseline <= bound, f"peak growth {(peak - baseline) / MIB:.1f} MiB"
+
+
+def test_a_stream_left_alone_is_probed_again_and_ranges_take_over() -> None:
+    """Issue 32, part 1: the first decision kept one stream; a later window's revisit probes again, and
+    when that probe pays the rest arrives as ranges (the stream stops at the probe's range)."""
+    data = os.urandom(REVISIT_WINDOW_BYTES + 24 * MIB)
+    store = PacedStore(data, rate=None, range_delay=0.0)
+    choice = RevisitedOnce(probe=False, connections_after_probe=4)
+    digest = hash_with(store, RangedReads(connections=8, part_bytes=4 * MIB), choice)
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert choice.revisits == 1
+    assert len(store.ranges()) > 1  # the new probe and the ranges after it
+    [stream] = store.streams
+    assert stream.closed_at is not None and stream.closed_at < len(data)
+    assert_pinned(store)
+
+
+def test_a_revisit_that_does_not_pay_leaves_the_one_stream_and_is_bounded() -> None:
+    data = os.urandom(4 * REVISIT_WINDOW_BYTES + 3 * MIB)
+    store = PacedStore(data, rate=None, range_delay=0.0)
+    choice = RevisitedOnce(probe=False, connections_after_probe=1)
+    digest = hash_with(store, RangedReads(connections=8, part_bytes=4 * MIB), choice)
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert len(store.ranges()) == MAX_REVISITS  # one probe per revisit, no more
+    [stream] = store.streams
+    assert stream.closed_at == len(data)

@@ -25,7 +25,7 @@ from notify_webhook.continuation.sealing import (
 )
 from notify_webhook.object_hash.sha256_state import HashCheckpoint, ResumableSha256
 
-KEY = b"testing-continuation-key"
+KEY = b"testing-checkpoint-key"
 TARGET = PinnedObject("bucket", "pack/a b.json", "v1", "abc123", 1000, "0062E99A88DC407460")
 DELIVER = Continuation(
     target=TARGET,

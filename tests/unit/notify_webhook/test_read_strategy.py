@@ -16,6 +16,7 @@ from notify_webhook.object_hash.read_strategy import (
     connections_to_open,
     probe_paid_off,
     worth_probing,
+    worth_revisiting,
 )
 
 MIB = 1024 * 1024
@@ -69,3 +70,10 @@ def test_the_probe_must_raise_the_combined_rate_by_the_gain() -> None:
 )
 def test_connections_stay_between_two_and_the_cap(hash_: float, cap: int, expected: int) -> None:
     assert connections_to_open(first(35, hash_), cap) == expected
+
+
+def test_a_revisit_needs_a_window_well_under_the_judged_rate_and_room_to_hash() -> None:
+    judged_on = first(120, 600)  # a sample inflated by a start-up burst
+    assert worth_revisiting(judged_on, first(32, 600))  # the steady rate, well under it
+    assert not worth_revisiting(judged_on, first(100, 600))  # within the noise
+    assert not worth_revisiting(judged_on, first(32, 64))  # hashing is the limit at that rate

@@ -12,6 +12,7 @@ from notify_webhook.object_hash.budget import (
     delivery_reserve_seconds,
 )
 from notify_webhook.settings import load_settings
+from tools.project import function_ids
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -79,7 +80,7 @@ def test_the_template_timeout_hashes_the_largest_promised_object_in_its_budget()
         PROJECT_ROOT / "docs" / "performance.md"
     ).read_text(encoding="utf-8")
     largest = promised_gib * 1024**3
-    notify = template["Resources"]["NotifyWebhookFunction"]["Properties"]
+    notify = template["Resources"][function_ids().notify]["Properties"]
     variables = notify["Environment"]["Variables"]
     attempt = float(variables["WEBHOOK_TIMEOUT_SECONDS"])
     rate = float(variables["HASH_MIN_MIB_S"])

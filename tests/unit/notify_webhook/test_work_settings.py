@@ -1,4 +1,4 @@
-"""The work-queue settings: off without `WORK_QUEUE_URL`; with it, the failure queue and a continuation key
+"""The work-queue settings: off without `WORK_QUEUE_URL`; with it, the failure queue and a checkpoint key
 are required (the key from the value or from the stack's secret, cached), and every error names the
 variable, never a value."""
 
@@ -20,7 +20,7 @@ WORK = {
     **BASE,
     "WORK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/work",
     "FAILURE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/failures",
-    "CONTINUATION_KEY": "testing-continuation-key",
+    "CHECKPOINT_KEY": "testing-checkpoint-key",
 }
 
 
@@ -33,18 +33,18 @@ def test_with_a_work_queue_the_default_schedule_and_inline_wait_apply() -> None:
     assert work is not None
     assert work.schedule == DEFAULT_SCHEDULE
     assert work.inline_wait_seconds == 10.0
-    assert work.key == b"testing-continuation-key"
-    assert "testing-continuation-key" not in repr(work)
+    assert work.key == b"testing-checkpoint-key"
+    assert "testing-checkpoint-key" not in repr(work)
 
 
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
         ({"FAILURE_QUEUE_URL": ""}, "WORK_QUEUE_URL needs FAILURE_QUEUE_URL"),
-        ({"CONTINUATION_KEY": ""}, "needs CONTINUATION_KEY or CONTINUATION_KEY_PARAMETER"),
-        ({"CONTINUATION_KEY": "short"}, "CONTINUATION_KEY must hold at least 16 bytes"),
-        ({"CONTINUATION_KEY_PARAMETER": "form-archive/continuation"}, "not both"),
-        ({"WEBHOOK_RETRY_SCHEDULE": "5,300"}, "WEBHOOK_RETRY_SCHEDULE must start with 0"),
+        ({"CHECKPOINT_KEY": ""}, "needs CHECKPOINT_KEY or CHECKPOINT_KEY_PARAMETER"),
+        ({"CHECKPOINT_KEY": "short"}, "CHECKPOINT_KEY must hold at least 16 bytes"),
+        ({"CHECKPOINT_KEY_PARAMETER": "form-archive/continuation"}, "not both"),
+        ({"WEBHOOK_RETRY_SCHEDULE": "5,-300"}, "WEBHOOK_RETRY_SCHEDULE every wait must be between 0"),
         ({"WEBHOOK_INLINE_WAIT_SECONDS": "soon"}, "WEBHOOK_INLINE_WAIT_SECONDS must be a number"),
         ({"WEBHOOK_INLINE_WAIT_SECONDS": "3600"}, "WEBHOOK_INLINE_WAIT_SECONDS must be between 0 and 60"),
     ],
@@ -54,7 +54,14 @@ def test_a_wrong_setting_is_a_configuration_error_naming_the_variable(
 ) -> None:
     with pytest.raises(ServerMisconfigured, match=problem) as raised:
         load_settings({**WORK, **change})
-    assert "testing-continuation-key" not in str(raised.value)
+    assert "testing-checkpoint-key" not in str(raised.value)
+
+
+def test_the_schedule_lists_the_waits_after_the_first_attempt() -> None:
+    work = load_settings({**WORK, "WEBHOOK_RETRY_SCHEDULE": "5,300"}).work
+    assert work is not None
+    assert work.schedule.attempts == 3
+    assert work.schedule.steps == (5.0, 300.0)
 
 
 def test_a_wrong_schedule_is_refused_even_without_a_work_queue() -> None:
@@ -64,7 +71,7 @@ def test_a_wrong_schedule_is_refused_even_without_a_work_queue() -> None:
 
 def test_the_key_is_read_from_the_stacks_secret_and_cached() -> None:
     clear_secret_cache()
-    environ = {**WORK, "CONTINUATION_KEY": "", "CONTINUATION_KEY_PARAMETER": "form-archive/continuation"}
+    environ = {**WORK, "CHECKPOINT_KEY": "", "CHECKPOINT_KEY_PARAMETER": "form-archive/continuation"}
     with mock_aws():
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(
@@ -81,10 +88,10 @@ def test_the_key_is_read_from_the_stacks_secret_and_cached() -> None:
 
 def test_an_unreadable_key_secret_is_a_configuration_error() -> None:
     clear_secret_cache()
-    environ = {**WORK, "CONTINUATION_KEY": "", "CONTINUATION_KEY_PARAMETER": "form-archive/missing"}
+    environ = {**WORK, "CHECKPOINT_KEY": "", "CHECKPOINT_KEY_PARAMETER": "form-archive/missing"}
     with (
         mock_aws(),
-        pytest.raises(ServerMisconfigured, match="CONTINUATION_KEY_PARAMETER: the secretsmanager"),
+        pytest.raises(ServerMisconfigured, match="CHECKPOINT_KEY_PARAMETER: the secretsmanager"),
     ):
         load_settings(environ)
     clear_secret_cache()

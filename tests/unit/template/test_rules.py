@@ -236,8 +236,8 @@ def test_the_role_may_read_the_store_the_function_reads(reference: str) -> None:
     resolver = RuleResolver(TEMPLATE, {"WebhookUrl": WEBHOOK, "WebhookSecretName": reference})
     policies = TEMPLATE["Resources"]["NotifyWebhookFunction"]["Properties"]["Policies"]
     # The work queue's statements (tests/unit/template/test_work_queue.py) name resources that exist only
-    # in a deployed stack; the continuation key is not the signing secret.
-    continuation = ("WorkQueue", "NotifyFailureQueue", "ContinuationKeySecret")
+    # in a deployed stack; the checkpoint key is not the signing secret.
+    continuation = ("WorkQueue", "NotifyFailureQueue", "CheckpointKeySecret")
     statements = [
         resolver.resolve(raw)
         for policy in policies

@@ -1,5 +1,5 @@
 """template.yaml's work beyond one invocation (issue 29): the work queue every route ends on, the
-continuation key, the notify function's recursion setting, the EventBridge dead-letter queue, the alarms
+checkpoint key, the notify function's recursion setting, the EventBridge dead-letter queue, the alarms
 on stuck work and the dashboard."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def test_schedule_fits_in_the_work_queue_retention(
 ) -> None:
     schedule = template["Parameters"]["WebhookRetrySchedule"]
     steps = [int(item) for item in schedule["Default"].split(",")]
-    assert schedule["Default"] == "0,5,300,1800,7200,18000,36000,36000"
+    assert schedule["Default"] == "5,300,1800,7200,18000,36000,36000"
     assert re.fullmatch(schedule["AllowedPattern"], schedule["Default"])
     assert not re.fullmatch(schedule["AllowedPattern"], "5, 300") and not re.fullmatch(
         schedule["AllowedPattern"], "5,,300"
@@ -79,22 +79,22 @@ def test_notify_consumes_the_work_queue_on_every_route(template: dict[str, Any],
     assert mapping["Properties"]["FunctionName"] == {"Ref": "NotifyWebhookFunction"}
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["Properties"]["BatchSize"] == 1, "one link per invocation: a link may take the Timeout"
-    assert "WorkQueue" in stack and "ContinuationKeySecret" in stack
+    assert "WorkQueue" in stack and "CheckpointKeySecret" in stack
 
 
 def test_notify_environment_names_the_queues_the_key_and_the_schedule(template: dict[str, Any]) -> None:
     variables = environment(template, "NotifyWebhookFunction")
     assert variables["WORK_QUEUE_URL"] == {"Ref": "WorkQueue"}
     assert variables["FAILURE_QUEUE_URL"] == {"Ref": "NotifyFailureQueue"}
-    assert variables["CONTINUATION_KEY_PARAMETER"] == {"Ref": "ContinuationKeySecret"}
-    assert variables["CONTINUATION_KEY"] == "", "a deployed stack holds the key by reference only"
+    assert variables["CHECKPOINT_KEY_PARAMETER"] == {"Ref": "CheckpointKeySecret"}
+    assert variables["CHECKPOINT_KEY"] == "", "a deployed stack holds the key by reference only"
     assert variables["WEBHOOK_RETRY_SCHEDULE"] == {"Ref": "WebhookRetrySchedule"}
     local = read_function("NotifyWebhookFunction", template_path=TEMPLATE_PATH).environment
-    assert local["WEBHOOK_RETRY_SCHEDULE"] == "0,5,300,1800,7200,18000,36000,36000"
+    assert local["WEBHOOK_RETRY_SCHEDULE"] == "5,300,1800,7200,18000,36000,36000"
 
 
-def test_continuation_key_is_generated_and_only_notify_reads_it(resources: dict[str, Any]) -> None:
-    secret = resources["ContinuationKeySecret"]
+def test_checkpoint_key_is_generated_and_only_notify_reads_it(resources: dict[str, Any]) -> None:
+    secret = resources["CheckpointKeySecret"]
     assert secret["Type"] == "AWS::SecretsManager::Secret"
     assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
     readers = {
@@ -102,7 +102,7 @@ def test_continuation_key_is_generated_and_only_notify_reads_it(resources: dict[
         for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::Function"
         and any(
-            statement.get("Resource") == {"Ref": "ContinuationKeySecret"}
+            statement.get("Resource") == {"Ref": "CheckpointKeySecret"}
             for statement in policy_statements(resources, logical_id)
             if isinstance(statement, dict)
         )
@@ -127,7 +127,7 @@ def test_notify_role_may_consume_and_feed_the_work_queue_and_park(template: dict
         "sqs:DeleteMessage",
     } <= work
     assert granted[json.dumps({"Fn::GetAtt": ["NotifyFailureQueue", "Arn"]})] == {"sqs:SendMessage"}
-    assert granted[json.dumps({"Ref": "ContinuationKeySecret"})] == {"secretsmanager:GetSecretValue"}
+    assert granted[json.dumps({"Ref": "CheckpointKeySecret"})] == {"secretsmanager:GetSecretValue"}
 
 
 def test_notify_function_may_loop_through_its_own_queue(resources: dict[str, Any]) -> None:

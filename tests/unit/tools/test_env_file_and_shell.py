@@ -11,7 +11,7 @@ from tools.local_api.cli import DEFAULT_ENV_FILE
 from tools.local_invoke import function_environment, load_env_file, read_function
 
 # docs/uploads.md: tests, the demo and a user under `make api` lower these through the environment.
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 SHELL_SETTINGS = ("MULTIPART_THRESHOLD_BYTES", "MULTIPART_PART_BYTES")
 
@@ -27,7 +27,7 @@ def test_env_file_does_not_override_a_shell_setting(name: str) -> None:
 
 
 def test_the_shell_lowers_the_multipart_threshold_under_the_env_file() -> None:
-    spec = read_function("UploadUrlFunction")
+    spec = read_function(function_ids().upload)
     overrides = load_env_file(DEFAULT_ENV_FILE)
     shell = {"MULTIPART_THRESHOLD_BYTES": "6291456", "MULTIPART_PART_BYTES": "5242880"}
     environment = function_environment(spec, overrides, shell)
@@ -38,4 +38,4 @@ def test_the_shell_lowers_the_multipart_threshold_under_the_env_file() -> None:
     assert defaults["MULTIPART_THRESHOLD_BYTES"] == str(64 * 2**20)
     assert defaults["MULTIPART_PART_BYTES"] == str(16 * 2**20)
     # The env file still sets what it is for (a local bucket, the local token key).
-    assert environment["UPLOAD_TOKEN_KEY"] == overrides["UploadUrlFunction"]["UPLOAD_TOKEN_KEY"]
+    assert environment["UPLOAD_TOKEN_KEY"] == overrides[function_ids().upload]["UPLOAD_TOKEN_KEY"]

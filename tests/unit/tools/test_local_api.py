@@ -16,7 +16,7 @@ from tools.local_api import (
     rest_event,
     static_file,
 )
-from tools.project import PROJECT_ROOT
+from tools.project import PROJECT_ROOT, function_ids
 
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 
@@ -25,8 +25,8 @@ def test_routes_come_from_the_templates_api_events() -> None:
     routes = {(route.method, route.path): route for route in api_routes(TEMPLATE)}
     multipart = {("POST", f"/uploads/{name}") for name in ("parts", "complete", "status", "abort")}
     assert set(routes) == {("POST", "/submissions"), ("POST", "/uploads"), *multipart}
-    assert routes["POST", "/uploads"].logical_id == "UploadUrlFunction"
-    assert routes["POST", "/submissions"].logical_id == "ArchiveSubmissionFunction"
+    assert routes["POST", "/uploads"].logical_id == function_ids().upload
+    assert routes["POST", "/submissions"].logical_id == function_ids().archive
     assert all(route.api_key_required for route in routes.values())
 
 
@@ -35,7 +35,7 @@ def test_conditional_functions_follow_the_parameters() -> None:
     with_browser = api_routes(
         TEMPLATE, {"BrowserJwtIssuer": "https://issuer.example", "BrowserJwtAudience": "x"}
     )
-    assert {route.logical_id for route in with_browser} == {"ArchiveSubmissionFunction", "UploadUrlFunction"}
+    assert {route.logical_id for route in with_browser} == {function_ids().archive, function_ids().upload}
 
 
 def test_api_key_default_comes_from_the_api(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_route_matching(route_path: str, method: str, path: str, expected: dict[
 
 
 def test_rest_event_has_the_shape_api_gateway_sends() -> None:
-    route = ApiRoute("POST", "/uploads", "UploadUrlFunction", True)
+    route = ApiRoute("POST", "/uploads", function_ids().upload, True)
     request = HttpRequest(
         method="POST",
         path="/uploads",

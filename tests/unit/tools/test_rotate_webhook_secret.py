@@ -18,6 +18,7 @@ from moto.secretsmanager.models import secretsmanager_backends
 
 from form_archive_contract.secret_store import clear_secret_cache
 from tools import rotate_webhook_secret, webhook_secret
+from tools.project import function_ids
 from tools.rotate_webhook_secret import main, new_key
 
 OLD_KEY = "TestingOldKey0123456789abcdefghi"
@@ -82,7 +83,7 @@ def _template(*, generated: bool) -> str:
     secret_reference: Any = {"Ref": "WebhookSecret"} if generated else "someone/elses-secret"
     resources: dict[str, Any] = {
         "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": ROLE_POLICY}},
-        "NotifyWebhookFunction": {
+        function_ids().notify: {
             "Type": "AWS::Lambda::Function",
             "Properties": {
                 "Runtime": "python3.13",
