@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any
 
 from .api_events import RequestRejected
@@ -43,3 +44,14 @@ def read_body(body: Any, is_base64_encoded: bool, max_bytes: int, *, what: str =
     if len(raw) > max_bytes:
         raise RequestRejected(413, f"{what} exceeds {max_bytes} bytes")
     return raw
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object; a 400 when it is not UTF-8 JSON or not an object."""
+    try:
+        document: Any = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise RequestRejected(400, "request body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise RequestRejected(400, "request body must be a JSON object")
+    return document

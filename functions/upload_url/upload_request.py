@@ -6,7 +6,6 @@ Pure functions: nothing here talks to AWS, so every rule has a unit test.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any, NoReturn
 from form_archive_contract.api_events import RequestRejected, is_json_content_type
 from form_archive_contract.archive_keys import in_archive_key_space
 from form_archive_contract.metadata import PLAUSIBLE_EMAIL, is_plain_text
+from form_archive_contract.request_body import json_object
 
 __all__ = [
     "RequestRejected",
@@ -195,12 +195,7 @@ def parse_upload_request(
     raw: bytes, *, max_upload_bytes: int, reserved_identifier: str | None
 ) -> UploadRequest:
     """A JSON object with the fields docs/uploads.md lists; an unknown field is refused."""
-    try:
-        document: Any = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise RequestRejected(400, "request body is not valid JSON") from None
-    if not isinstance(document, dict):
-        raise RequestRejected(400, "request body must be a JSON object")
+    document = json_object(raw)
     unknown = sorted(set(document) - FIELDS)
     if unknown:
         _reject(unknown[0], "unknown field")

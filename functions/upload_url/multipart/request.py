@@ -7,14 +7,13 @@ and a property test. Digests travel as 64 hex digits, like `sha256` of `POST /up
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from form_archive_contract.api_events import RequestRejected
-from form_archive_contract.request_body import read_body
+from form_archive_contract.request_body import json_object, read_body
 
 from .plan import S3_MAX_PARTS
 
@@ -57,13 +56,7 @@ def read_json_object(body: str | None, is_base64_encoded: bool) -> dict[str, Any
     if body is None:
         _reject("request body", "must be a JSON object")
     raw = read_body(body, is_base64_encoded, MAX_MULTIPART_REQUEST_BYTES)
-    try:
-        document: Any = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise RequestRejected(400, "request body is not valid JSON") from None
-    if not isinstance(document, dict):
-        raise RequestRejected(400, "request body must be a JSON object")
-    return document
+    return json_object(raw)
 
 
 def _only(document: dict[str, Any], fields: set[str]) -> None:
