@@ -7,9 +7,10 @@ checkpoint key are required too.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from form_archive_contract.settings import ServerMisconfigured, bounded_number
 
 from ..object_hash import LinkPolicy
 from .key import checkpoint_key
@@ -53,16 +54,18 @@ def retry_schedule(environ: Mapping[str, str]) -> RetrySchedule:
 
 
 def inline_wait_seconds(environ: Mapping[str, str]) -> float:
-    raw = _value(environ, INLINE_VARIABLE)
-    if raw is None:
-        return DEFAULT_INLINE_WAIT_SECONDS
     try:
-        seconds = float(raw)
-    except ValueError:
-        raise WorkSettingsError(f"{INLINE_VARIABLE} must be a number of seconds") from None
-    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_INLINE_WAIT_SECONDS:
-        raise WorkSettingsError(f"{INLINE_VARIABLE} must be between 0 and {MAX_INLINE_WAIT_SECONDS:g}")
-    return seconds
+        return bounded_number(
+            environ,
+            INLINE_VARIABLE,
+            DEFAULT_INLINE_WAIT_SECONDS,
+            0.0,
+            MAX_INLINE_WAIT_SECONDS,
+            parse=float,
+            kind="a number of seconds",
+        )
+    except ServerMisconfigured as error:
+        raise WorkSettingsError(str(error)) from None
 
 
 def link_policy(environ: Mapping[str, str]) -> LinkPolicy:
