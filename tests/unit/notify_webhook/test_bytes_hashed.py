@@ -1,4 +1,4 @@
-"""`BytesHashed`: the bytes an invocation actually hashed, per whole-body hash and per link (in-process moto)."""
+"""`BytesHashed`: the bytes an invocation hashed, per whole-body read and per link (in-process moto)."""
 
 from __future__ import annotations
 
@@ -50,12 +50,12 @@ def test_each_link_counts_only_the_bytes_it_hashed(mocked_s3: S3Client, metrics:
     put = mocked_s3.put_object(Bucket=ARCHIVE_BUCKET, Key="pack/big.bin", Body=body)
     pinned = Pinned("pack/big.bin", put["ETag"], len(body))
     budget = HashBudget(lambda: 900.0, 30.0, 30.0)
-    policy = LinkPolicy(max_link_bytes=MIB)
+    policy, reads = LinkPolicy(max_link_bytes=MIB), RangedReads(mode="never")
     per_link: list[list[float]] = []
     answer: str | HashCheckpoint | None = None
     for link in (1, 2, 3):
         checkpoint = answer if isinstance(answer, HashCheckpoint) else None
-        answer = hash_until(mocked_s3, pinned, checkpoint, budget, policy, link=link, reads=RangedReads(mode="never"))
+        answer = hash_until(mocked_s3, pinned, checkpoint, budget, policy, link=link, reads=reads)
         per_link.append(bytes_hashed(metrics))
         metrics.clear_metrics()
     assert answer == hashlib.sha256(body).hexdigest()
