@@ -33,6 +33,8 @@ def test_quoted_make_errors_name_the_recipe_line() -> None:
     assert quoted, "docs/local.md quotes make's error for `make invoke` without an endpoint"
     for page, number, target in quoted:
         found = target_of_line(lines, number) if number <= len(lines) else None
+        recipe = [n for n in range(1, len(lines) + 1) if target in (target_of_line(lines, n) or "").split()]
         assert found is not None and target in found.split(), (
-            f"{page} quotes [Makefile:{number}: {target}], but that line is in {found!r}'s recipe"
+            f"{page} quotes [Makefile:{number}: {target}], but that line is in {found!r}'s recipe; "
+            f"the Makefile moved it: {target}'s recipe is on line(s) {recipe}"
         )
