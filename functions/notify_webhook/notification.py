@@ -19,7 +19,7 @@ from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, e
 
 from .continuation.message import PinnedObject
 from .event_shapes import ObjectRef
-from .object_hash import RangedReads, sha256_hex_from_checksum, sha256_of_body
+from .object_hash import RangedReads, count_bytes_hashed, sha256_hex_from_checksum, sha256_of_body
 from .object_key_parts import split_key
 from .signing import message_id
 
@@ -222,7 +222,8 @@ def object_sha256(
     budget: HashBudget | None = None,
 ) -> tuple[str, bool]:
     """(hex SHA-256, whether S3's checksum was used). The body read (one stream, or parallel ranges for a
-    large object) is pinned to what was headed; it does not start when `budget` says it cannot finish."""
+    large object) is pinned to what was headed; it does not start when `budget` says it cannot finish.
+    A body read counts its bytes towards `BytesHashed`; a reused checksum counts none."""
     from_checksum = sha256_hex_from_checksum(head)
     if from_checksum is not None:
         return from_checksum, True
@@ -245,6 +246,7 @@ def object_sha256(
         if code in PRECONDITION_FAILED_CODES:
             raise ObjectReplaced(target.key) from None
         raise
+    count_bytes_hashed(head.get("ContentLength") or 0)
     return digest, False
 
 

@@ -40,8 +40,14 @@ def test_existing_bucket_announces_both_objects_and_keeps_their_trigger() -> Non
     objects = {document["archived"]["key"], document["uploaded"]["key"]}
     assert set(existing["announced"]) == objects
     assert set(existing["their_queue_got"]) == objects
+    # The plain demo's shape: the submission's delivery under `webhook`, the upload's inside `uploaded`.
     assert document["webhook"]["signature_valid"] is True
-    assert document["webhook"]["sha256"] == document["uploaded"]["sha256"]
+    assert document["archived"]["key"].endswith("/" + document["webhook"]["display"])
+    assert document["uploaded"]["webhook"]["signature_valid"] is True
+    assert document["uploaded"]["webhook"]["sha256"] == document["uploaded"]["sha256"]
+    assert document["uploaded"]["webhook"]["submitter_name"]
+    # The checks after the change, with what was found before.
+    assert "  check     cors: allows uploads (was: missing for https://forms.example.org)" in completed.stderr
     steps = [text.split("]")[0] + "]" for text in completed.stderr.splitlines() if text.startswith("[")]
     assert steps == [f"[{number}/7]" for number in range(1, 8)]
     assert "their queue notification unchanged; EventBridge delivery on" in completed.stderr

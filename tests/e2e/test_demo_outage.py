@@ -42,6 +42,8 @@ def test_outage_delivers_on_the_attempt_after_it_with_one_webhook_id() -> None:
     assert outage["hash_links"] == 4  # 32 MiB, at most 8 MiB per invocation
     assert outage["large_object_sha256_matches"] is True
     assert "attempt 2 is on the work queue" in completed.stderr
+    steps = [text.split("]")[0] + "]" for text in completed.stderr.splitlines() if text.startswith("[")]
+    assert steps == [f"[{number}/7]" for number in range(1, 8)], steps
     assert "not declared in the template" not in completed.stderr
     assert completed.stderr.rstrip().endswith(
         "delivered later from the work queue, one webhook-id; hashed in links"

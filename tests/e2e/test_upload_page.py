@@ -159,12 +159,6 @@ def test_upload_page_uploads_and_the_delivery_is_signed(
     delivery = browser.find_element(By.ID, "result-delivery")
     wait_for(lambda: delivery.text == "delivered and signed", 30, "the page to show the delivery")
 
-    screenshot = tmp_path / "upload-page.png"
-    browser.save_screenshot(str(screenshot))
-    assert screenshot.stat().st_size > 0
-    if os.environ.get("UPLOAD_PAGE_SCREENSHOT"):  # a developer's look at the page
-        shutil.copy(screenshot, os.environ["UPLOAD_PAGE_SCREENSHOT"])
-
 
 def test_page_shows_a_refusal(local_api: dict[str, Any], browser: Any, tmp_path: Path) -> None:
     """A bad request is explained on the page, and nothing is uploaded."""
@@ -243,6 +237,51 @@ def _local_api(
             process.kill()
             process.wait(timeout=10)
         print(log.read_text(), file=sys.stderr)
+
+
+def test_a_file_in_parts_shows_its_parts_and_the_delivery(
+    tmp_path: Path, multipart_api: dict[str, Any], browser: Any, webhook_receiver: WebhookReceiver
+) -> None:
+    """A file above the (lowered) threshold goes up in three parts; the result shows them. This is the
+    page docs/upload-page.png shows: `UPLOAD_PAGE_SCREENSHOT=docs/upload-page.png` copies the screenshot."""
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+
+    content = os.urandom(2 * PART + 300_000)
+    upload = tmp_path / "Messwerte März.csv"
+    upload.write_bytes(content)
+    browser.get(multipart_api["page"])
+    browser.find_element(By.ID, "datapack").clear()
+    browser.find_element(By.ID, "datapack").send_keys("DP-browser")
+    browser.find_element(By.ID, "path").clear()
+    browser.find_element(By.ID, "path").send_keys("/field/2026")
+    browser.find_element(By.ID, "uploader-name").send_keys("Zoë Ærø")
+    browser.find_element(By.ID, "uploader-email").send_keys("zoe@example.org")
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    browser.find_element(By.ID, "upload-button").click()
+
+    status = browser.find_element(By.ID, "status")
+    wait_for(lambda: status.get_attribute("class") in {"done", "error"}, 60, "the upload to finish")
+    assert status.text == "Uploaded.", status.text
+    assert browser.find_element(By.ID, "result-parts").text == "3"
+    # Below the page's ask-first size the page hashes the file whole too, and shows that SHA-256.
+    assert browser.find_element(By.ID, "result-sha256").text == hashlib.sha256(content).hexdigest()
+    s3 = boto3.session.Session().client("s3", endpoint_url=multipart_api["s3_endpoint"])
+    head = s3.head_object(Bucket=BUCKET, Key="DP-browser/field/2026/Messwerte März.csv")
+    assert head["ETag"].strip('"').endswith("-3")
+    delivery = browser.find_element(By.ID, "result-delivery")
+    wait_for(lambda: delivery.text == "delivered and signed", 60, "the page to show the delivery")
+    request = webhook_receiver.requests[-1]
+    Webhook(WHSEC).verify(request.body, request.headers)
+    assert request.json()["sha256"] == hashlib.sha256(content).hexdigest()
+
+    # The whole page, result rows included (the window is shorter than the page).
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(900, int(height) + 140)  # plus the window's frame
+    screenshot = tmp_path / "upload-page.png"
+    browser.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 0
+    if os.environ.get("UPLOAD_PAGE_SCREENSHOT"):  # how docs/upload-page.png is made
+        shutil.copy(screenshot, os.environ["UPLOAD_PAGE_SCREENSHOT"])
 
 
 def _sent_parts(browser: Any) -> int:

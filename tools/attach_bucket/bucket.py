@@ -178,10 +178,16 @@ def check_requirements(s3: S3Client, bucket: str, origins: list[str]) -> Checks:
             raise
         checks.encryption = "none configured"
     checks.cors_rules = read_cors(s3, bucket)
-    if origins:
-        missing = [origin for origin in origins if not merge.cors_allows_uploads(checks.cors_rules, origin)]
-        checks.cors = f"missing for {', '.join(missing)}" if missing else "allows uploads"
+    checks.cors = cors_state(checks.cors_rules, origins)
     return checks
+
+
+def cors_state(rules: list[dict[str, Any]], origins: list[str]) -> str:
+    """Whether `rules` let every origin upload: the `cors` check's words."""
+    if not origins:
+        return Checks.cors
+    missing = [origin for origin in origins if not merge.cors_allows_uploads(rules, origin)]
+    return f"missing for {', '.join(missing)}" if missing else "allows uploads"
 
 
 def read_cors(s3: S3Client, bucket: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from tools.attach_bucket.bucket import (
     attached_by_us,
     check_bucket,
     check_requirements,
+    cors_state,
     mark_attached,
     read_notification,
     rules_using,
@@ -114,6 +115,7 @@ def run(
             "before": before,
             "after": after,
             "checks": {key: value for key, value in asdict(checks).items() if key != "cors_rules"},
+            "cors_before": checks.cors,
             "cors_rule": rule if target.origins else None,
             "cors_rules_after": cors_after,
         }
@@ -130,8 +132,10 @@ def run(
         if merge.eventbridge_enabled(after) != merge.eventbridge_enabled(before):
             result += mark_attached(s3, target.bucket, attached=not args.detach)
     if cors_after != checks.cors_rules:
-        write_cors(s3, target.bucket, cors_after)
+        write_cors(s3, target.bucket, cors_after)  # read back and compared
         result += "; CORS rule " + ("removed" if args.detach else "added")
+        # The checks report the bucket as it is now; `cors_before` keeps what was found.
+        report["checks"] = {**report["checks"], "cors": cors_state(cors_after, target.origins)}
     return {**report, "result": result}
 
 
@@ -191,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         return _failed(report, f"failed: {error}", EXIT_FAILED)
     print(f"attach-bucket: {target.bucket}: {report['result']}", file=sys.stderr)
     for name, value in report["checks"].items():
-        print(f"  {name}: {value}", file=sys.stderr)
+        was = f" (was: {report['cors_before']})" if name == "cors" and value != report["cors_before"] else ""
+        print(f"  {name}: {value}{was}", file=sys.stderr)
     if str(report["checks"]["cors"]).startswith("missing") and not args.apply_cors and not args.detach:
         print(
             "  the rule to add (or run again with --apply-cors):",

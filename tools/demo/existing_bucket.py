@@ -28,10 +28,11 @@ from tools.attach_bucket.cli import run as attach
 from tools.attach_bucket.cli import target_of
 from tools.demo.model import REGION, DemoFailed, DemoOptions, DemoResult, Say
 from tools.demo.servers import QUEUE_WAIT_SECONDS, DemoServers
-from tools.demo.steps import archive, created_body, notify, read_env_vars, record_webhook, signing_secret
+from tools.demo.steps import archive, created_body, notify, read_env_vars, signing_secret, webhook_summary
 from tools.demo.steps import submission_event as read_submission
-from tools.demo.upload import ask_for_upload, demo_file
+from tools.demo.upload import ask_for_upload, demo_file, upload_webhook
 from tools.moto_eventbridge import aws_shaped, report_eventbridge_configuration
+from tools.receiver import Delivery
 from tools.sam_template import Resolver, load_template
 from tools.template_bucket import create_template_bucket
 
@@ -68,7 +69,8 @@ def _attach(servers: DemoServers, say: Say, theirs: dict[str, Any]) -> dict[str,
     report = attach(args, servers.s3(), target_of(args, REGION))
     say(f"  result    {report['result']}")
     for name, value in report["checks"].items():
-        say(f"  check     {name}: {value}")
+        was = f" (was: {report['cors_before']})" if name == "cors" and value != report["cors_before"] else ""
+        say(f"  check     {name}: {value}{was}")
     found = dict(servers.s3().get_bucket_notification_configuration(Bucket=servers.bucket))
     if found.get("QueueConfigurations") != [theirs] or "EventBridgeConfiguration" not in found:
         raise DemoFailed(f"after attach the bucket's notifications are {found}")
@@ -166,6 +168,7 @@ def existing_bucket(options: DemoOptions, servers: DemoServers, say: Say, result
     say(f"[6/{STEPS}] EventBridge events ({STAND_IN_QUEUE}) -> NotifyWebhookFunction, as the rule invokes it")
     events = _eventbridge_events(servers, stand_in, list(expected))
     announced: dict[str, str | None] = {}
+    delivered: dict[str, Delivery] = {}
     for key, body in expected.items():
         shaped = aws_shaped(events[key])
         already = len(servers.receiver.deliveries)
@@ -186,15 +189,18 @@ def existing_bucket(options: DemoOptions, servers: DemoServers, say: Say, result
         if payload.get("sha256") != hashlib.sha256(body).hexdigest():
             raise DemoFailed(f"{key}: announced sha256 {payload.get('sha256')} is not the stored bytes'")
         announced[key] = payload.get("sha256")
+        delivered[key] = deliveries[-1]
         say(f"  announced {key} (event key {shaped['detail']['object']['key']})")
         say(f"            sha256 {payload.get('sha256')} = SHA-256 of the stored bytes")
     result.deliveries = servers.receiver.deliveries
-    record_webhook(result)
+    # The plain demo's shape: the submission's delivery under `webhook`, the upload's inside `uploaded`.
+    result.webhook = webhook_summary(delivered[archived["key"]])
     result.uploaded = {
         "bucket": servers.bucket,
         "key": upload_key,
         "size": len(content),
-        "sha256": announced[upload_key],
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "webhook": upload_webhook(delivered[upload_key]),
     }
 
     say(f"[7/{STEPS}] their queue {THEIR_QUEUE}")
@@ -202,7 +208,7 @@ def existing_bucket(options: DemoOptions, servers: DemoServers, say: Say, result
     result.existing_bucket = {
         "bucket": servers.bucket,
         "attach": report["result"],
-        "cors_before": report["checks"]["cors"],
+        "cors_before": report["cors_before"],
         "announced": sorted(announced),
         "their_queue_got": sorted(set(their_keys) & set(expected)),
     }

@@ -1,15 +1,16 @@
 """`make demo DEMO_ARGS=--outage`: a receiver that is down for the first attempts still gets the webhook,
 later, with no one at the keyboard and the same `webhook-id`.
 
-1. archive a submission and take the S3 event the emulator wrote (as the default flow does);
-2. a work queue and a failure queue on the embedded SQS, and a compressed delivery schedule
+1. moto's server (S3 + SQS) and the webhook receiver, as every flow starts;
+2. archive a submission and take the S3 event the emulator wrote (as the default flow does);
+3. a work queue and a failure queue on the embedded SQS, and a compressed delivery schedule
    (`WEBHOOK_RETRY_SCHEDULE=1,1,1,1,1`: seconds instead of hours; every retry through the work queue);
-3. the receiver is down for the first `OUTAGE_ATTEMPTS` attempts (it answers 503): the notify function
+4. the receiver is down for the first `OUTAGE_ATTEMPTS` attempts (it answers 503): the notify function
    tries once, then hands the next attempt to the work queue, due a second later (SQS `DelaySeconds`);
-4. the work queue is drained in-process, as Lambda's event source mapping drains it, each continuation
+5. the work queue is drained in-process, as Lambda's event source mapping drains it, each continuation
    an invocation; the receiver comes back and the webhook arrives on attempt `OUTAGE_ATTEMPTS + 1`;
-5. every attempt carried one `webhook-id`; nothing is parked and both queues are empty;
-6. a larger object (`LARGE_OBJECT_BYTES`, no S3 checksum to reuse) is hashed in several links: each
+6. every attempt carried one `webhook-id`; nothing is parked and both queues are empty;
+7. a larger object (`LARGE_OBJECT_BYTES`, no S3 checksum to reuse) is hashed in several links: each
    invocation hashes at most `HASH_LINK_MAX_BYTES` and hands a checkpoint to the next through the work
    queue; the last one delivers the SHA-256, which is exactly `hashlib.sha256` of the object.
 """
@@ -36,7 +37,7 @@ from tools.lambda_context import LocalLambdaContext
 from tools.local_invoke import invoke, read_function
 from tools.work_queue import drain
 
-STEPS = 6
+STEPS = 7
 OUTAGE_ATTEMPTS = 3
 SCHEDULE = "1,1,1,1,1"
 # A fake key for the local run only (the stack generates its own in Secrets Manager).
@@ -51,7 +52,7 @@ LARGE_KEY = "DP-outage/recordings/session.bin"
 
 
 def _archive_and_event(options: DemoOptions, servers: DemoServers, say: Say, result: DemoResult) -> Any:
-    body = archive_submission(options, servers, say, result, f"1/{STEPS}")
+    body = archive_submission(options, servers, say, result, f"2/{STEPS}")
     return s3_event_for(servers, body["key"], say)
 
 
@@ -89,7 +90,7 @@ def outage(options: DemoOptions, servers: DemoServers, say: Say, result: DemoRes
     # Declared in the template: the env-vars file sets them (undeclared ones the shell sets, below).
     declared = read_function(NOTIFY_FUNCTION, template_path=options.template).environment
     overrides[NOTIFY_FUNCTION].update({name: value for name, value in variables.items() if name in declared})
-    say(f"[2/{STEPS}] work queue and failure queue on the embedded SQS; schedule {SCHEDULE} (seconds)")
+    say(f"[3/{STEPS}] work queue and failure queue on the embedded SQS; schedule {SCHEDULE} (seconds)")
 
     def run_notify(event: dict[str, Any]) -> Any:
         context = LocalLambdaContext(function_name=NOTIFY_FUNCTION, timeout_seconds=60)
@@ -98,11 +99,11 @@ def outage(options: DemoOptions, servers: DemoServers, say: Say, result: DemoRes
             return invoke(NOTIFY_FUNCTION, event, overrides, template_path=options.template, context=context)
 
     servers.receiver.script(*([503] * OUTAGE_ATTEMPTS))
-    say(f"[3/{STEPS}] receiver down for {OUTAGE_ATTEMPTS} attempts; {NOTIFY_FUNCTION} <- the S3 event")
+    say(f"[4/{STEPS}] receiver down for {OUTAGE_ATTEMPTS} attempts; {NOTIFY_FUNCTION} <- the S3 event")
     answer = run_notify(s3_event)
     say(f"  answered  {json.dumps(answer)}: attempt 1 failed, attempt 2 is on the work queue")
 
-    say(f"[4/{STEPS}] work queue drained as Lambda's event source mapping drains it")
+    say(f"[5/{STEPS}] work queue drained as Lambda's event source mapping drains it")
     sqs, work_queue = servers.sqs(), variables["WORK_QUEUE_URL"]
     started = time.monotonic()
     invocations = 0
@@ -124,7 +125,7 @@ def outage(options: DemoOptions, servers: DemoServers, say: Say, result: DemoRes
         "parked": parked,
         "seconds": round(time.monotonic() - started, 1),
     }
-    say(f"[5/{STEPS}] outcome")
+    say(f"[6/{STEPS}] outcome")
     if delivery is None or not 200 <= delivery.status < 300 or not delivery.signature_valid:
         raise DemoFailed("the webhook did not arrive after the outage")
     if len(deliveries) != OUTAGE_ATTEMPTS + 1 or len(ids) != 1:
@@ -141,7 +142,7 @@ def _hash_in_links(
     """Step 6: the large object, hashed `LINK_BYTES` per invocation, delivered by the last link."""
     data = os.urandom(LARGE_OBJECT_BYTES)
     say(
-        f"[6/{STEPS}] a {LARGE_OBJECT_BYTES // MIB} MiB object, at most {LINK_BYTES // MIB} MiB"
+        f"[7/{STEPS}] a {LARGE_OBJECT_BYTES // MIB} MiB object, at most {LINK_BYTES // MIB} MiB"
         " hashed per invocation (HASH_LINK_MAX_BYTES)"
     )
     servers.s3().put_object(

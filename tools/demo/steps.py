@@ -197,9 +197,15 @@ def record_webhook(result: DemoResult) -> Delivery | None:
     if not result.deliveries:
         return None
     delivery = result.deliveries[-1]
+    result.webhook = webhook_summary(delivery)
+    return delivery
+
+
+def webhook_summary(delivery: Delivery) -> dict[str, Any]:
+    """A submission's delivery as the final JSON line's `webhook` object."""
     payload = delivery.payload()
     fields = payload if isinstance(payload, dict) else {}
-    result.webhook = {
+    return {
         "status": delivery.status,
         "sha256": fields.get("sha256"),
         "signature_valid": delivery.signature_valid,
@@ -207,4 +213,3 @@ def record_webhook(result: DemoResult) -> Delivery | None:
         "path": fields.get("path"),
         "display": fields.get("display"),
     }
-    return delivery

@@ -28,6 +28,7 @@ from tools.demo.servers import DemoServers, s3_event_for
 from tools.demo.steps import created_body, notify, read_env_vars, signing_secret
 from tools.local_invoke import invoke
 from tools.project import function_ids
+from tools.receiver import Delivery
 from tools.rest_event import json_post_event
 
 UPLOAD_FUNCTION = function_ids().upload
@@ -116,12 +117,7 @@ def run_upload(options: DemoOptions, servers: DemoServers, say: Say, result: Dem
         "key": key,
         "size": len(content),
         "sha256": digest,
-        "webhook": {
-            "status": delivery.status if delivery is not None else None,
-            "signature_valid": delivery.signature_valid if delivery is not None else None,
-            "sha256": payload.get("sha256"),
-            "submitter_name": decode_metadata_value(payload.get("submitter_name")),
-        },
+        "webhook": upload_webhook(delivery),
     }
     if delivery is None or not isinstance(notified, dict) or notified.get("delivered") != 1:
         raise DemoFailed(f"the upload was not announced (notify result: {notified})")
@@ -162,3 +158,14 @@ def run_upload(options: DemoOptions, servers: DemoServers, say: Say, result: Dem
     if not 200 <= delivery.status < 300:
         raise DemoFailed(f"the receiver answered {delivery.status} to the upload's announcement")
     say("  checked   bytes, S3 checksum = SHA-256 of the file = announced sha256; metadata; signature")
+
+
+def upload_webhook(delivery: Delivery | None) -> dict[str, Any]:
+    """An upload's delivery as the `uploaded` object's `webhook` (None values when there was none)."""
+    payload = (delivery.payload() if delivery is not None else None) or {}
+    return {
+        "status": delivery.status if delivery is not None else None,
+        "signature_valid": delivery.signature_valid if delivery is not None else None,
+        "sha256": payload.get("sha256"),
+        "submitter_name": decode_metadata_value(payload.get("submitter_name")),
+    }

@@ -88,14 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _setup(args: argparse.Namespace) -> tuple[FailureQueue, Invoker | None, str]:
+    # The endpoint first: without one, `--local` is a usage error whatever the region.
+    if args.local and not (os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")):
+        raise ValueError(
+            "--local needs the embedded SQS endpoint in AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_SQS "
+            "(docs/operations.md, 'Locally', shows how to start one)"
+        )
     region = aws_region()
     sqs: SQSClient = boto3.client("sqs", region_name=region)
     needs_invoker = args.command == "replay" and not args.dry_run
     if args.local:
-        if not (os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")):
-            raise ValueError(
-                "--local needs the embedded SQS endpoint in AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_SQS"
-            )
         try:
             env_overrides = load_env_file(Path(args.env_vars))
         except LocalInvokeError as error:

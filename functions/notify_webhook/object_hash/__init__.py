@@ -7,13 +7,14 @@ hash), `body` (the adaptive read), `read_strategy` (how many connections, from m
 (ranged GETs hashed in order), `presigned_ranges` (those GETs through one presigned URL), `budget`.
 A hash one invocation cannot finish goes on in links: `hash_until` (`links`) hashes from a
 `HashCheckpoint` (`sha256_state`, the resumable SHA-256 state) as far as the time allows; `link_plan`
-says how far a link goes and caps the links per object.
+says how far a link goes and caps the links per object. `hashed_bytes` reports the `BytesHashed` metric.
 """
 
 from __future__ import annotations
 
 from .body import sha256_of_body
 from .budget import DEFAULT_HASH_MIN_MIB_S, HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
+from .hashed_bytes import count_bytes_hashed
 from .link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
 from .links import CheckpointBeyondObject, hash_until
 from .ranges import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
@@ -35,6 +36,7 @@ __all__ = [
     "ObjectTooLargeToHash",
     "RangedReads",
     "ResumableSha256",
+    "count_bytes_hashed",
     "delivery_reserve_seconds",
     "hash_until",
     "sha256_hex_from_checksum",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .body import Span, hash_span
 from .budget import HashBudget, ObjectTooLargeToHash
+from .hashed_bytes import count_bytes_hashed
 from .link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
 from .ranges import RangedReads, pinned_request
 from .read_strategy import FromThroughputs, ReadChoice
@@ -85,6 +86,7 @@ def hash_until(
         request = pinned_request(obj.bucket, obj.key, obj.version_id, obj.etag)
         span = Span(start, end, obj.size)
         hash_span(client, request, span, state, reads=reads, choice=choice, should_stop=time_is_up)
+        count_bytes_hashed(state.offset - start)
     if state.offset == obj.size:
         return state.hexdigest()
     return state.checkpoint()

@@ -182,13 +182,19 @@ def test_cors_is_reported_and_added_only_with_apply_cors_then_detach_removes_onl
     assert report is not None and report["checks"]["cors"] == f"missing for {ORIGIN}"
     assert ORIGIN in err and "--apply-cors" in err, "the rule to add is printed"
     assert len(server_s3.get_bucket_cors(Bucket=ARCHIVE_BUCKET)["CORSRules"]) == 1
-    status, report, _ = attach(capsys, ARCHIVE_BUCKET, "--origin", ORIGIN, "--apply-cors")
+    status, report, err = attach(capsys, ARCHIVE_BUCKET, "--origin", ORIGIN, "--apply-cors")
     assert status == EXIT_OK
+    # The checks report the bucket after the change, and what was found before it.
+    assert report is not None and report["checks"]["cors"] == "allows uploads"
+    assert report["cors_before"] == f"missing for {ORIGIN}"
+    assert f"  cors: allows uploads (was: missing for {ORIGIN})" in err, err
     rules = server_s3.get_bucket_cors(Bucket=ARCHIVE_BUCKET)["CORSRules"]
     assert [rule.get("ID") for rule in rules] == ["their-get", "form-archive-uploads"]
     assert rules[1]["AllowedOrigins"] == [ORIGIN] and "PUT" in rules[1]["AllowedMethods"]
     status, report, _ = attach(capsys, ARCHIVE_BUCKET, "--origin", ORIGIN, "--detach")
     assert status == EXIT_OK, report
+    assert report is not None and report["checks"]["cors"] == f"missing for {ORIGIN}"
+    assert report["cors_before"] == "allows uploads"
     assert notification(server_s3) == before
     assert [rule.get("ID") for rule in server_s3.get_bucket_cors(Bucket=ARCHIVE_BUCKET)["CORSRules"]] == [
         "their-get"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -291,8 +292,22 @@ def test_cli_local_without_an_endpoint_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SQS", raising=False)
     assert main(["list", "--local"]) == EXIT_USAGE
     assert "AWS_ENDPOINT_URL" in capsys.readouterr().err
+
+
+def test_cli_local_without_an_endpoint_or_a_region_names_the_endpoint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A newcomer's first `make replay ARGS="list --local"` has neither: the missing endpoint is the news."""
+    unset = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE")
+    for name in unset:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    assert main(["list", "--local"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "--local needs the embedded SQS endpoint" in err and "docs/operations.md" in err, err
 
 
 @pytest.mark.parametrize(
