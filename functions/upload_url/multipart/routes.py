@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from ..settings import UploadSettings, load_settings
 from ..upload_plan import UploadPlan
 from .plan import PartPlan, plan_parts
 from .request import (
+    MultipartRequest,
     check_part_numbers,
     parse_complete_request,
     parse_parts_request,
@@ -148,12 +150,20 @@ def _claims(token: Any, settings: UploadSettings) -> tuple[UploadClaims, PartPla
     return claims, plan_parts(claims.size, claims.part_size)
 
 
+def _parts_request(
+    parse: Callable[[dict[str, Any]], MultipartRequest], *, every: bool
+) -> tuple[MultipartRequest, UploadSettings, UploadClaims, PartPlan]:
+    """The request parsed, its token verified, its part numbers checked against the token's plan."""
+    document, settings = _request()
+    request = parse(document)
+    claims, plan = _claims(request.upload_token, settings)
+    check_part_numbers(request.parts, plan.part_count, every=every)
+    return request, settings, claims, plan
+
+
 @router.post("/uploads/parts")
 def presign_parts() -> Response[str]:
-    document, settings = _request()
-    request = parse_parts_request(document)
-    claims, plan = _claims(request.upload_token, settings)
-    check_part_numbers(request.parts, plan.part_count, every=False)
+    request, settings, claims, plan = _parts_request(parse_parts_request, every=False)
     expires = max(1, min(settings.expires_seconds, claims.expires_at - int(time.time())))
     client = get_presigning_client()
     parts = [presign_part(client, claims, plan, part, expires) for part in request.parts]
@@ -202,10 +212,7 @@ def _check_against_held(request_parts: tuple[Any, ...], held: list[Any], plan: P
 
 @router.post("/uploads/complete")
 def complete() -> Response[str]:
-    document, settings = _request()
-    request = parse_complete_request(document)
-    claims, plan = _claims(request.upload_token, settings)
-    check_part_numbers(request.parts, plan.part_count, every=True)
+    request, _, claims, plan = _parts_request(parse_complete_request, every=True)
     client = get_presigning_client()
     answer = {"bucket": claims.bucket, "key": claims.key, "size": claims.size}
     held = list_held_parts(client, claims)
