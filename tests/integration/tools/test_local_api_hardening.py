@@ -165,6 +165,8 @@ def test_issue23_item8_a_slow_webhook_does_not_hold_up_a_submission(
             "WEBHOOK_SECRET_PARAMETER": "",
             "WEBHOOK_TIMEOUT_SECONDS": "30",
             "WEBHOOK_MAX_ATTEMPTS": "1",
+            # No work queue: the template's reference would name one this run has not created.
+            "WORK_QUEUE_URL": "",
         },
     }
     api = LocalApi(LocalApiConfig(env_overrides=env, api_key=KEY, say=lambda line: None))
