@@ -13,6 +13,7 @@ import pytest
 
 from notify_webhook.app import NotificationFailed, lambda_handler
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
+from tests.hypothesis_profiles import scaled
 from tests.s3_stores import ARCHIVE_BUCKET
 from tests.webhook_receiver import Reply, WebhookReceiver, object_created_record, s3_event
 from tools.lambda_context import LocalLambdaContext
@@ -26,6 +27,7 @@ UPLOADER = {
     "uploader-name": "Jane Doe",
     "uploader-email": "jane@example.test",
 }
+# Events through the flapping receiver: 500 in CI's deep step (`make test-deep`), a fifth in `make test`.
 FLAPPING_EVENTS = 500
 
 
@@ -168,16 +170,18 @@ def test_429_with_retry_after_is_honoured(
 
 
 @pytest.mark.slow
-def test_flapping_receiver_over_500_events_loses_nothing(
+@pytest.mark.deep_property
+def test_flapping_receiver_over_many_events_loses_nothing(
     server_s3: S3Client, receiver: WebhookReceiver, log_output: Callable[[], str]
 ) -> None:
     """The receiver answers 500 or 200 at random (seeded); with two attempts per invocation some events
     exhaust them. Each event is delivered or raised, never dropped, and Lambda's retry of a raised event
     carries the same webhook-id and delivers it."""
+    event_count = scaled(FLAPPING_EVENTS)
     rng = random.Random(7)  # noqa: S311 - a reproducible script, not cryptography
     statuses: list[int] = []
     expected_delivered: list[int] = []
-    for number in range(FLAPPING_EVENTS):  # exactly the answers the events will consume, in order
+    for number in range(event_count):  # exactly the answers the events will consume, in order
         first = rng.choice([500, 200])
         second = rng.choice([500, 200]) if first == 500 else None
         statuses += [first] if second is None else [first, second]
@@ -188,7 +192,7 @@ def test_flapping_receiver_over_500_events_loses_nothing(
         stored_event(
             server_s3, f"flap/{number:03d}.json", f'{{"n": {number}}}'.encode(), ChecksumAlgorithm="SHA256"
         )
-        for number in range(FLAPPING_EVENTS)
+        for number in range(event_count)
     ]
     delivered: list[int] = []
     raised: list[int] = []
@@ -201,7 +205,7 @@ def test_flapping_receiver_over_500_events_loses_nothing(
         else:
             assert result == {"delivered": 1, "skipped": 0, "ignored": 0, "failed": 0}
             delivered.append(number)
-    assert len(delivered) + len(raised) == FLAPPING_EVENTS
+    assert len(delivered) + len(raised) == event_count
     assert delivered == expected_delivered
     assert raised
 
@@ -225,6 +229,6 @@ def test_flapping_receiver_over_500_events_loses_nothing(
     for request in receiver.requests[seen:]:
         assert {request.headers["webhook-id"]} == ids_by_display[request.json()["display"]]
     print(  # the figures quoted in the README (pytest -s)
-        f"flapping: {FLAPPING_EVENTS} events, {len(delivered)} delivered, {len(raised)} raised "
+        f"flapping: {event_count} events, {len(delivered)} delivered, {len(raised)} raised "
         f"(all delivered on retry), 0 lost, {len(requests)} POSTs"
     )
