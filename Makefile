@@ -24,7 +24,7 @@ ENV_VARS ?= events/env.json
 
 help:
 	@echo "make demo      a submission and a file upload through the whole pipeline (moto + a local receiver; KEEP=1, PAYLOAD=f.json)"
-	@echo "make test      set up $(VENV) (+ Debian's chromium when absent) and run the whole test suite (4 to 5 minutes)"
+	@echo "make test      set up $(VENV) (+ Debian's chromium when absent) and run the whole test suite (about 4 minutes)"
 	@echo ""
 	@echo "make lint      ruff + mypy                       make format   ruff's fixes and formatting"
 	@echo "make test-313  the test suite under python3.13 (the Lambda runtime), in .venv-313"
