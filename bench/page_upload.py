@@ -183,9 +183,10 @@ def _report(args: argparse.Namespace, results: dict[str, list[Upload]]) -> None:
             f"{heap:.1f} MiB (bound {HEAP_BOUND_MIB:g}: {'met' if heap <= HEAP_BOUND_MIB else 'MISSED'}); "
             f"progress bar truthful: {all(item.progress_truthful for item in uploads)}"
         )
+        first_put = statistics.median(item.first_put_s for item in uploads)
+        in_flight = statistics.median(item.mean_in_flight for item in uploads)
         print(
-            f"  {'':<15} first PUT {statistics.median(item.first_put_s for item in uploads):.2f} s after the click; "
-            f"PUTs in flight on average {statistics.median(item.mean_in_flight for item in uploads):.1f}"
+            f"  {'':<15} first PUT {first_put:.2f} s after the click; PUTs in flight on average {in_flight:.1f}"
         )
     paired = [
         one.seconds / many.seconds
