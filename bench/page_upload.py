@@ -185,9 +185,7 @@ def _report(args: argparse.Namespace, results: dict[str, list[Upload]]) -> None:
         )
         first_put = statistics.median(item.first_put_s for item in uploads)
         in_flight = statistics.median(item.mean_in_flight for item in uploads)
-        print(
-            f"  {'':<15} first PUT {first_put:.2f} s after the click; PUTs in flight on average {in_flight:.1f}"
-        )
+        print(f"  {'':<15} first PUT {first_put:.2f} s after the click; PUTs in flight, mean {in_flight:.1f}")
     paired = [
         one.seconds / many.seconds
         for one, many in zip(results["single PUT"], results["parallel parts"], strict=True)
