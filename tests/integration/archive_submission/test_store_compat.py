@@ -236,6 +236,24 @@ def test_a_delete_marker_found_by_a_slow_look_stops_the_write_it_travelled_with(
     assert [marker["IsLatest"] for marker in markers] == [True]
 
 
+@pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
+def test_a_look_that_fails_abandons_its_write_unsent_and_unretried(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client
+) -> None:
+    """The store refuses every try of the HEAD: the answer is 502, the PutObject that went out beside it
+    is abandoned once (not retried) and writes nothing."""
+    versioned(server_s3)
+    assert post('{"a": 1}', "learns-the-store")[0] == 201
+    attempts: list[str] = []
+    get_s3_client().meta.events.register("before-send.s3.PutObject", lambda **_: attempts.append("put"))
+    faulty_s3.inject(Fault("HEAD", "/idem-", status=403, code="AccessDenied", times=3))
+    status, _, _ = post('{"a": 2}', "look-failed")
+    assert status == 502
+    assert attempts == ["put"]
+    key = build_idempotent_object_key("submissions", idempotent_submission_id("look-failed"))
+    assert versions(server_s3, key) == []
+
+
 def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
     faulty_s3: FaultyS3Proxy,
     server_s3: S3Client,
