@@ -32,11 +32,13 @@ from .stream import DEFAULT_CHUNK_SIZE, MIB, Digest, OverlappedHasher
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# Read and hashed on this thread in timed chunks: several chunks, short against a part.
-SAMPLE_BYTES = 2 * MIB
-SAMPLE_CHUNK_BYTES = 128 * 1024
+# Read and hashed on this thread in timed chunks: several chunks, short against a part. Every byte the
+# stream reads alone before ranges open costs a capped store most of what the ranges would give, so the
+# sample and the probe are as short as still measure a rate (16 chunks; a probe of 16 such chunks).
+SAMPLE_BYTES = 1 * MIB
+SAMPLE_CHUNK_BYTES = 64 * 1024
 # The probe's range: small, so it answers quickly even from a store that caps each connection.
-PROBE_BYTES = 2 * MIB
+PROBE_BYTES = 1 * MIB
 # Stream bytes left before the probe's range: the stream reads them while the probe runs.
 PROBE_RUNWAY = 2 * PROBE_BYTES  # twice the probe: the stream must not reach it first
 _FASTEST_CLOCK = 1e-6  # seconds; keeps a rate finite when a read or a hash took no measurable time

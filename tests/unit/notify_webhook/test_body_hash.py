@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from botocore.response import StreamingBody
 
+from notify_webhook.object_hash.adaptive_read import PROBE_RUNWAY, SAMPLE_BYTES
 from notify_webhook.object_hash.body import PROBE_BYTES, sha256_of_body
 from notify_webhook.object_hash.ranges import RangedReads
 from notify_webhook.object_hash.read_strategy import (
@@ -170,6 +171,12 @@ class RevisitedOnce(Decided):
         return True
 
 
+def first_probe_at(after: int, part: int) -> int:
+    """Where a probe's range begins when the stream is at `after`: the first part boundary at least
+    PROBE_RUNWAY ahead."""
+    return -(-(after + PROBE_RUNWAY) // part) * part
+
+
 def hash_with(store: PacedStore, reads: RangedReads, choice: ReadChoice) -> str:
     return sha256_of_body(
         store,  # type: ignore[arg-type]
@@ -194,7 +201,7 @@ def test_once_ranges_pay_the_stream_stops_where_they_begin() -> None:
     choice = Decided(probe=True, connections_after_probe=4)
     digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice)
     assert digest == hashlib.sha256(data).hexdigest()
-    probe_first = 8 * MIB  # the first part boundary at least PROBE_RUNWAY (4 MiB) past the 2 MiB sample
+    probe_first = first_probe_at(SAMPLE_BYTES, 4 * MIB)  # past the sample
     ranges = store.ranges()
     assert ranges[0] == f"bytes={probe_first}-{probe_first + PROBE_BYTES - 1}"
     assert len(ranges) == 1 + len(range(probe_first + PROBE_BYTES, len(data), 4 * MIB))
@@ -209,12 +216,12 @@ def test_once_ranges_pay_the_stream_stops_where_they_begin() -> None:
 
 
 def test_a_probe_is_judged_against_the_stream_over_its_own_window_not_a_start_up_burst() -> None:
-    """Issue 32, part 1: the sample (2 MiB, all of it a burst buffered while the stream waited for its
-    first byte) must not be what the probe is judged against: the stream's rate while the probe ran is.
+    """Issue 32, part 1: the sample (all of it a burst buffered while the stream waited for its first
+    byte) must not be what the probe is judged against: the stream's rate while the probe ran is.
     The paced store's sleeps make 16 MiB/s an upper bound of every rate measured after the burst."""
     data = os.urandom(24 * MIB)
     rate = 16 * MIB
-    store = PacedStore(data, rate=rate, burst=2 * MIB)
+    store = PacedStore(data, rate=rate, burst=SAMPLE_BYTES)
     choice = Decided(probe=True, connections_after_probe=4)
     digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice)
     assert digest == hashlib.sha256(data).hexdigest()
@@ -266,7 +273,7 @@ def test_a_probe_later_than_the_stream_is_waited_for_and_measured() -> None:
     """Regression: a probe that answered after the stream reached its range gave no measurement, so a
     capped store was left to one stream whenever a busy machine started the probe's thread late."""
     data = os.urandom(24 * MIB)
-    probe_first = 8 * MIB  # as in the test above: 2 MiB sample, 4 MiB runway, 4 MiB parts
+    probe_first = first_probe_at(SAMPLE_BYTES, 4 * MIB)  # as in the test above
     store = PacedStore(data, rate=64 * MIB, ranges_after=probe_first)
     choice = Decided(probe=True, connections_after_probe=4)
     digest = hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice)
@@ -282,7 +289,9 @@ def test_a_late_probe_from_a_store_that_reads_the_whole_object_is_no_gain() -> N
     """Regression: a late probe's rate was counted from its first byte, so a store that reads the whole
     object before answering a range (moto) looked like added throughput and got ranges (0.6x)."""
     data = os.urandom(24 * MIB)
-    store = PacedStore(data, rate=200 * MIB, range_delay=2.0, ranges_after=8 * MIB)
+    store = PacedStore(
+        data, rate=200 * MIB, range_delay=2.0, ranges_after=first_probe_at(SAMPLE_BYTES, 4 * MIB)
+    )
     choice = Decided(probe=True, connections_after_probe=4)
     assert hash_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice) == (
         hashlib.sha256(data).hexdigest()
@@ -359,10 +368,10 @@ def test_a_stream_left_alone_is_probed_again_and_ranges_take_over() -> None:
     digest = hash_with(store, RangedReads(connections=8, part_bytes=4 * MIB), choice)
     assert digest == hashlib.sha256(data).hexdigest()
     assert choice.revisits == 1
-    # The first look comes after a short window (2 MiB sample + 2 MiB): the probe's range is the first
-    # part boundary PROBE_RUNWAY (4 MiB) past it.
-    first_look = 2 * MIB + FIRST_REVISIT_WINDOW_BYTES
-    assert store.ranges()[0] == f"bytes={first_look + 4 * MIB}-{first_look + 4 * MIB + PROBE_BYTES - 1}"
+    # The first look comes after a short window past the sample; the probe's range is the first part
+    # boundary PROBE_RUNWAY past it.
+    probe_first = first_probe_at(SAMPLE_BYTES + FIRST_REVISIT_WINDOW_BYTES, 4 * MIB)
+    assert store.ranges()[0] == f"bytes={probe_first}-{probe_first + PROBE_BYTES - 1}"
     assert len(store.ranges()) > 1  # the new probe and the ranges after it
     [stream] = store.streams
     assert stream.closed_at is not None and stream.closed_at < len(data)
