@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 # Read and hashed on this thread in timed chunks: several chunks, short against a part. Every byte the
 # stream reads alone before ranges open costs a capped store most of what the ranges would give, so the
-# sample and the probe are as short as still measure a rate (16 chunks; a probe of 16 such chunks).
-SAMPLE_BYTES = 1 * MIB
+# sample and the probe are as short as still measure a rate (8 chunks; a probe of 16 such chunks).
+SAMPLE_BYTES = MIB // 2
 SAMPLE_CHUNK_BYTES = 64 * 1024
 # The probe's range: small, so it answers quickly even from a store that caps each connection.
 PROBE_BYTES = 1 * MIB
@@ -135,7 +135,9 @@ class AdaptiveRead:
                     probe, probe_span, stop = self._stream_revisiting(body, hasher, judged_on, pool, reader)
                 if self.connections > 1 and probe is not None and probe_span is not None:
                     # The ranges start now, while the stream reads on up to the probe's range.
-                    ranges = iter(plan_ranges(self.end, self.reads.part_bytes, start=probe_span[1] + 1))
+                    after_probe = probe_span[1] + 1
+                    planned = plan_ranges(self.end, self.reads.part_bytes, after_probe, self.connections)
+                    ranges = iter(planned)
                     spans = islice(ranges, self.connections)
                     started = [probe, *(pool.submit(reader.fetch, *span) for span in spans)]
                 self._stream(body, hasher, stop)

@@ -72,7 +72,8 @@ def hash_span(
     if reads.mode == "always" and reads.applies_to(span.end - span.start):
         reader = RangeReader.open(client, request, span.size)
         with ThreadPoolExecutor(max_workers=reads.connections, thread_name_prefix="sha256-range") as pool:
-            spans = until(iter(plan_ranges(span.end, reads.part_bytes, span.start)), should_stop)
+            planned = plan_ranges(span.end, reads.part_bytes, span.start, reads.connections)
+            spans = until(iter(planned), should_stop)
             hash_ranges_in_order(pool, reader, spans, reads.connections, digest)
         return
     if not reads.applies_to(span.end - span.start):
