@@ -135,9 +135,7 @@ class AdaptiveRead:
                     probe, probe_span, stop = self._stream_revisiting(body, hasher, judged_on, pool, reader)
                 if self.connections > 1 and probe is not None and probe_span is not None:
                     # The ranges start now, while the stream reads on up to the probe's range.
-                    after_probe = probe_span[1] + 1
-                    planned = plan_ranges(self.end, self.reads.part_bytes, after_probe, self.connections)
-                    ranges = iter(planned)
+                    ranges = iter(plan_ranges(self.end, self.reads.part_bytes, start=probe_span[1] + 1))
                     spans = islice(ranges, self.connections)
                     started = [probe, *(pool.submit(reader.fetch, *span) for span in spans)]
                 self._stream(body, hasher, stop)

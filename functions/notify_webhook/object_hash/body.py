@@ -72,8 +72,7 @@ def hash_span(
     if reads.mode == "always" and reads.applies_to(span.end - span.start):
         reader = RangeReader.open(client, request, span.size)
         with ThreadPoolExecutor(max_workers=reads.connections, thread_name_prefix="sha256-range") as pool:
-            planned = plan_ranges(span.end, reads.part_bytes, span.start, reads.connections)
-            spans = until(iter(planned), should_stop)
+            spans = until(iter(plan_ranges(span.end, reads.part_bytes, span.start)), should_stop)
             hash_ranges_in_order(pool, reader, spans, reads.connections, digest)
         return
     if not reads.applies_to(span.end - span.start):

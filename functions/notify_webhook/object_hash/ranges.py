@@ -70,38 +70,11 @@ class RangedReads:
         return self.mode != "never" and self.connections > 1 and size is not None and size > self.part_bytes
 
 
-def plan_ranges(
-    size: int, part_bytes: int, start: int = 0, connections: int = 1
-) -> list[tuple[int, int]]:
-    """Inclusive (first, last) byte offsets that cover bytes `start` to `size` in order, `part_bytes` each.
-
-    With `connections` > 1 the parts come in whole waves, one part per connection each, as even as whole
-    MiB allow and never larger than `part_bytes`: a last wave of a few parts would leave the other
-    connections idle while each of those few pays its full part at one connection's rate."""
+def plan_ranges(size: int, part_bytes: int, start: int = 0) -> list[tuple[int, int]]:
+    """Inclusive (first, last) byte offsets that cover bytes `start` to `size` in order, `part_bytes` each."""
     if size < 0 or part_bytes < 1 or not 0 <= start <= size:
         raise ValueError("size must be >= 0, part_bytes >= 1 and start within the size")
-    lengths = _even_waves(size - start, part_bytes, connections) if connections > 1 else None
-    if lengths is None:
-        return [(first, min(first + part_bytes, size) - 1) for first in range(start, size, part_bytes)]
-    ranges, first = [], start
-    for length in lengths:
-        ranges.append((first, first + length - 1))
-        first += length
-    return ranges
-
-
-def _even_waves(rest: int, part_bytes: int, connections: int) -> list[int] | None:
-    """Part lengths for `rest` bytes in whole waves of `connections` (whole MiB, the last part the rest),
-    or None when that cannot keep every part within `part_bytes`."""
-    if rest <= 0:
-        return None
-    units = -(-rest // MIB)
-    parts = -(-rest // part_bytes)
-    parts = min(-(-parts // connections) * connections, units)
-    base, extra = divmod(units, parts)
-    lengths = [(base + (index < extra)) * MIB for index in range(parts)]
-    lengths[-1] -= units * MIB - rest
-    return lengths if max(lengths) <= part_bytes else None
+    return [(first, min(first + part_bytes, size) - 1) for first in range(start, size, part_bytes)]
 
 
 def pinned_request(bucket: str, key: str, version_id: str | None, etag: str | None) -> dict[str, str]:
@@ -198,11 +171,7 @@ def sha256_of_ranges(
     digest = hashlib.sha256()
     with ThreadPoolExecutor(max_workers=reads.connections, thread_name_prefix="sha256-range") as pool:
         hash_ranges_in_order(
-            pool,
-            reader,
-            iter(plan_ranges(size, reads.part_bytes, connections=reads.connections)),
-            reads.connections,
-            digest,
+            pool, reader, iter(plan_ranges(size, reads.part_bytes)), reads.connections, digest
         )
     return digest.hexdigest()
 

@@ -163,40 +163,6 @@ def test_planned_ranges_cover_every_byte_once_in_order(size: int) -> None:
     assert all(last - first + 1 <= 2 * MIB for first, last in ranges)
 
 
-@pytest.mark.parametrize(
-    ("size", "connections", "lengths_mib"),
-    [
-        # 256 MiB at 5 MiB over 16 connections: 52 parts would end in a wave of 4; 4 waves of 4 MiB.
-        (256 * MIB, 16, [4] * 64),
-        # 1 GiB: 205 parts of 5 MiB become 13 waves of 16, 5 and 4 MiB, none above the part size.
-        (1024 * MIB, 16, [5] * 192 + [4] * 16),
-        # fewer MiB than connections: one MiB each, no part smaller than a MiB but the rest.
-        (6 * MIB + 5, 16, [1] * 6 + [5 / MIB]),
-        # a part size that whole MiB cannot spread evenly under: the plain plan.
-        (3 * MIB, 2, None),
-    ],
-)
-def test_parts_come_in_whole_waves_of_connections(
-    size: int, connections: int, lengths_mib: list[float] | None
-) -> None:
-    part = 5 * MIB if lengths_mib is not None else MIB + MIB // 2
-    ranges = plan_ranges(size, part, connections=connections)
-    assert ranges[0][0] == 0 and ranges[-1][1] == size - 1
-    assert all(following[0] == previous[1] + 1 for previous, following in itertools.pairwise(ranges))
-    lengths = [last - first + 1 for first, last in ranges]
-    if lengths_mib is None:
-        assert ranges == plan_ranges(size, part)
-    else:
-        assert lengths == [round(mib * MIB) for mib in lengths_mib]
-    assert max(lengths) <= part
-
-
-def test_whole_waves_start_where_asked() -> None:
-    ranges = plan_ranges(40 * MIB + 7, 5 * MIB, start=7, connections=4)
-    assert ranges[0][0] == 7 and ranges[-1][1] == 40 * MIB + 6
-    assert len(ranges) == 8  # two waves of four
-
-
 @pytest.mark.parametrize(("size", "part"), [(-1, 4), (4, 0)])
 def test_plan_ranges_rejects_nonsense(size: int, part: int) -> None:
     with pytest.raises(ValueError, match="size"):
