@@ -51,6 +51,7 @@ REQUIRED_KEYS = (
     "hash_mib_s",
     "hash_speedup_vs_handbook",
     "hash_vs_raw_read",
+    "hash_auto_vs_best",
     "hash_peak_mib",
     "fastpath_body_bytes",
     "import_ms_boto3",
@@ -89,6 +90,7 @@ REQUIRED_REMOTE_KEYS = (
     "remote_function_vs_raw",
     "remote_function_vs_handbook",
     "remote_hash_peak_mib",
+    "remote_auto_vs_best",
     "links_vs_one_invocation",
 )
 
