@@ -38,6 +38,10 @@ class LookFoundTheKey(CancelledError):
         self.found = found
 
 
+class _LookFailed(CancelledError):
+    """The look-up itself failed; the write is abandoned unsent and not retried (its own fault is raised)."""
+
+
 class _BodyAfterTheLook(io.BytesIO):
     """The submission's bytes, readable only once the look found nothing at the key."""
 
@@ -46,7 +50,10 @@ class _BodyAfterTheLook(io.BytesIO):
         self._look = look
 
     def read(self, size: int | None = -1) -> bytes:
-        found = self._look.result()  # re-raises the look's own fault (the write is abandoned with it)
+        try:
+            found = self._look.result()
+        except Exception as error:
+            raise _LookFailed(type(error).__name__) from error
         if found.state is not KeyState.ABSENT:
             raise LookFoundTheKey(found)
         return super().read(size)

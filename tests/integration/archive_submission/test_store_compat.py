@@ -199,9 +199,35 @@ def hold_the_look_until_the_write_is_sent(seconds_after: float = 0.0) -> list[bo
         overlapped.append(put_sent.wait(10))
         time.sleep(seconds_after)
 
-    get_s3_client().meta.events.register("before-send.s3.PutObject", lambda **_: put_sent.set())
+    def sent(request: Any, **_: Any) -> None:
+        if "/idem-" in request.url:  # the keyed object's put, not the store's probe
+            put_sent.set()
+
+    get_s3_client().meta.events.register("before-send.s3.PutObject", sent)
     get_s3_client().meta.events.register("before-send.s3.HeadObject", hold)
     return overlapped
+
+
+def test_before_the_bucket_is_known_the_look_travels_with_the_write_on_every_store(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client
+) -> None:
+    """A container's first keyed request does not know yet whether the bucket keeps versions (an
+    unversioned bucket here, so every store in the suite refuses the overwrite): it takes the versioned
+    path, its HEAD beside the put. A HEAD that fails abandons the put unsent, and a later one that finds
+    nothing lets it write."""
+    puts: list[str] = []
+    get_s3_client().meta.events.register(
+        "before-send.s3.PutObject", lambda request, **_: puts.append(request.url.rsplit("/", 1)[-1])
+    )
+    faulty_s3.inject(Fault("HEAD", "/idem-", status=403, code="AccessDenied", times=1))
+    assert post('{"a": 1}', "first-of-the-container")[0] == 502
+    key = build_idempotent_object_key("submissions", idempotent_submission_id("first-of-the-container"))
+    assert versions(server_s3, key) == []
+    overlapped = hold_the_look_until_the_write_is_sent()
+    assert post('{"a": 1}', "first-of-the-container")[0] == 201
+    assert overlapped == [True]
+    assert [name for name in puts if name.startswith("idem-")] == [key.rsplit("/", 1)[-1]] * 2
+    assert versions(server_s3, key) == [b'{"a": 1}']
 
 
 @pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
@@ -234,6 +260,24 @@ def test_a_delete_marker_found_by_a_slow_look_stops_the_write_it_travelled_with(
     assert versions(server_s3, key) == [b'{"a": 1}']
     markers = server_s3.list_object_versions(Bucket=ARCHIVE_BUCKET, Prefix=key).get("DeleteMarkers", [])
     assert [marker["IsLatest"] for marker in markers] == [True]
+
+
+@pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
+def test_a_look_that_fails_abandons_its_write_unsent_and_unretried(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client
+) -> None:
+    """The store refuses the HEAD (403, not retried): the answer is 502, the PutObject that went out beside it
+    is abandoned once (not retried) and writes nothing."""
+    versioned(server_s3)
+    assert post('{"a": 1}', "learns-the-store")[0] == 201
+    attempts: list[str] = []
+    get_s3_client().meta.events.register("before-send.s3.PutObject", lambda **_: attempts.append("put"))
+    faulty_s3.inject(Fault("HEAD", "/idem-", status=403, code="AccessDenied", times=1))
+    status, _, _ = post('{"a": 2}', "look-failed")
+    assert status == 502
+    assert attempts == ["put"]
+    key = build_idempotent_object_key("submissions", idempotent_submission_id("look-failed"))
+    assert versions(server_s3, key) == []
 
 
 def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
