@@ -4,7 +4,8 @@ Both run the function's own link code (`object_hash.links.hash_until`) with its 
 store in the same run, interleaved round by round (the order alternating): once with no byte limit (one
 invocation), once with `HASH_LINK_MAX_BYTES` set so that the hash takes `links` links, each link a new
 call that starts from the checkpoint the previous one handed over (rebuilt from its bytes, as from a
-message) and with the read decision it handed on (`CarriedDecision`, as the continuation carries it). The hand-off's own SQS round trip and a new invocation's start are not in these figures.
+message) and with the read decision it handed on (`CarriedDecision`, as the continuation carries it).
+The hand-off's own SQS round trip and a new invocation's start are not in these figures.
 """
 
 from __future__ import annotations
