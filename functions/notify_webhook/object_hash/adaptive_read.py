@@ -108,6 +108,7 @@ class AdaptiveRead:
         self.position = self.span.start  # where the stream has read to
         self.connections = 1  # what the strategy chose; 1 until a probe paid off
         self.judged_on: FirstPart | None = None  # what the last probe was judged against
+        self.decided = False  # whether a probe decided `connections` (else it is 1 by default)
         self.should_stop = should_stop
         self.stopped_early = False
 
@@ -241,6 +242,7 @@ class AdaptiveRead:
             probe.result()  # a range that failed after its retries fails the hash, as any range does
         self.judged_on = first
         self.connections = self.choice.connections(first, combined, self.reads.connections)
+        self.decided = combined is not None
         return probe_span[0] if self.connections > 1 else self.end
 
     def _stream_revisiting(

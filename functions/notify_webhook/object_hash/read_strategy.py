@@ -108,6 +108,16 @@ class ReadChoice(Protocol):
         """Seconds from a probe's start the stream waits at the probe's range; None: until it answers."""
 
 
+@dataclass
+class CarriedDecision:
+    """What one link of a hash found about the store, for the next (carried in its continuation):
+    `connections` > 1 when ranges paid (the next link opens that many at once, without a new sample or
+    probe), 1 when one stream was kept, 0 when nothing was decided. In: the previous link's; out: this
+    link's."""
+
+    connections: int = 0
+
+
 @dataclass(frozen=True)
 class FromThroughputs:
     """The default `ReadChoice`: the rules above, applied to what this object's reads measured."""

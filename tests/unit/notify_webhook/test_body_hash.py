@@ -22,12 +22,13 @@ import pytest
 from botocore.response import StreamingBody
 
 from notify_webhook.object_hash.adaptive_read import PROBE_RUNWAY, SAMPLE_BYTES
-from notify_webhook.object_hash.body import PROBE_BYTES, sha256_of_body
+from notify_webhook.object_hash.body import PROBE_BYTES, Span, hash_span, sha256_of_body
 from notify_webhook.object_hash.ranges import RangedReads, plan_ranges
 from notify_webhook.object_hash.read_strategy import (
     FIRST_REVISIT_WINDOW_BYTES,
     MAX_REVISITS,
     REVISIT_WINDOW_BYTES,
+    CarriedDecision,
     FirstPart,
     FromThroughputs,
     ReadChoice,
@@ -387,3 +388,55 @@ def test_a_revisit_that_does_not_pay_leaves_the_one_stream_and_is_bounded() -> N
     assert len(store.ranges()) == MAX_REVISITS  # one probe per revisit, no more
     [stream] = store.streams
     assert stream.closed_at == len(data)
+
+
+def hash_span_with(
+    store: PacedStore, reads: RangedReads, choice: ReadChoice, carried: CarriedDecision
+) -> str:
+    """One link's read of the whole object (as `links.hash_until` calls it), carrying the read decision."""
+    digest = hashlib.sha256()
+    request = {"Bucket": "b", "Key": "k", "VersionId": "v-1", "IfMatch": '"e"'}
+    size = len(store.data)
+    hash_span(store, request, Span(0, size, size), digest, reads=reads, choice=choice, carried=carried)  # type: ignore[arg-type]
+    return digest.hexdigest()
+
+
+def test_a_link_told_that_ranges_pay_opens_them_at_once() -> None:
+    """Links: the previous link found ranges pay (carried in the continuation): no sample, no probe."""
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=None)
+    carried = CarriedDecision(connections=4)
+    choice = Decided(probe=True, connections_after_probe=1)  # would keep one stream if it were asked
+    digest = hash_span_with(store, RangedReads(connections=8, part_bytes=4 * MIB), choice, carried)
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert store.streams == [] and choice.seen == []
+    assert len(store.ranges()) == len(plan_ranges(len(data), 4 * MIB))
+    assert carried.connections == 4
+    assert_pinned(store)
+
+
+@pytest.mark.parametrize(
+    ("choice", "handed_on"),
+    [
+        (Decided(probe=True, connections_after_probe=4), 4),  # ranges paid: the next link opens 4
+        (Decided(probe=True, connections_after_probe=1), 1),  # the probe did not pay: one stream
+        (Decided(probe=False), 0),  # nothing was measured: the next link decides afresh
+    ],
+    ids=["ranges", "one-stream", "undecided"],
+)
+def test_a_link_hands_on_what_its_read_decided(choice: Decided, handed_on: int) -> None:
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=16 * MIB)
+    carried = CarriedDecision()
+    digest = hash_span_with(store, RangedReads(connections=4, part_bytes=4 * MIB), choice, carried)
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert carried.connections == handed_on
+
+
+def test_a_carried_decision_does_not_override_never() -> None:
+    data = os.urandom(12 * MIB)
+    store = PacedStore(data, rate=None)
+    reads = RangedReads(connections=4, part_bytes=4 * MIB, mode="never")
+    carried = CarriedDecision(connections=4)
+    assert hash_span_with(store, reads, Decided(probe=False), carried) == hashlib.sha256(data).hexdigest()
+    assert store.ranges() == []
