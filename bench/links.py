@@ -4,7 +4,8 @@ Both run the function's own link code (`object_hash.links.hash_until`) with its 
 store in the same run, interleaved round by round (the order alternating): once with no byte limit (one
 invocation), once with `HASH_LINK_MAX_BYTES` set so that the hash takes `links` links, each link a new
 call that starts from the checkpoint the previous one handed over (rebuilt from its bytes, as from a
-message). The hand-off's own SQS round trip and a new invocation's start are not in these figures.
+message) and with the read decision it handed on (`CarriedDecision`, as the continuation carries it).
+The hand-off's own SQS round trip and a new invocation's start are not in these figures.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from botocore.config import Config
 
 from bench.measure import MIB
 from bench.stats import Series
-from notify_webhook.object_hash import HashBudget
+from notify_webhook.object_hash import CarriedDecision, HashBudget
 from notify_webhook.object_hash.link_plan import LinkPolicy
 from notify_webhook.object_hash.links import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
@@ -74,9 +75,10 @@ def hash_in_links(
 ) -> tuple[str, int]:
     """Link after link until the digest; (the digest, the links it took)."""
     checkpoint: HashCheckpoint | None = None
+    carried = CarriedDecision()  # the read decision, handed on as a continuation carries it
     link = 1
     while True:
-        answer = hash_until(client, obj, checkpoint, _BUDGET, policy, link=link, reads=reads)
+        answer = hash_until(client, obj, checkpoint, _BUDGET, policy, link=link, reads=reads, carried=carried)
         if isinstance(answer, str):
             return answer, link
         checkpoint = HashCheckpoint(answer.offset, bytes(answer.state))  # as a message carries it

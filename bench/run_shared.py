@@ -37,11 +37,15 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "keyed_load_per_s": (f">= {ROUND_2_LOAD_PER_S} (round 2)", lambda value: value >= ROUND_2_LOAD_PER_S),
     "cold_start_ratio_archive": ("<= 1.3", lambda value: value <= 1.3),
     "cold_start_ratio_notify": ("<= 1.3", lambda value: value <= 1.3),
-    "remote_function_vs_raw": (">= 6.0 (32 MiB/s per connection, 256 MiB)", lambda value: value >= 6.0),
-    "remote_cpu_vs_floor": ("<= 1.5", lambda value: value <= 1.5),
+    "hash_auto_vs_best": (">= 0.9 every round", lambda value: value >= 0.9),
+    "remote_function_vs_raw": (
+        ">= 9.0 every round (32 MiB/s per connection, 256 MiB)",
+        lambda value: value >= 9.0,
+    ),
+    "remote_cpu_vs_floor": ("<= 1.3", lambda value: value <= 1.3),
     "remote_hash_peak_mib": ("<= 96 (256 MiB)", lambda value: value <= 96),
-    "remote_auto_vs_best": (">= 0.9", lambda value: value >= 0.9),
-    "remote_auto_vs_best_burst": (">= 0.9", lambda value: value >= 0.9),
+    "remote_auto_vs_best": (">= 0.9 every round", lambda value: value >= 0.9),
+    "remote_auto_vs_best_burst": (">= 0.9 every round", lambda value: value >= 0.9),
     "state_vs_hashlib": (">= 0.95", lambda value: value >= 0.95),
     "links_vs_one_invocation": (">= 0.9", lambda value: value >= 0.9),
 }
@@ -139,7 +143,9 @@ def links_rows(links: LinkFigures, results: dict[str, float], rows: list[Row], s
 
 
 def with_target(row: Row) -> Row:
+    """The row with its goal; a goal "every round" is judged on the worst round (the row's min)."""
     if row.key not in TARGETS:
         return row
     description, test = TARGETS[row.key]
-    return Row(row.key, row.unit, row.value, row.low, row.high, description, test(row.value), row.note)
+    judged = row.low if "every round" in description and row.low is not None else row.value
+    return Row(row.key, row.unit, row.value, row.low, row.high, description, test(judged), row.note)

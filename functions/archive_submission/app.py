@@ -27,6 +27,7 @@ from form_archive_contract.request_body import read_body
 from form_archive_contract.s3 import error_code, get_s3_client
 from form_archive_contract.settings import ServerMisconfigured
 
+from .gated_write import LookFoundTheKey, put_after_look
 from .object_key import (
     BucketPathError,
     build_idempotent_object_key,
@@ -36,12 +37,12 @@ from .object_key import (
 )
 from .settings import ArchiveSettings, load_settings
 from .store import (
+    KeyLookup,
     KeyState,
     ObjectAlreadyExists,
     StoredSubmission,
     head_holds_body,
     holds_body,
-    look_up,
     oldest_version,
     put_submission,
     versions_oldest_first,
@@ -112,22 +113,26 @@ def _replay(
 def _answer_before_writing(
     client: S3Client, bucket: str, key: str, body: bytes, submission_id: str, store: StoreKnowledge
 ) -> Response[str] | None:
-    """A keyed request's answer when its key was used before, else None (write it). No look-up where the
-    conditional write decides alone: an unversioned bucket on a store that refuses overwrites. In a
-    versioned bucket on such a store one HEAD: a delete marker hides the first version, over which S3
-    would accept the write (a 409 must write nothing). On a store not known to refuse overwrites (not
-    probed yet, or Ceph RGW 16 in a versioned bucket) the key's versions are listed: the oldest decides."""
-    if store.keeps_versions is False and store.refuses_overwrites:
+    """On a store not known to refuse overwrites (Ceph RGW 16 in a versioned bucket) the key's versions
+    are listed before the write, and the oldest decides; elsewhere the write itself (or the look made
+    with it) tells: None."""
+    if store.refuses_overwrites:
         return None
-    if not store.refuses_overwrites:  # not known to: the key's versions answer (the oldest decides)
-        return _replay(client, bucket, key, body, submission_id, current_decides=False)
-    found = look_up(client, bucket, key)
-    if found.state is KeyState.ABSENT:
-        return None
+    return _replay(client, bucket, key, body, submission_id, current_decides=False)
+
+
+def _answer_from_look(
+    client: S3Client, bucket: str, key: str, body: bytes, submission_id: str, found: KeyLookup
+) -> Response[str]:
+    """The answer when the look made with the write found the key used: the object it found decides, or,
+    under a delete marker, the oldest version."""
     if found.state is KeyState.PRESENT:
         same = head_holds_body(client, bucket, key, body, found.head)
         return _replayed(bucket, key, submission_id) if same else _conflict()
-    return _replay(client, bucket, key, body, submission_id, current_decides=False)
+    replayed = _replay(client, bucket, key, body, submission_id, current_decides=False)
+    if replayed is None:  # every version went between the look and the listing: write it again
+        return faults.reject(409, "a request with this Idempotency-Key is still in progress; retry it")
+    return replayed
 
 
 def _conflict() -> Response[str]:
@@ -168,12 +173,49 @@ def _overwritten(client: S3Client, written: StoredSubmission) -> Response[str] |
     return _conflict()
 
 
-def _learn_after_keyed_write(
-    client: S3Client, settings: ArchiveSettings, written: StoredSubmission, store: StoreKnowledge
-) -> None:
-    """Once per container, after its first keyed write: does the store refuse a conditional overwrite?"""
+def _learn_before_keyed_write(client: S3Client, settings: ArchiveSettings, store: StoreKnowledge) -> None:
+    """Once per container, before its first keyed write: does the store refuse a conditional overwrite?"""
     if store.refuses_overwrites is None:
-        store.refuses_overwrites = refuses_overwrites(client, written.bucket, probe_key(settings.prefix))
+        store.refuses_overwrites = refuses_overwrites(client, settings.bucket, probe_key(settings.prefix))
+
+
+def _archive_keyed(
+    client: S3Client,
+    settings: ArchiveSettings,
+    key: str,
+    body: bytes,
+    submission_id: str,
+    received_at: datetime,
+) -> Response[str] | StoredSubmission:
+    """A keyed submission: the stored object, or the answer of the request that used the key first. The
+    key names the same object on every day, so one look covers its whole life: none in an unversioned
+    bucket on a store that refuses overwrites (the conditional write decides); one made with the write
+    where a delete marker could hide the first version (S3 accepts a conditional write over one); the
+    key's versions listed on a store not known to refuse (Ceph RGW 16 in a versioned bucket)."""
+    store = knowledge(client, settings.bucket)
+    _learn_before_keyed_write(client, settings, store)
+    earlier = _answer_before_writing(client, settings.bucket, key, body, submission_id, store)
+    if earlier is not None:
+        return earlier
+    try:
+        if store.refuses_overwrites and store.keeps_versions is not False:
+            written = put_after_look(client, settings.bucket, key, body, submission_id, received_at)
+        else:
+            written = put_submission(client, settings.bucket, key, body, submission_id, received_at)
+    except LookFoundTheKey as look:
+        return _answer_from_look(client, settings.bucket, key, body, submission_id, look.found)
+    except ObjectAlreadyExists:  # a retry wrote the key after the look (or the store holds it)
+        current_decides = bool(store.refuses_overwrites and store.keeps_versions is False)
+        replayed = _replay(client, settings.bucket, key, body, submission_id, current_decides=current_decides)
+        if replayed is None:
+            return faults.reject(409, "a request with this Idempotency-Key is still in progress; retry it")
+        return replayed
+    store.keeps_versions = written.version_id is not None
+    if written.version_id is not None and not store.refuses_overwrites:
+        overwritten = _overwritten(client, written)
+        if overwritten is not None:
+            return overwritten
+    return written
 
 
 @app.post("/submissions")
@@ -196,32 +238,18 @@ def create_submission() -> Response[str]:
     except BucketPathError as error:
         raise ServerMisconfigured(f"ARCHIVE_PREFIX: {error}") from None
     client = get_s3_client()
-    store = knowledge(client, settings.bucket)
     if idempotency_key:
-        # The key names the same object on every day, so one look (or none: see the function) covers the
-        # whole life of the key; the conditional write settles a retry racing past it.
-        earlier = _answer_before_writing(client, settings.bucket, key, submission.body, submission_id, store)
-        if earlier is not None:
-            return earlier
-    try:
-        written = put_submission(client, settings.bucket, key, submission.body, submission_id, received_at)
-    except ObjectAlreadyExists:
-        if idempotency_key is None:
+        keyed = _archive_keyed(client, settings, key, submission.body, submission_id, received_at)
+        if not isinstance(keyed, StoredSubmission):
+            return keyed
+    else:
+        try:
+            written = put_submission(
+                client, settings.bucket, key, submission.body, submission_id, received_at
+            )
+        except ObjectAlreadyExists:
             return faults.server_fault(500, "fresh submission id collided with an existing object", key=key)
-        current_decides = bool(store.refuses_overwrites and store.keeps_versions is False)
-        replayed = _replay(
-            client, settings.bucket, key, submission.body, submission_id, current_decides=current_decides
-        )
-        if replayed is None:
-            return faults.reject(409, "a request with this Idempotency-Key is still in progress; retry it")
-        return replayed
-    store.keeps_versions = written.version_id is not None
-    if idempotency_key:
-        _learn_after_keyed_write(client, settings, written, store)
-        if written.version_id is not None and not store.refuses_overwrites:
-            overwritten = _overwritten(client, written)
-            if overwritten is not None:
-                return overwritten
+        knowledge(client, settings.bucket).keeps_versions = written.version_id is not None
     metrics.add_metric(name="SubmissionsArchived", unit=MetricUnit.Count, value=1)
     logger.info(
         "submission archived",

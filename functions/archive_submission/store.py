@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -56,14 +56,16 @@ def put_submission(
     body: bytes,
     submission_id: str,
     received_at: datetime,
+    sent: IO[bytes] | None = None,
 ) -> StoredSubmission:
-    """Write once; raise `ObjectAlreadyExists` when the key is taken, `ClientError` on other faults."""
+    """Write once; raise `ObjectAlreadyExists` when the key is taken, `ClientError` on other faults.
+    `sent`: a stream of the same bytes to send instead (one that decides when they may go)."""
     checksum = sha256_b64(body)
     try:
         answer = client.put_object(
             Bucket=bucket,
             Key=key,
-            Body=body,
+            Body=body if sent is None else sent,
             ContentType="application/json",
             ChecksumAlgorithm="SHA256",
             ChecksumSHA256=checksum,

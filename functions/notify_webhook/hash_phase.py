@@ -22,7 +22,13 @@ from .continuation.message import HASH_PHASE, Continuation, PinnedObject
 from .continuation.sealing import seal
 from .continuation.work_queue import send_continuation
 from .notification import HashInLinks, Notification, Skip, rebuild
-from .object_hash import HashCheckpoint, LinkCapReached, ObjectTooLargeToHash, hash_until
+from .object_hash import (
+    CarriedDecision,
+    HashCheckpoint,
+    LinkCapReached,
+    ObjectTooLargeToHash,
+    hash_until,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -39,6 +45,7 @@ class HashInProgress:
     webhook_id: str
     checkpoint: HashCheckpoint
     links: int
+    read_connections: int = 0  # what the links so far found about reading the store (`CarriedDecision`)
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ def hand_off(progress: HashInProgress, work: WorkSettings) -> str:
         due=round(time.time(), 3),
         checkpoint=progress.checkpoint,
         links=progress.links,
+        read_connections=progress.read_connections,
     )
     return send_continuation(work.work_queue_url, seal(continuation, work.key), 0.0)
 
@@ -74,8 +82,11 @@ def next_link(
     pinned = progress.pinned
     checkpoint = progress.checkpoint if isinstance(progress, HashInProgress) else None
     link = (progress.links if isinstance(progress, HashInProgress) else 0) + 1
+    carried = CarriedDecision(progress.read_connections if isinstance(progress, HashInProgress) else 0)
     try:
-        answer = hash_until(client, pinned, checkpoint, budget, work.links, link=link, reads=reads)
+        answer = hash_until(
+            client, pinned, checkpoint, budget, work.links, link=link, reads=reads, carried=carried
+        )
     except (LinkCapReached, ObjectTooLargeToHash) as error:
         return HashImpossible(str(error))
     except ClientError as error:
@@ -86,7 +97,7 @@ def next_link(
             return Skip("object was replaced between hash links; its own event announces it")
         raise
     if isinstance(answer, HashCheckpoint):
-        return HashInProgress(pinned, progress.webhook_id, answer, link)
+        return HashInProgress(pinned, progress.webhook_id, answer, link, carried.connections)
     return rebuild(client, pinned, answer, body_token, progress.webhook_id)
 
 
@@ -95,5 +106,9 @@ def from_continuation(continuation: Continuation) -> HashInProgress:
     if continuation.checkpoint is None:
         raise ValueError("a hash-phase continuation without a checkpoint")
     return HashInProgress(
-        continuation.target, continuation.webhook_id, continuation.checkpoint, continuation.links
+        continuation.target,
+        continuation.webhook_id,
+        continuation.checkpoint,
+        continuation.links,
+        continuation.read_connections,
     )

@@ -65,6 +65,8 @@ class Continuation:
     links: int = 0
     last_failure: str | None = None
     history: tuple[AttemptRecord, ...] = ()
+    # The hash's read decision so far (`object_hash.CarriedDecision`): 0 unknown, 1 one stream, N ranges.
+    read_connections: int = 0
 
 
 def short_reason(text: str) -> str:
@@ -96,6 +98,7 @@ def to_document(work: Continuation) -> dict[str, Any]:
         "links": work.links,
         "last_failure": work.last_failure,
         "history": [{"attempt": item.attempt, "at": item.at, "reason": item.reason} for item in work.history],
+        "read_connections": work.read_connections,
     }
 
 
@@ -191,4 +194,6 @@ def from_document(document: Any) -> Continuation:
         links=_count(document, "links"),
         last_failure=_text(document, "last_failure", optional=True),
         history=_history(document.get("history")),
+        # absent from messages sealed before it existed: nothing decided yet
+        read_connections=_count(document, "read_connections") if "read_connections" in document else 0,
     )

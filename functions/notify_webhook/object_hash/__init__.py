@@ -18,6 +18,7 @@ from .hashed_bytes import count_bytes_hashed
 from .link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
 from .links import CheckpointBeyondObject, hash_until
 from .ranges import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
+from .read_strategy import CarriedDecision
 from .sha256_state import HashCheckpoint, InvalidHashState, ResumableSha256
 from .stream import sha256_hex_from_checksum
 
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_PART_BYTES",
     "MIN_PART_BYTES",
     "RANGE_MODES",
+    "CarriedDecision",
     "CheckpointBeyondObject",
     "HashBudget",
     "HashCheckpoint",

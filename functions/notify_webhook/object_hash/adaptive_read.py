@@ -20,17 +20,25 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from .ranges import RangedReads, RangeReader, RangeReadError, hash_ranges_in_order, plan_ranges
-from .read_strategy import MAX_REVISITS, REVISIT_WINDOW_BYTES, FirstPart, ReadChoice
+from .read_strategy import (
+    MAX_REVISITS,
+    FirstPart,
+    ReadChoice,
+    judged_over_the_window,
+    revisit_window_bytes,
+)
 from .stream import DEFAULT_CHUNK_SIZE, MIB, Digest, OverlappedHasher
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# Read and hashed on this thread in timed chunks: several chunks, short against a part.
-SAMPLE_BYTES = 2 * MIB
-SAMPLE_CHUNK_BYTES = 128 * 1024
+# Read and hashed on this thread in timed chunks: several chunks, short against a part. Every byte the
+# stream reads alone before ranges open costs a capped store most of what the ranges would give, so the
+# sample and the probe are as short as still measure a rate (8 chunks; a probe of 16 such chunks).
+SAMPLE_BYTES = MIB // 2
+SAMPLE_CHUNK_BYTES = 64 * 1024
 # The probe's range: small, so it answers quickly even from a store that caps each connection.
-PROBE_BYTES = 2 * MIB
+PROBE_BYTES = 1 * MIB
 # Stream bytes left before the probe's range: the stream reads them while the probe runs.
 PROBE_RUNWAY = 2 * PROBE_BYTES  # twice the probe: the stream must not reach it first
 _FASTEST_CLOCK = 1e-6  # seconds; keeps a rate finite when a read or a hash took no measurable time
@@ -73,6 +81,9 @@ class OneStream:
     def revisit(self, judged_on: FirstPart, window: FirstPart) -> bool:
         return False
 
+    def longest_probe_wait(self, window_stream_bytes_s: float, probe_bytes: int) -> float | None:
+        return None
+
 
 class AdaptiveRead:
     def __init__(
@@ -96,6 +107,8 @@ class AdaptiveRead:
         self.end = self.span.end
         self.position = self.span.start  # where the stream has read to
         self.connections = 1  # what the strategy chose; 1 until a probe paid off
+        self.judged_on: FirstPart | None = None  # what the last probe was judged against
+        self.decided = False  # whether a probe decided `connections` (else it is 1 by default)
         self.should_stop = should_stop
         self.stopped_early = False
 
@@ -119,7 +132,8 @@ class AdaptiveRead:
             with OverlappedHasher(self.digest) as hasher:
                 stop = self._stream_while_probing(body, hasher, first, probe, probe_span, probe_answered)
                 if self.connections == 1:
-                    probe, probe_span, stop = self._stream_revisiting(body, hasher, first, pool, reader)
+                    judged_on = self.judged_on or first
+                    probe, probe_span, stop = self._stream_revisiting(body, hasher, judged_on, pool, reader)
                 if self.connections > 1 and probe is not None and probe_span is not None:
                     # The ranges start now, while the stream reads on up to the probe's range.
                     ranges = iter(plan_ranges(self.end, self.reads.part_bytes, start=probe_span[1] + 1))
@@ -189,10 +203,12 @@ class AdaptiveRead:
         probe_answered: list[float],
     ) -> int:
         """Read on until the probe is back, waiting for it if the stream reaches its range first (a late
-        probe on a busy machine must not leave a capped store to one stream); choose the connections;
-        answer where the stream stops. The combined rate is the stream's while both ran plus the
-        probe's from its first byte: a first byte's wait is paid once per range, hidden behind the
-        other connections, while a connection's rate is what every part gets."""
+        probe on a busy machine must not leave a capped store to one stream) for as long as it could
+        still pay off; choose the connections; answer where the stream stops. The probe is judged
+        against the stream's rate over the same window, not the sample's: a start-up burst inflates the
+        sample. The combined rate is the stream's while both ran plus the probe's from its first byte: a
+        first byte's wait is paid once per range, hidden behind the other connections, while a
+        connection's rate is what every part gets."""
         if probe is None or probe_span is None:
             return self.end
         started, streamed_from = time.perf_counter(), self.position
@@ -208,9 +224,12 @@ class AdaptiveRead:
             if not self._read_into(body, hasher, probe_span[0], SAMPLE_CHUNK_BYTES):
                 break  # the stream ended early: reported once the stream is done
         reached_at = time.perf_counter()
-        recorded.wait()  # at once when the probe answered first; else the stream waits at its range
-        combined: float | None = None
-        if probe.exception() is None and finished and probe_answered:
+        if not recorded.is_set():  # the stream is at the probe's range: wait while the probe could pay
+            reached_rate = (self.position - streamed_from) / max(reached_at - started, _FASTEST_CLOCK)
+            longest = self.choice.longest_probe_wait(reached_rate, probe_span[1] - probe_span[0] + 1)
+            recorded.wait(None if longest is None else max(0.0, started + longest - reached_at))
+        combined: float | None = None  # stays None for a probe still running that can no longer pay
+        if finished and probe.exception() is None and probe_answered:
             done_at, position = finished[0]
             stream_until = min(done_at, reached_at)
             stream_rate = (position - streamed_from) / max(stream_until - started, _FASTEST_CLOCK)
@@ -218,13 +237,12 @@ class AdaptiveRead:
             # whole object for a range (moto) answers late, then fast, and that is no added throughput.
             probe_from = started if position >= probe_span[0] else probe_answered[-1]
             probe_rate = (probe_span[1] - probe_span[0] + 1) / max(done_at - probe_from, _FASTEST_CLOCK)
-            combined = stream_rate + probe_rate
-            # The gain is judged against the better of the stream's two rates: a sample slowed by a
-            # busy machine must not pass the stream's own speed off as the probe's gain.
-            first = FirstPart(max(first.stream_bytes_s, stream_rate), first.hash_bytes_s)
-        else:
+            first, combined = judged_over_the_window(first, stream_rate, probe_rate)
+        elif finished:
             probe.result()  # a range that failed after its retries fails the hash, as any range does
+        self.judged_on = first
         self.connections = self.choice.connections(first, combined, self.reads.connections)
+        self.decided = combined is not None
         return probe_span[0] if self.connections > 1 else self.end
 
     def _stream_revisiting(
@@ -238,10 +256,11 @@ class AdaptiveRead:
         """Stream on alone one window at a time; when the choice says a window ran well under the rate
         the last decision was judged on, probe again, judged against the stream over the probe's own
         window. Answers the probe and its range when ranges now pay, and where the stream stops."""
-        revisits = 0
+        revisits = windows = 0
         while self.position < self.end and not self.stopped_early:
             window_from, started = self.position, time.perf_counter()
-            self._stream(body, hasher, min(self.position + REVISIT_WINDOW_BYTES, self.end))
+            self._stream(body, hasher, min(self.position + revisit_window_bytes(windows), self.end))
+            windows += 1
             if self.stopped_early or self.position == window_from or self.position >= self.end:
                 break
             rate = (self.position - window_from) / max(time.perf_counter() - started, _FASTEST_CLOCK)
@@ -257,7 +276,7 @@ class AdaptiveRead:
             stop = self._stream_while_probing(body, hasher, window, probe, probe_span, answered)
             if self.connections > 1:
                 return probe, probe_span, stop
-            judged_on = window
+            judged_on = self.judged_on or window
         return None, None, self.end
 
     def _check_stream(self, stop: int) -> None:

@@ -20,7 +20,7 @@ from .ranges import (
     plan_ranges,
     sha256_of_ranges,
 )
-from .read_strategy import FromThroughputs, ReadChoice
+from .read_strategy import CarriedDecision, FromThroughputs, ReadChoice
 from .stream import Digest, sha256_of_object
 
 if TYPE_CHECKING:
@@ -65,16 +65,25 @@ def hash_span(
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
     choice: ReadChoice = FromThroughputs(),  # noqa: B008 - frozen, as above
     should_stop: Callable[[], bool] = never,
+    carried: CarriedDecision | None = None,
 ) -> None:
     """Feed `span`'s bytes of the pinned object (`request`) to `digest`, read as `sha256_of_body` reads a
     body, and stop early, at a chunk or part boundary, once `should_stop()` says so: the caller learns
-    how far it got from the digest. What was read is hashed whole; a fault propagates as there."""
-    if reads.mode == "always" and reads.applies_to(span.end - span.start):
+    how far it got from the digest. What was read is hashed whole; a fault propagates as there.
+    `carried` (links): ranges at once when an earlier link found they pay; updated with what this read
+    decided."""
+    applies = reads.applies_to(span.end - span.start)
+    known = carried.connections if carried is not None and reads.mode == "auto" else 0
+    if applies and (reads.mode == "always" or known > 1):
+        connections = reads.connections if reads.mode == "always" else min(known, reads.connections)
         reader = RangeReader.open(client, request, span.size)
-        with ThreadPoolExecutor(max_workers=reads.connections, thread_name_prefix="sha256-range") as pool:
+        with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="sha256-range") as pool:
             spans = until(iter(plan_ranges(span.end, reads.part_bytes, span.start)), should_stop)
-            hash_ranges_in_order(pool, reader, spans, reads.connections, digest)
+            hash_ranges_in_order(pool, reader, spans, connections, digest)
         return
-    if not reads.applies_to(span.end - span.start):
-        choice = OneStream()
-    AdaptiveRead(client, request, span.size, reads, choice, digest, span, should_stop).run()
+    read = AdaptiveRead(
+        client, request, span.size, reads, choice if applies else OneStream(), digest, span, should_stop
+    )
+    read.run()
+    if carried is not None and applies and read.decided:
+        carried.connections = read.connections

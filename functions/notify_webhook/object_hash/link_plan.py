@@ -17,7 +17,7 @@ from .sha256_state import MAX_MESSAGE_BYTES
 
 MIB = 1024 * 1024
 # Kept back from a link's time for the hand-off: the parts already in flight are hashed (at most about
-# (connections + 2) x part size, 70 MiB by default: 2.3 s at 30 MiB/s) and the continuation is sealed
+# (connections + 2) x part size, 90 MiB by default: 3 s at 30 MiB/s) and the continuation is sealed
 # and sent; the rest is slack for a slow SQS call.
 DEFAULT_HANDOFF_SECONDS = 10.0
 CAP_FACTOR = 2

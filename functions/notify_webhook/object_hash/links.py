@@ -16,7 +16,7 @@ from .budget import HashBudget, ObjectTooLargeToHash
 from .hashed_bytes import count_bytes_hashed
 from .link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
 from .ranges import RangedReads, pinned_request
-from .read_strategy import FromThroughputs, ReadChoice
+from .read_strategy import CarriedDecision, FromThroughputs, ReadChoice
 from .sha256_state import HashCheckpoint, ResumableSha256
 
 if TYPE_CHECKING:
@@ -56,9 +56,11 @@ def hash_until(
     link: int = 1,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
     choice: ReadChoice = FromThroughputs(),  # noqa: B008 - frozen, as above
+    carried: CarriedDecision | None = None,
 ) -> str | HashCheckpoint:
     """Link number `link` of `obj`'s hash: the lowercase hex SHA-256 once the end is reached, else the
-    checkpoint to hand to link `link + 1`.
+    checkpoint to hand to link `link + 1`. `carried` is the read decision the previous link handed on
+    (ranges at once when they paid there), updated with this link's for the next.
 
     Raises `LinkCapReached` when `link` is past the object's cap (`LinkPolicy.cap`),
     `ObjectTooLargeToHash` (caused by `NoLinkCanFinish`) when no number of links can finish it,
@@ -85,7 +87,9 @@ def hash_until(
 
         request = pinned_request(obj.bucket, obj.key, obj.version_id, obj.etag)
         span = Span(start, end, obj.size)
-        hash_span(client, request, span, state, reads=reads, choice=choice, should_stop=time_is_up)
+        hash_span(
+            client, request, span, state, reads=reads, choice=choice, should_stop=time_is_up, carried=carried
+        )
         count_bytes_hashed(state.offset - start)
     if state.offset == obj.size:
         return state.hexdigest()

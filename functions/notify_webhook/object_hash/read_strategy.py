@@ -18,10 +18,13 @@ from typing import Protocol
 PROBE_HEADROOM = 3.0
 # The probe must raise the combined throughput (stream + probe, over the probe's time) by this factor.
 MIN_PROBE_GAIN = 1.25
-# A stream left alone is timed again over each window of this many bytes. When a window's rate falls under
-# REVISIT_BELOW x the rate the decision to stay one stream was judged on (a sample inflated by bytes that
-# were buffered while the request waited for its first byte, say), the decision is made again with a new
-# probe, judged against the stream's rate over the probe's own window.
+# A stream left alone is timed again over windows that start at FIRST_REVISIT_WINDOW_BYTES and double up
+# to REVISIT_WINDOW_BYTES. When a window's rate falls under REVISIT_BELOW x the rate the decision to stay
+# one stream was judged on (a sample inflated by bytes that were buffered while the request waited for its
+# first byte, say), the decision is made again with a new probe, judged against the stream's rate over the
+# probe's own window. The first window is short: a start-up burst is over after it, and every second the
+# stream reads alone behind a capped store costs most of the throughput ranges would give.
+FIRST_REVISIT_WINDOW_BYTES = 2 * 1024 * 1024
 REVISIT_WINDOW_BYTES = 16 * 1024 * 1024
 REVISIT_BELOW = 0.6
 MAX_REVISITS = 2  # each costs one ranged GET: about a whole read on a store like moto
@@ -46,6 +49,26 @@ def worth_revisiting(judged_on: FirstPart, window: FirstPart) -> bool:
     """Whether the stream's last window ran well under the rate the last decision was judged on, and
     hashing has room for several streams at the window's rate."""
     return window.stream_bytes_s < REVISIT_BELOW * judged_on.stream_bytes_s and worth_probing(window)
+
+
+def revisit_window_bytes(index: int) -> int:
+    """How many bytes the stream reads alone before its `index`-th (0, 1, ...) look at its own rate."""
+    return min(REVISIT_WINDOW_BYTES, FIRST_REVISIT_WINDOW_BYTES << min(index, 8))
+
+
+def judged_over_the_window(
+    first: FirstPart, stream_bytes_s: float, probe_bytes_s: float
+) -> tuple[FirstPart, float]:
+    """What a probe is judged on: the stream's rate while the probe ran (not the sample, which a start-up
+    burst inflates and a busy machine deflates) and the combined rate of the stream and the probe."""
+    return FirstPart(stream_bytes_s, first.hash_bytes_s), stream_bytes_s + probe_bytes_s
+
+
+def probe_deadline_s(window_stream_bytes_s: float, probe_bytes: int) -> float:
+    """Seconds from a probe's start after which it can no longer pay off, once the stream has reached the
+    probe's range and waits: its rate counted from the start, it adds less than (MIN_PROBE_GAIN - 1) x the
+    stream's. Waiting longer (for a store that reads the whole object per range) only loses time."""
+    return probe_bytes / ((MIN_PROBE_GAIN - 1) * max(window_stream_bytes_s, 1.0))
 
 
 def probe_paid_off(first: FirstPart, combined_bytes_s: float) -> bool:
@@ -81,6 +104,19 @@ class ReadChoice(Protocol):
 
     def revisit(self, judged_on: FirstPart, window: FirstPart) -> bool: ...
 
+    def longest_probe_wait(self, window_stream_bytes_s: float, probe_bytes: int) -> float | None:
+        """Seconds from a probe's start the stream waits at the probe's range; None: until it answers."""
+
+
+@dataclass
+class CarriedDecision:
+    """What one link of a hash found about the store, for the next (carried in its continuation):
+    `connections` > 1 when ranges paid (the next link opens that many at once, without a new sample or
+    probe), 1 when one stream was kept, 0 when nothing was decided. In: the previous link's; out: this
+    link's."""
+
+    connections: int = 0
+
 
 @dataclass(frozen=True)
 class FromThroughputs:
@@ -94,3 +130,6 @@ class FromThroughputs:
 
     def revisit(self, judged_on: FirstPart, window: FirstPart) -> bool:
         return worth_revisiting(judged_on, window)
+
+    def longest_probe_wait(self, window_stream_bytes_s: float, probe_bytes: int) -> float | None:
+        return probe_deadline_s(window_stream_bytes_s, probe_bytes)

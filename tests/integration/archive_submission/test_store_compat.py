@@ -10,6 +10,8 @@ look-up with 404 while the object is there.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -155,9 +157,10 @@ def test_versioned_bucket_another_body_conflicts_and_adds_no_version(
 
 @pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
 def test_a_new_key_costs_one_conditional_write_once_the_store_is_known(server_s3: S3Client) -> None:
-    """The first keyed request of a container looks (a HEAD), writes, and probes once whether the store
-    refuses a conditional overwrite. After that, in an unversioned bucket on such a store, a new key is
-    one PutObject: no HEAD, no listing; a replay is the refused write and one HEAD."""
+    """The first keyed request of a container probes once whether the store refuses a conditional
+    overwrite, then looks (a HEAD, with the write: the bucket's versioning is not known yet) and writes.
+    After that, in an unversioned bucket on such a store, a new key is one PutObject: no HEAD, no
+    listing; a replay is the refused write and one HEAD."""
     assert post('{"a": 1}', "learns-the-store")[0] == 201
     record = calls_to_in_order(("PutObject", "HeadObject", "ListObjectVersions", "GetObject"))
     fresh = post('{"a": 2}', "one-write")
@@ -170,18 +173,111 @@ def test_a_new_key_costs_one_conditional_write_once_the_store_is_known(server_s3
 
 
 @pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
-def test_a_versioned_bucket_looks_once_before_the_write(server_s3: S3Client) -> None:
+def test_a_versioned_bucket_looks_with_the_write(server_s3: S3Client) -> None:
     """In a versioned bucket a delete marker can hide the first version, over which S3 accepts a
-    conditional write; one HEAD before the write finds it. A replay is that HEAD alone."""
+    conditional write; one HEAD, sent with the write, finds it. A new key is that HEAD and one PutObject,
+    a replay the HEAD and a PutObject abandoned before its body (no version added)."""
     versioned(server_s3)
     assert post('{"a": 1}', "learns-the-store")[0] == 201
     record = calls_to_in_order(("PutObject", "HeadObject", "ListObjectVersions", "GetObject"))
     fresh = post('{"a": 2}', "versioned-one-write")
     assert fresh[0] == 201
-    assert record == ["HeadObject", "PutObject"]
+    assert sorted(record) == ["HeadObject", "PutObject"]  # concurrent: either may start first
     record.clear()
     assert post('{"a": 2}', "versioned-one-write")[0] == 201
-    assert record == ["HeadObject"]
+    assert sorted(record) == ["HeadObject", "PutObject"]
+    assert versions(server_s3, fresh[1]["key"]) == [b'{"a": 2}']
+
+
+def hold_the_look_until_the_write_is_sent(seconds_after: float = 0.0) -> list[bool]:
+    """The function's HEAD waits (up to 10 s) until its PutObject has gone out, then `seconds_after`
+    more; the list gets True when the write had gone out first (the look travelled with it)."""
+    put_sent = threading.Event()
+    overlapped: list[bool] = []
+
+    def hold(**_: Any) -> None:
+        overlapped.append(put_sent.wait(10))
+        time.sleep(seconds_after)
+
+    def sent(request: Any, **_: Any) -> None:
+        if "/idem-" in request.url:  # the keyed object's put, not the store's probe
+            put_sent.set()
+
+    get_s3_client().meta.events.register("before-send.s3.PutObject", sent)
+    get_s3_client().meta.events.register("before-send.s3.HeadObject", hold)
+    return overlapped
+
+
+def test_before_the_bucket_is_known_the_look_travels_with_the_write_on_every_store(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client
+) -> None:
+    """A container's first keyed request does not know yet whether the bucket keeps versions (an
+    unversioned bucket here, so every store in the suite refuses the overwrite): it takes the versioned
+    path, its HEAD beside the put. A HEAD that fails abandons the put unsent, and a later one that finds
+    nothing lets it write."""
+    puts: list[str] = []
+    get_s3_client().meta.events.register(
+        "before-send.s3.PutObject", lambda request, **_: puts.append(request.url.rsplit("/", 1)[-1])
+    )
+    faulty_s3.inject(Fault("HEAD", "/idem-", status=403, code="AccessDenied", times=1))
+    assert post('{"a": 1}', "first-of-the-container")[0] == 502
+    key = build_idempotent_object_key("submissions", idempotent_submission_id("first-of-the-container"))
+    assert versions(server_s3, key) == []
+    overlapped = hold_the_look_until_the_write_is_sent()
+    assert post('{"a": 1}', "first-of-the-container")[0] == 201
+    assert overlapped == [True]
+    assert [name for name in puts if name.startswith("idem-")] == [key.rsplit("/", 1)[-1]] * 2
+    assert versions(server_s3, key) == [b'{"a": 1}']
+
+
+@pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
+def test_the_look_travels_with_the_write(server_s3: S3Client) -> None:
+    """A new key's HEAD does not delay its write: the PutObject goes out while the HEAD is still held."""
+    versioned(server_s3)
+    assert post('{"a": 1}', "learns-the-store-too")[0] == 201
+    overlapped = hold_the_look_until_the_write_is_sent()
+    fresh = post('{"a": 2}', "sent-together")
+    assert fresh[0] == 201
+    assert overlapped == [True]
+    assert versions(server_s3, fresh[1]["key"]) == [b'{"a": 2}']
+
+
+@pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
+def test_a_delete_marker_found_by_a_slow_look_stops_the_write_it_travelled_with(server_s3: S3Client) -> None:
+    """The write's headers are out (the store has answered 100 Continue) long before the look answers,
+    and the look finds a delete marker: the body is never sent, so nothing is written, and the
+    first body still decides (409 for another body, 201 for the same)."""
+    versioned(server_s3)
+    first = post('{"a": 1}', "deleted-while-looking")
+    key = first[1]["key"]
+    server_s3.delete_object(Bucket=ARCHIVE_BUCKET, Key=key)
+    overlapped = hold_the_look_until_the_write_is_sent(seconds_after=0.5)
+    conflict = post('{"a": 2}', "deleted-while-looking")
+    replay = post('{"a": 1}', "deleted-while-looking")
+    assert (first[0], conflict[0], replay[0]) == (201, 409, 201)
+    assert len(overlapped) >= 2  # each post's look (and the HEADs of the versions that answer it)
+    assert all(overlapped)
+    assert versions(server_s3, key) == [b'{"a": 1}']
+    markers = server_s3.list_object_versions(Bucket=ARCHIVE_BUCKET, Prefix=key).get("DeleteMarkers", [])
+    assert [marker["IsLatest"] for marker in markers] == [True]
+
+
+@pytest.mark.needs_s3("if_none_match_in_versioned_buckets")
+def test_a_look_that_fails_abandons_its_write_unsent_and_unretried(
+    faulty_s3: FaultyS3Proxy, server_s3: S3Client
+) -> None:
+    """The store refuses the HEAD (403, not retried): the answer is 502, the PutObject that went out beside it
+    is abandoned once (not retried) and writes nothing."""
+    versioned(server_s3)
+    assert post('{"a": 1}', "learns-the-store")[0] == 201
+    attempts: list[str] = []
+    get_s3_client().meta.events.register("before-send.s3.PutObject", lambda **_: attempts.append("put"))
+    faulty_s3.inject(Fault("HEAD", "/idem-", status=403, code="AccessDenied", times=1))
+    status, _, _ = post('{"a": 2}', "look-failed")
+    assert status == 502
+    assert attempts == ["put"]
+    key = build_idempotent_object_key("submissions", idempotent_submission_id("look-failed"))
+    assert versions(server_s3, key) == []
 
 
 def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
@@ -275,6 +371,7 @@ def test_item5_the_first_writer_of_a_race_is_answered_201(
             server_s3.put_object(Bucket=ARCHIVE_BUCKET, Key=written_key, Body=b'{"a": 2}')
 
     written_key = build_idempotent_object_key("submissions", idempotent_submission_id("raced-first"))
+    assert post('{"b": 1}', "learns-the-store")[0] == 201  # the probe's writes are not the twin's cue
     get_s3_client().meta.events.register("after-call.s3.PutObject", twin_writes_after)
     first = post('{"a": 1}', "raced-first")
     get_s3_client().meta.events.unregister("after-call.s3.PutObject", twin_writes_after)

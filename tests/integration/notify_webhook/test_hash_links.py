@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from form_archive_contract.s3 import error_code, get_s3_client
-from notify_webhook.object_hash import HashBudget, RangedReads
+from notify_webhook.object_hash import CarriedDecision, HashBudget, RangedReads
 from notify_webhook.object_hash.link_plan import LinkPolicy
 from notify_webhook.object_hash.links import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint
@@ -84,6 +84,30 @@ def test_an_object_in_links_ends_at_hashlibs_digest(server_s3: S3Client, mode: s
     assert offsets == [n * link_bytes for n in range(5)]
     for offset in offsets[1:]:  # each later link reads from its checkpoint on, never from byte 0
         assert any(value.startswith(f"bytes={offset}-") for value in sent), offset
+    assert all(value for value in sent), "no link read the whole body"
+
+
+def test_a_link_told_that_ranges_pay_reads_its_span_as_ranges_and_ends_right(server_s3: S3Client) -> None:
+    """The read decision carried from link to link (in the continuation): a link that starts with
+    `read_connections` > 1 opens ranges over HTTP at once, from its checkpoint on, and hands it on."""
+    body = os.urandom(24 * MIB + 5)
+    pinned = store(server_s3, "pack/links/carried.bin", body)
+    sent = record_ranges(get_s3_client())
+    policy = LinkPolicy(max_link_bytes=12 * MIB + 3)
+    carried = CarriedDecision(connections=3)
+    checkpoint: HashCheckpoint | None = None
+    reads = RangedReads(connections=4, part_bytes=4 * MIB)
+    for link in (1, 2, 3):
+        answer = hash_until(
+            get_s3_client(), pinned, checkpoint, BUDGET, policy, link=link, reads=reads, carried=carried
+        )
+        if isinstance(answer, str):
+            break
+        checkpoint = as_on_the_queue(answer)
+    assert answer == hashlib.sha256(body).hexdigest()
+    assert carried.connections == 3
+    assert f"bytes=0-{4 * MIB - 1}" in sent  # no stream, no probe: the first part as a range
+    assert any(value.startswith(f"bytes={12 * MIB + 3}-") for value in sent)  # link 2 from its checkpoint
     assert all(value for value in sent), "no link read the whole body"
 
 

@@ -48,6 +48,7 @@ def checkpoint_after(data: bytes) -> HashCheckpoint:
 CHECKPOINT = checkpoint_after(b"x" * 500)
 STATE = CHECKPOINT.state
 HASH = Continuation(target=TARGET, phase="hash", webhook_id="msg_test", due=0.0, checkpoint=CHECKPOINT)
+HASH_WITH_RANGES = replace(HASH, read_connections=16)  # the links so far found that ranges pay
 
 
 def b64(data: bytes) -> str:
@@ -72,7 +73,7 @@ def resealed(change: dict[str, Any], work: Continuation = DELIVER) -> dict[str, 
     return sealed
 
 
-@pytest.mark.parametrize("work", [DELIVER, HASH], ids=["deliver", "hash"])
+@pytest.mark.parametrize("work", [DELIVER, HASH, HASH_WITH_RANGES], ids=["deliver", "hash", "hash-ranges"])
 def test_a_sealed_continuation_opens_to_the_same_work(work: Continuation) -> None:
     assert open_sealed(envelope(seal(work, KEY)), KEY) == work
 
@@ -109,6 +110,8 @@ def test_a_message_without_its_mac_is_refused() -> None:
         ({"sha256": "not-a-digest"}, DELIVER, "sha256"),
         ({"attempts": -1}, DELIVER, "attempts"),
         ({"due": "tomorrow"}, DELIVER, "due"),
+        ({"read_connections": -1}, HASH, "read_connections"),
+        ({"read_connections": "16"}, HASH, "read_connections"),
     ],
     ids=[
         "unknown-phase",
@@ -121,6 +124,8 @@ def test_a_message_without_its_mac_is_refused() -> None:
         "bad-sha256",
         "negative-attempts",
         "due-not-a-time",
+        "negative-read-connections",
+        "read-connections-not-a-count",
     ],
 )
 def test_an_authentic_message_that_cannot_be_resumed_is_refused_with_the_reason(
@@ -128,6 +133,27 @@ def test_an_authentic_message_that_cannot_be_resumed_is_refused_with_the_reason(
 ) -> None:
     with pytest.raises(RefusedContinuation, match=reason):
         open_sealed(resealed(change, work), KEY)
+
+
+def test_a_message_sealed_before_the_read_decision_was_carried_opens_with_none_decided() -> None:
+    """A hash-phase message from before `read_connections` existed (sealed, still on the queue during a
+    deployment) resumes, the next link deciding how to read afresh."""
+    document = to_document(HASH_WITH_RANGES)
+    del document["read_connections"]
+    sealed = resealed({}, HASH_WITH_RANGES)
+    sealed["work"] = json.dumps(document)
+    from notify_webhook.continuation import sealing  # noqa: PLC0415 - the private MAC, for this test only
+
+    sealed["mac"] = sealing._mac(KEY, sealed["work"])
+    assert open_sealed(sealed, KEY) == HASH
+
+
+def test_the_carried_read_decision_is_sealed_with_the_rest() -> None:
+    sealed = envelope(seal(HASH_WITH_RANGES, KEY))
+    sealed["work"] = sealed["work"].replace('"read_connections":16', '"read_connections":1')
+    assert '"read_connections":1}' in sealed["work"]
+    with pytest.raises(RefusedContinuation, match="forged or altered"):
+        open_sealed(sealed, KEY)
 
 
 def test_continuations_are_told_apart_from_s3_events() -> None:

@@ -14,8 +14,8 @@ BASE = {"WEBHOOK_URL": "https://hooks.example.test/archive", "WEBHOOK_SECRET_TOK
 
 
 def test_defaults_are_up_to_eight_connections_of_8_mib_when_they_pay() -> None:
-    assert hash_settings({}) == RangedReads(connections=12, part_bytes=5 * MIB, mode="auto")
-    assert load_settings(BASE).hashing == RangedReads(connections=12, part_bytes=5 * MIB)
+    assert hash_settings({}) == RangedReads(connections=16, part_bytes=5 * MIB, mode="auto")
+    assert load_settings(BASE).hashing == RangedReads(connections=16, part_bytes=5 * MIB)
 
 
 def test_values_are_read_and_reach_the_function_settings() -> None:

@@ -9,12 +9,18 @@ from __future__ import annotations
 import pytest
 
 from notify_webhook.object_hash.read_strategy import (
+    FIRST_REVISIT_WINDOW_BYTES,
     MIN_PROBE_GAIN,
     PROBE_HEADROOM,
+    REVISIT_WINDOW_BYTES,
     FirstPart,
+    FromThroughputs,
     choose_connections,
     connections_to_open,
+    judged_over_the_window,
+    probe_deadline_s,
     probe_paid_off,
+    revisit_window_bytes,
     worth_probing,
     worth_revisiting,
 )
@@ -77,3 +83,35 @@ def test_a_revisit_needs_a_window_well_under_the_judged_rate_and_room_to_hash() 
     assert worth_revisiting(judged_on, first(32, 600))  # the steady rate, well under it
     assert not worth_revisiting(judged_on, first(100, 600))  # within the noise
     assert not worth_revisiting(judged_on, first(32, 64))  # hashing is the limit at that rate
+
+
+def test_a_burst_sample_does_not_decide_what_a_probe_is_judged_against() -> None:
+    """Issue 32, part 1: a capped store's sample inflated by a start-up burst (900 MiB/s); the stream ran
+    at 32 MiB/s while the probe (2 MiB, itself a burst) ran. Judged against the sample the probe lost;
+    judged against the stream over the same window it pays, and every connection opens."""
+    sample = first(900, 1700)
+    judged, combined = judged_over_the_window(sample, 32 * MIB, 300 * MIB)
+    assert judged == first(32, 1700) and combined == 332 * MIB
+    assert not probe_paid_off(sample, combined)  # what the sample would have said
+    assert choose_connections(judged, combined, 12) == 12
+    # moto: the stream at 650 MiB/s over the window, the probe (a whole read) at 40 MiB/s from its start
+    judged, combined = judged_over_the_window(first(650, 1700), 650 * MIB, 40 * MIB)
+    assert choose_connections(judged, combined, 12) == 1
+
+
+def test_a_probe_past_its_deadline_could_not_have_paid() -> None:
+    """Waiting at the probe's range is bounded where the probe's rate from its start stops adding the gain."""
+    stream = 64 * MIB
+    deadline = probe_deadline_s(stream, 2 * MIB)
+    assert deadline == pytest.approx(2 / (64 * (MIN_PROBE_GAIN - 1)))
+    window = first(64, 1700)
+    assert probe_paid_off(window, stream + 2 * MIB / (deadline * 0.99))
+    assert not probe_paid_off(window, stream + 2 * MIB / (deadline * 1.01))
+    assert FromThroughputs().longest_probe_wait(stream, 2 * MIB) == deadline
+
+
+def test_the_stream_looks_at_its_rate_soon_then_over_longer_windows() -> None:
+    windows = [revisit_window_bytes(index) for index in range(6)]
+    assert windows[0] == FIRST_REVISIT_WINDOW_BYTES == 2 * MIB  # a start-up burst is over by then
+    assert windows == sorted(windows) and windows[-1] == REVISIT_WINDOW_BYTES
+    assert revisit_window_bytes(1000) == REVISIT_WINDOW_BYTES
