@@ -35,7 +35,7 @@ help:
 	@echo "make attach-bucket BUCKET=b [ATTACH_ARGS=\"--dry-run --apply-cors --detach --stack-name S\"]   use a bucket you have"
 	@echo "make api       the API and web/upload.html on http://127.0.0.1:3000 (embedded S3, a local webhook receiver; API_PORT, API_ARGS)"
 	@echo "make bench     benchmarks (minutes; BENCH_ARGS)  make scan     checkov over template.yaml"
-	@echo "make bench-remote  hashing behind a per-connection-throttled proxy (Ceph RGW; REMOTE_ARGS)"
+	@echo "make bench-remote  hashing behind a per-connection-throttled proxy (Ceph RGW; REMOTE_ARGS)   make bench-page  the upload page in Chromium there (PAGE_ARGS)"
 	@echo "make chromium  install Debian's chromium + chromium-driver when absent (the browser test needs them)"
 	@echo "make test-rgw  the integration and e2e suites once more on Ceph RADOS Gateway (tools/rgw.sh; apt, root)"
 	@echo "make rgw       start that gateway on 127.0.0.1       make rgw-stop stop it"
@@ -124,6 +124,15 @@ bench: $(STAMP)
 REMOTE_ARGS ?= --remote rgw --object-mib 256 --rounds 3
 bench-remote: $(STAMP)
 	$(PY) -m bench.run $(REMOTE_ARGS)
+
+# The upload page (issue 32): web/upload.html in headless Chromium sends the same 256 MiB file in parts and as
+# one presigned PUT through the same proxy in front of Ceph RGW (tools/rgw.sh), rounds alternating; prints
+# both rates, their ratio, the tab's JS heap peak and whether the progress bar told the truth.
+# Needs chromium + chromium-driver (make chromium). Without RGW: make bench-page PAGE_ARGS="--store moto"
+.PHONY: bench-page
+PAGE_ARGS ?=
+bench-page: $(STAMP)
+	$(PY) -m bench.page_upload $(PAGE_ARGS)
 
 # Template security scan (issue 7): checkov in its own venv; deliberate skips live in template.yaml's
 # Metadata (checkov: skip) with their reasons, repeated in README's security section.

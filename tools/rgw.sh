@@ -9,7 +9,8 @@
 #   tools/rgw.sh stop     stop the daemons by their PIDs (never by name) and remove the directory
 #   tools/rgw.sh env      print the env file's contents (for `eval`/`set -a; . file`)
 #
-# RGW_STATE_DIR chooses the directory (default: $TMPDIR/form-archive-rgw-$UID). The test user's keys are
+# RGW_STATE_DIR chooses the directory (default: $TMPDIR/form-archive-rgw-$UID); RGW_MEMSTORE_BYTES the OSD's
+# memory (default 1 GiB; deleted objects' data stay until RGW's garbage collection, hours later). The test user's keys are
 # generated at each start and live only in that directory.
 set -euo pipefail
 
@@ -136,7 +137,7 @@ auth service required = none
 auth client required = none
 auth supported = none
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${RGW_MEMSTORE_BYTES:-1073741824}
 osd pool default size = 1
 osd pool default min size = 1
 osd pool default pg num = 8

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -263,6 +264,12 @@ def test_a_file_in_parts_shows_its_parts_and_the_delivery(
     wait_for(lambda: status.get_attribute("class") in {"done", "error"}, 60, "the upload to finish")
     assert status.text == "Uploaded.", status.text
     assert browser.find_element(By.ID, "result-parts").text == "3"
+    # An upload begun by this click holds nothing in S3 yet: no status request. The part URLs are asked for
+    # one request at a time (a function container takes one call at a time).
+    assert _api_requests(browser, "/uploads/status") == []
+    asks = _api_requests(browser, "/uploads/parts")
+    assert asks
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(asks))
     # Below the page's ask-first size the page hashes the file whole too, and shows that SHA-256.
     assert browser.find_element(By.ID, "result-sha256").text == hashlib.sha256(content).hexdigest()
     s3 = boto3.session.Session().client("s3", endpoint_url=multipart_api["s3_endpoint"])
@@ -282,6 +289,17 @@ def test_a_file_in_parts_shows_its_parts_and_the_delivery(
     assert screenshot.stat().st_size > 0
     if os.environ.get("UPLOAD_PAGE_SCREENSHOT"):  # how docs/upload-page.png is made
         shutil.copy(screenshot, os.environ["UPLOAD_PAGE_SCREENSHOT"])
+
+
+def _api_requests(browser: Any, path: str) -> list[tuple[float, float]]:
+    """(start, end) of the page's requests to the API route `path`, in the order they started."""
+    spans = browser.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter((entry) => new URL(entry.name).pathname.endsWith(arguments[0]))"
+        ".map((entry) => [entry.startTime, entry.responseEnd]);",
+        path,
+    )
+    return sorted((float(start), float(end)) for start, end in spans)
 
 
 def _sent_parts(browser: Any) -> int:
