@@ -36,19 +36,35 @@ class Fault:
         return method == self.method and self.path_contains in path and (self.times is None or self.times > 0)
 
 
+class _ClientLeft(Exception):
+    """The client closed its connection before the whole request body arrived (an abandoned request)."""
+
+
+def _read_exactly(handler: BaseHTTPRequestHandler, size: int) -> bytes:
+    data = handler.rfile.read(size)
+    if len(data) < size:
+        raise _ClientLeft
+    return data
+
+
 def _read_request_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The whole body; `_ClientLeft` when the client hung up before sending it all (as S3 would, the
+    proxy then forwards nothing: a store must never see a request the client abandoned)."""
     if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
         parts: list[bytes] = []
         while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            line = handler.rfile.readline()
+            if not line:
+                raise _ClientLeft
+            size = int(line.split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
                     pass
                 return b"".join(parts)
-            parts.append(handler.rfile.read(size))
+            parts.append(_read_exactly(handler, size))
             handler.rfile.readline()
     length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
+    return _read_exactly(handler, length) if length else b""
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):
@@ -56,7 +72,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _handle(self) -> None:
-        body = _read_request_body(self)
+        try:
+            body = _read_request_body(self)
+        except _ClientLeft:
+            self.close_connection = True
+            return
         fault = self.server.proxy.take_fault(self.command, self.path)
         if fault is not None and fault.hang_up:
             self.close_connection = True

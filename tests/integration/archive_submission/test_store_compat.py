@@ -223,6 +223,7 @@ def test_before_the_bucket_is_known_the_look_travels_with_the_write_on_every_sto
     assert post('{"a": 1}', "first-of-the-container")[0] == 502
     key = build_idempotent_object_key("submissions", idempotent_submission_id("first-of-the-container"))
     assert versions(server_s3, key) == []
+    assert [method for method, path, _ in faulty_s3.seen if key in path] == ["HEAD"]  # no whole put
     overlapped = hold_the_look_until_the_write_is_sent()
     assert post('{"a": 1}', "first-of-the-container")[0] == 201
     assert overlapped == [True]
@@ -278,6 +279,8 @@ def test_a_look_that_fails_abandons_its_write_unsent_and_unretried(
     assert attempts == ["put"]
     key = build_idempotent_object_key("submissions", idempotent_submission_id("look-failed"))
     assert versions(server_s3, key) == []
+    # The proxy never received the put whole: its body was not sent.
+    assert [method for method, path, _ in faulty_s3.seen if key in path] == ["HEAD"]
 
 
 def test_a_store_ignoring_if_none_match_is_noticed_once_and_the_first_body_wins(
