@@ -29,7 +29,7 @@ FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
 )
-SAMPLE_SECONDS = 0.05
+SAMPLE_SECONDS = 0.1
 
 
 @dataclasses.dataclass(frozen=True)

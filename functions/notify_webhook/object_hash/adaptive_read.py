@@ -34,11 +34,11 @@ if TYPE_CHECKING:
 
 # Read and hashed on this thread in timed chunks: several chunks, short against a part. Every byte the
 # stream reads alone before ranges open costs a capped store most of what the ranges would give, so the
-# sample and the probe are as short as still measure a rate (8 chunks; a probe of 16 such chunks).
+# sample and the probe are as short as still measure a rate (8 chunks each).
 SAMPLE_BYTES = MIB // 2
 SAMPLE_CHUNK_BYTES = 64 * 1024
 # The probe's range: small, so it answers quickly even from a store that caps each connection.
-PROBE_BYTES = 1 * MIB
+PROBE_BYTES = MIB // 2
 # Stream bytes left before the probe's range: the stream reads them while the probe runs.
 PROBE_RUNWAY = 2 * PROBE_BYTES  # twice the probe: the stream must not reach it first
 _FASTEST_CLOCK = 1e-6  # seconds; keeps a rate finite when a read or a hash took no measurable time
