@@ -41,7 +41,7 @@ from .event_shapes import (
 )
 from .handoff import WorkRoute, deliver_with_schedule
 from .notification import HashInLinks, Skip, prepare
-from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds
+from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds, forget_reads
 from .outcome_log import log_skip, log_uploader_problems
 from .settings import NotifySettings, clear_secret_cache, load_settings
 
@@ -286,3 +286,4 @@ def clear_caches() -> None:
         get_session().close()
     get_session.cache_clear()
     clear_secret_cache()
+    forget_reads()

@@ -19,7 +19,14 @@ from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, e
 
 from .continuation.message import PinnedObject
 from .event_shapes import ObjectRef
-from .object_hash import RangedReads, count_bytes_hashed, sha256_hex_from_checksum, sha256_of_body
+from .object_hash import (
+    RangedReads,
+    count_bytes_hashed,
+    recalled,
+    remember,
+    sha256_hex_from_checksum,
+    sha256_of_body,
+)
 from .object_key_parts import split_key
 from .signing import message_id
 
@@ -229,6 +236,9 @@ def object_sha256(
         return from_checksum, True
     if budget is not None:
         budget.check(head.get("ContentLength") or 0)
+    store = (client.meta.endpoint_url, target.bucket) if reads.mode == "auto" else None
+    carried = recalled(*store) if store else None  # what a recent read here found (a warm container)
+    known = carried.connections if carried else 0
     try:
         digest = sha256_of_body(
             client,
@@ -238,6 +248,7 @@ def object_sha256(
             version_id=head.get("VersionId") or target.version_id,
             etag=head.get("ETag"),
             reads=reads,
+            carried=carried,
         )
     except ClientError as error:
         code = error_code(error)
@@ -246,6 +257,8 @@ def object_sha256(
         if code in PRECONDITION_FAILED_CODES:
             raise ObjectReplaced(target.key) from None
         raise
+    if store and carried and carried.connections != known:  # kept from when it was decided, not used
+        remember(*store, carried)
     count_bytes_hashed(head.get("ContentLength") or 0)
     return digest, False
 

@@ -3,8 +3,9 @@
 `sha256_of_body` hashes a body (one stream first, parallel ranged GETs only when they add throughput);
 `sha256_hex_from_checksum` reuses the full-object SHA-256 S3 already holds; `HashBudget` refuses a hash
 that cannot finish before the function's deadline. Inside: `stream` (checksum reuse and the one-stream
-hash), `body` (the adaptive read), `read_strategy` (how many connections, from measured rates), `ranges`
-(ranged GETs hashed in order), `presigned_ranges` (those GETs through one presigned URL), `budget`.
+hash), `body` (the adaptive read), `read_strategy` (how many connections, from measured rates),
+`read_memory` (what this container learnt per store), `ranges` (ranged GETs hashed in order),
+`presigned_ranges` (those GETs through one presigned URL), `budget`.
 A hash one invocation cannot finish goes on in links: `hash_until` (`links`) hashes from a
 `HashCheckpoint` (`sha256_state`, the resumable SHA-256 state) as far as the time allows; `link_plan`
 says how far a link goes and caps the links per object. `hashed_bytes` reports the `BytesHashed` metric.
@@ -18,6 +19,7 @@ from .hashed_bytes import count_bytes_hashed
 from .link_plan import LinkCapReached, LinkPolicy, NoLinkCanFinish
 from .links import CheckpointBeyondObject, hash_until
 from .ranges import MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
+from .read_memory import forget_reads, recalled, remember
 from .read_strategy import CarriedDecision
 from .sha256_state import HashCheckpoint, InvalidHashState, ResumableSha256
 from .stream import sha256_hex_from_checksum
@@ -40,7 +42,10 @@ __all__ = [
     "ResumableSha256",
     "count_bytes_hashed",
     "delivery_reserve_seconds",
+    "forget_reads",
     "hash_until",
+    "recalled",
+    "remember",
     "sha256_hex_from_checksum",
     "sha256_of_body",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .adaptive_read import PROBE_BYTES, AdaptiveRead, OneStream, Span, never, until
@@ -39,20 +40,34 @@ def sha256_of_body(
     etag: str | None = None,
     reads: RangedReads = RangedReads(),  # noqa: B008 - frozen, so one shared default is safe
     choice: ReadChoice = FromThroughputs(),  # noqa: B008 - frozen, as above
+    carried: CarriedDecision | None = None,
 ) -> str:
     """Lowercase hex SHA-256 of the pinned body: one stream for small objects or `mode="never"`, ranges
     at once for `mode="always"`, else one stream that opens ranges only when a probe says they pay.
-    `choice` makes the two decisions from what was measured (`read_strategy.FromThroughputs`)."""
+    `choice` makes the two decisions from what was measured (`read_strategy.FromThroughputs`);
+    `carried` (`read_memory`): ranges at once when an earlier read from this store found they pay;
+    updated with what this read decided."""
     if size is None or not reads.applies_to(size):
         return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
-    if reads.mode == "always":
+    known = carried.connections if carried is not None else 0
+    if reads.mode == "always" or (reads.mode == "auto" and known > 1):
+        at_once = (
+            reads if reads.mode == "always" else replace(reads, connections=min(known, reads.connections))
+        )
         try:
-            return sha256_of_ranges(client, bucket, key, size, version_id=version_id, etag=etag, reads=reads)
+            return sha256_of_ranges(
+                client, bucket, key, size, version_id=version_id, etag=etag, reads=at_once
+            )
         except RangeIgnored:  # a store that sends the whole object for a range: read it once, as a stream
+            if carried is not None:
+                carried.connections = 1
             return sha256_of_object(client, bucket, key, version_id=version_id, etag=etag)
     request = pinned_request(bucket, key, version_id, etag)
     digest = hashlib.sha256()
-    AdaptiveRead(client, request, size, reads, choice, digest).run()
+    read = AdaptiveRead(client, request, size, reads, choice, digest)
+    read.run()
+    if carried is not None and read.decided:
+        carried.connections = read.connections
     return digest.hexdigest()
 
 

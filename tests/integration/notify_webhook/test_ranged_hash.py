@@ -14,6 +14,7 @@ import pytest
 from bench.throttle import throttle_proxy
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import NotificationFailed, lambda_handler
+from notify_webhook.object_hash import CarriedDecision, recalled, remember
 from notify_webhook.object_hash.ranges import RANGE_ATTEMPTS
 from tests.conftest import clear_client_caches
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
@@ -189,6 +190,32 @@ def test_behind_a_per_connection_throttle_the_default_hashes_right_with_pinned_r
     assert len(seen) - len(ranges) == 1 and "Range" not in seen[0]  # one stream first
     for params in seen:
         assert (params["VersionId"], params["IfMatch"]) == (head["VersionId"], head["ETag"])
+
+
+def test_a_warm_container_reads_the_next_object_as_ranges_at_once_once_they_paid_on_that_store(
+    server_s3: S3Client, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`object_hash.read_memory`: when a read from this store found that ranges pay (fixed here with
+    `remember`, as a probe behind a capped store decides it), the next object starts with the ranges, no
+    stream and no probe, every one pinned; the digest is the same."""
+    monkeypatch.delenv("HASH_RANGES")
+    body = os.urandom(11 * MIB + 4321)
+    event = multipart_upload(server_s3, body)
+    head = server_s3.head_object(Bucket=ARCHIVE_BUCKET, Key=KEY)
+    remember(get_s3_client().meta.endpoint_url, ARCHIVE_BUCKET, CarriedDecision(connections=4))
+    seen: list[dict[str, Any]] = []
+    unhook = record_get_requests(seen)
+    try:
+        assert lambda_handler(event, LocalLambdaContext())["delivered"] == 1
+    finally:
+        unhook()
+    assert receiver.requests[0].json()["sha256"] == hashlib.sha256(body).hexdigest()
+    ranges = sorted(int(params["Range"].split("=")[1].split("-")[0]) for params in seen)
+    assert ranges == list(range(0, len(body), MIB))  # every GET a range: no stream, no probe
+    for params in seen:
+        assert (params["VersionId"], params["IfMatch"]) == (head["VersionId"], head["ETag"])
+    assert recalled(get_s3_client().meta.endpoint_url, ARCHIVE_BUCKET).connections == 4
+    assert recalled(get_s3_client().meta.endpoint_url, "another-bucket").connections == 0
 
 
 def test_a_range_answered_with_a_server_error_is_asked_again(

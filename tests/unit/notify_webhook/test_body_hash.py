@@ -178,7 +178,9 @@ def first_probe_at(after: int, part: int) -> int:
     return -(-(after + PROBE_RUNWAY) // part) * part
 
 
-def hash_with(store: PacedStore, reads: RangedReads, choice: ReadChoice) -> str:
+def hash_with(
+    store: PacedStore, reads: RangedReads, choice: ReadChoice, carried: CarriedDecision | None = None
+) -> str:
     return sha256_of_body(
         store,  # type: ignore[arg-type]
         "b",
@@ -188,6 +190,7 @@ def hash_with(store: PacedStore, reads: RangedReads, choice: ReadChoice) -> str:
         etag='"e"',
         reads=reads,
         choice=choice,
+        carried=carried,
     )
 
 
@@ -440,3 +443,28 @@ def test_a_carried_decision_does_not_override_never() -> None:
     carried = CarriedDecision(connections=4)
     assert hash_span_with(store, reads, Decided(probe=False), carried) == hashlib.sha256(data).hexdigest()
     assert store.ranges() == []
+
+
+def test_a_body_from_a_store_where_ranges_paid_opens_them_at_once() -> None:
+    """`read_memory`: a warm container's next object from the same store: no stream, no sample, no probe."""
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=None)
+    carried = CarriedDecision(connections=4)
+    choice = Decided(probe=True, connections_after_probe=1)
+    reads = RangedReads(connections=8, part_bytes=4 * MIB)
+    digest = hash_with(store, reads, choice, carried)
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert store.streams == [] and choice.seen == []
+    assert len(store.ranges()) == len(plan_ranges(len(data), 4 * MIB))
+    assert_pinned(store)
+
+
+def test_a_body_read_tells_the_container_what_it_decided() -> None:
+    data = os.urandom(24 * MIB)
+    store = PacedStore(data, rate=16 * MIB)
+    carried = CarriedDecision()
+    choice = Decided(probe=True, connections_after_probe=4)
+    reads = RangedReads(connections=4, part_bytes=4 * MIB)
+    digest = hash_with(store, reads, choice, carried)
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert carried.connections == 4
