@@ -261,11 +261,16 @@ def load_settings(environ: Mapping[str, str]) -> NotifySettings:
 
 
 # Every variable `load_work_settings` reads before it finds no WORK_QUEUE_URL (a test holds this true).
-WORK_VARIABLES = ("WORK_QUEUE_URL", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_INLINE_WAIT_SECONDS", "HASH_LINK_MAX_BYTES")
+WORK_VARIABLES = (
+    "WORK_QUEUE_URL",
+    "WEBHOOK_RETRY_SCHEDULE",
+    "WEBHOOK_INLINE_WAIT_SECONDS",
+    "HASH_LINK_MAX_BYTES",
+)
 
 
 def _work(environ: Mapping[str, str]) -> WorkSettings | None:
-    """None when no variable of the group is set; the work-queue modules then stay unimported (cold start)."""
+    """None when no variable of the group is set: the work-queue modules then stay unimported (cold start)."""
     if not any(name in environ for name in WORK_VARIABLES):
         return None
     from .continuation.key import CheckpointKeyMissing  # noqa: PLC0415 - see the docstring

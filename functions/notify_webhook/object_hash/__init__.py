@@ -48,6 +48,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
+
 __all__ = [
     "DEFAULT_HASH_MIN_MIB_S",
     "MAX_PART_BYTES",

@@ -24,7 +24,7 @@ _CHILD = """
 import json, sys
 from notify_webhook.app import lambda_handler
 from notify_webhook.settings import load_settings
-settings = load_settings({"WEBHOOK_URL": "https://receiver.example/webhook", "WEBHOOK_SECRET_TOKEN": "testing"})
+settings = load_settings({"WEBHOOK_URL": "https://receiver.example/w", "WEBHOOK_SECRET_TOKEN": "testing"})
 assert settings.work is None
 print(json.dumps(sorted(sys.modules)))
 """
