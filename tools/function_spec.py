@@ -4,6 +4,7 @@ Nothing here comes from an env-vars file or the shell; `tools.local_invoke` appl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,14 @@ def _property(
         raise LocalInvokeError(f"{name} cannot be resolved without a deployed stack ({error})") from None
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed_template(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    """The template, parsed once per version of the file (read only): a local API calls a function many
+    times, and parsing template.yaml costs about 100 ms a call (an upload in parts makes a dozen)."""
+    del mtime_ns, size  # the cache key: an edited template is parsed again
+    return load_template(path)
+
+
 def read_function(
     logical_id: str,
     *,
@@ -84,7 +93,10 @@ def read_function(
 ) -> FunctionSpec:
     """The function `logical_id` as the template defines it (nothing from env files or the shell)."""
     try:
-        template = load_template(template_path)
+        stat = template_path.stat()
+        template = _parsed_template(template_path, stat.st_mtime_ns, stat.st_size)
+    except OSError as error:
+        raise LocalInvokeError(f"cannot read {template_path}: {error}") from None
     except TemplateError as error:
         raise LocalInvokeError(str(error)) from None
     resource = template["Resources"].get(logical_id)
