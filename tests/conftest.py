@@ -17,6 +17,9 @@ import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+# The function imports its work-queue path on first use; the suite imports it with the app, so its
+# Powertools child loggers bind to the app's service (tests set POWERTOOLS_SERVICE_NAME only later).
+import notify_webhook.continued_work  # noqa: F401
 from archive_submission.store_knowledge import forget as forget_store_knowledge
 from form_archive_contract.s3 import get_s3_client
 from notify_webhook.app import clear_caches as clear_notify_caches

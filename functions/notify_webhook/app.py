@@ -24,9 +24,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from form_archive_contract.s3 import error_code, get_s3_client
 from form_archive_contract.settings import ServerMisconfigured
 
-from .continuation.sealing import is_continuation
-from .continuation.work_queue import get_sqs_client
-from .continued_work import hash_link, resume
 from .delivery import new_session
 from .direct_delivery import RecordFailed, send
 from .event_shapes import (
@@ -39,7 +36,6 @@ from .event_shapes import (
     items_of,
     sqs_body_items,
 )
-from .handoff import WorkRoute, deliver_with_schedule
 from .notification import HashInLinks, Skip, prepare
 from .object_hash import HashBudget, ObjectTooLargeToHash, delivery_reserve_seconds, forget_reads
 from .outcome_log import log_skip, log_uploader_problems
@@ -50,6 +46,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     from .continuation.work_settings import WorkSettings
+    from .handoff import WorkRoute
 
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "FormArchive")
@@ -120,6 +117,9 @@ def _handle_sqs_batch(
 
 def _continuation(body: Any) -> dict[str, Any] | None:
     """The envelope of a work-queue message, or None for anything else (an S3 event, bad JSON)."""
+    # The work-queue path is imported when first used: the direct route never loads it at cold start.
+    from .continuation.sealing import is_continuation  # noqa: PLC0415
+
     if not isinstance(body, str) or not body.startswith("{"):
         return None
     try:
@@ -136,6 +136,8 @@ def _resume(
     if settings.work is None:
         logger.error("a continuation arrived but WORK_QUEUE_URL is not set; it stays on its queue")
         raise NotificationFailed("continuation received without WORK_QUEUE_URL")
+    from .continued_work import resume  # noqa: PLC0415 - the work-queue path, see _continuation
+
     outcome = resume(_work_route(settings, settings.work, context), document, receipt_handle)
     logger.debug("continuation handled", extra={"outcome": outcome})
 
@@ -234,11 +236,15 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
     if isinstance(outcome, Skip):
         return log_skip(outcome, target.bucket, target.key)
     if isinstance(outcome, HashInLinks) and settings.work is not None:
+        from .continued_work import hash_link  # noqa: PLC0415 - the work-queue path, see _continuation
+
         return hash_link(_work_route(settings, settings.work, context), outcome)
     if isinstance(outcome, HashInLinks):  # pragma: no cover - prepare is given links only with a work queue
         raise RecordFailed("a hash in links needs WORK_QUEUE_URL")
     log_uploader_problems(target.key, outcome)
     if settings.work is not None:
+        from .handoff import deliver_with_schedule  # noqa: PLC0415 - the work-queue path, see _continuation
+
         return deliver_with_schedule(_work_route(settings, settings.work, context), outcome)
     sign = functools.partial(_signed_headers, settings)
     remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731 - one line reads best
@@ -247,6 +253,8 @@ def _announce(target: ObjectRef, settings: NotifySettings, context: LambdaContex
 
 
 def _work_route(settings: NotifySettings, work: WorkSettings, context: LambdaContext) -> WorkRoute:
+    from .handoff import WorkRoute  # noqa: PLC0415 - the work-queue path, see _continuation
+
     return WorkRoute(get_session(), settings, work, context, functools.partial(_signed_headers, settings))
 
 
@@ -280,6 +288,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def clear_caches() -> None:
     """Drop the per-container clients (S3, HTTP session, SSM parameters); for tests that switch endpoints."""
+    from .continuation.work_queue import get_sqs_client  # noqa: PLC0415 - the work-queue path
+
     get_s3_client.cache_clear()
     get_sqs_client.cache_clear()
     if get_session.cache_info().currsize:

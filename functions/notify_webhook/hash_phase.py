@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
-from .continuation.message import HASH_PHASE, Continuation, PinnedObject
+from .continuation.message import HASH_PHASE, Continuation
+from .continuation.pinned import PinnedObject
 from .continuation.sealing import seal
 from .continuation.work_queue import send_continuation
 from .notification import HashInLinks, Notification, Skip, rebuild

@@ -17,7 +17,7 @@ from form_archive_contract.metadata import (
 )
 from form_archive_contract.s3 import MISSING_CODES, PRECONDITION_FAILED_CODES, error_code
 
-from .continuation.message import PinnedObject
+from .continuation.pinned import PinnedObject
 from .event_shapes import ObjectRef
 from .object_hash import (
     RangedReads,

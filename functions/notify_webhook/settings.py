@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from form_archive_contract.metadata import DEFAULT_ACCEPTED_UPLOADERS
@@ -19,11 +20,12 @@ from form_archive_contract.secret_store import (
 from form_archive_contract.secret_store import clear_secret_cache as _clear_store_cache
 from form_archive_contract.settings import ServerMisconfigured, bounded_int
 
-from .continuation.key import CheckpointKeyMissing
-from .continuation.work_settings import WorkSettings, WorkSettingsError, load_work_settings
 from .object_hash import DEFAULT_HASH_MIN_MIB_S, MAX_PART_BYTES, MIN_PART_BYTES, RANGE_MODES, RangedReads
 from .rotation import OverlapSettingError, SigningSecrets, overlap_hours, signing_secrets, with_prefix
 from .signing import InvalidSecret, signing_key
+
+if TYPE_CHECKING:
+    from .continuation.work_settings import WorkSettings
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
@@ -258,7 +260,22 @@ def load_settings(environ: Mapping[str, str]) -> NotifySettings:
     )
 
 
+# Every variable `load_work_settings` reads before it finds no WORK_QUEUE_URL (a test holds this true).
+WORK_VARIABLES = (
+    "WORK_QUEUE_URL",
+    "WEBHOOK_RETRY_SCHEDULE",
+    "WEBHOOK_INLINE_WAIT_SECONDS",
+    "HASH_LINK_MAX_BYTES",
+)
+
+
 def _work(environ: Mapping[str, str]) -> WorkSettings | None:
+    """None when no variable of the group is set: the work-queue modules then stay unimported (cold start)."""
+    if not any(name in environ for name in WORK_VARIABLES):
+        return None
+    from .continuation.key import CheckpointKeyMissing  # noqa: PLC0415 - see the docstring
+    from .continuation.work_settings import WorkSettingsError, load_work_settings  # noqa: PLC0415
+
     try:
         return load_work_settings(environ)
     except (WorkSettingsError, CheckpointKeyMissing) as error:

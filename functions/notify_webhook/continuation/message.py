@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..object_hash.sha256_state import HashCheckpoint, InvalidHashState
+from .pinned import PinnedObject
 
 HASH_PHASE = "hash"
 DELIVER_PHASE = "deliver"
@@ -28,18 +29,6 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 class InvalidContinuation(ValueError):
     """An authenticated message that still cannot be resumed; the message names the field, never a value."""
-
-
-@dataclass(frozen=True)
-class PinnedObject:
-    """The object one piece of work is about, pinned to the bytes the first invocation saw."""
-
-    bucket: str
-    key: str
-    version_id: str | None
-    etag: str
-    size: int
-    sequencer: str = ""
 
 
 @dataclass(frozen=True)

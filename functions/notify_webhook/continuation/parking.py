@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-from .message import AttemptRecord, PinnedObject, short_reason
+from .message import AttemptRecord, short_reason
+from .pinned import PinnedObject
 from .work_queue import get_sqs_client
 
 PARKED_CONDITION = "ContinuationParked"

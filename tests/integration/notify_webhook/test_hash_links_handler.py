@@ -19,7 +19,8 @@ from moto.server import ThreadedMotoServer
 
 from notify_webhook import hash_phase
 from notify_webhook.app import lambda_handler
-from notify_webhook.continuation.message import HASH_PHASE, Continuation, PinnedObject
+from notify_webhook.continuation.message import HASH_PHASE, Continuation
+from notify_webhook.continuation.pinned import PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.object_hash import hash_until
 from notify_webhook.object_hash.sha256_state import HashCheckpoint

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from notify_webhook.continuation.message import PinnedObject
+from notify_webhook.continuation.pinned import PinnedObject
 from notify_webhook.continuation.sealing import open_sealed, seal
 from notify_webhook.signing import verify_headers
 from tests.event_wrappers import eventbridge_event, sns_event, sqs_event

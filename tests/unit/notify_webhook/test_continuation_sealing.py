@@ -13,9 +13,9 @@ from notify_webhook.continuation.message import (
     MAX_STATE_BYTES,
     AttemptRecord,
     Continuation,
-    PinnedObject,
     to_document,
 )
+from notify_webhook.continuation.pinned import PinnedObject
 from notify_webhook.continuation.sealing import (
     MARKER,
     RefusedContinuation,

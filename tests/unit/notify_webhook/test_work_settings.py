@@ -4,13 +4,16 @@ variable, never a value."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from moto import mock_aws
 
 from form_archive_contract.settings import ServerMisconfigured
 from notify_webhook.continuation.schedule import DEFAULT_SCHEDULE
-from notify_webhook.settings import clear_secret_cache, load_settings
+from notify_webhook.continuation.work_settings import load_work_settings
+from notify_webhook.settings import WORK_VARIABLES, clear_secret_cache, load_settings
 
 BASE = {
     "WEBHOOK_URL": "https://receiver.example/webhook",
@@ -95,3 +98,38 @@ def test_an_unreadable_key_secret_is_a_configuration_error() -> None:
     ):
         load_settings(environ)
     clear_secret_cache()
+
+
+class _Recording(dict[str, str]):
+    """An environment that notes every variable asked for."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: object = None) -> Any:
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return super().__contains__(key)
+
+
+def test_without_a_work_queue_only_the_listed_variables_are_read() -> None:
+    """`settings` skips the group (and its imports) when none of WORK_VARIABLES is set: that must be all."""
+    environ = _Recording(dict(BASE))
+    assert load_work_settings(environ) is None
+    assert environ.asked <= set(WORK_VARIABLES)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("HASH_LINK_MAX_BYTES", "0"), ("WEBHOOK_INLINE_WAIT_SECONDS", "x")]
+)
+def test_a_group_setting_is_checked_even_without_a_work_queue(name: str, value: str) -> None:
+    with pytest.raises(ServerMisconfigured, match=name):
+        load_settings({**BASE, name: value})

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 
-from notify_webhook.continuation.message import AttemptRecord, PinnedObject
+from notify_webhook.continuation.message import AttemptRecord
 from notify_webhook.continuation.parking import object_event, parked_record
+from notify_webhook.continuation.pinned import PinnedObject
 from tools.replay.record import parse_record
 from tools.replay.run import handled_nothing
 
