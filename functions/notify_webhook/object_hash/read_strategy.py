@@ -78,7 +78,10 @@ def probe_paid_off(first: FirstPart, combined_bytes_s: float) -> bool:
 
 def connections_to_open(first: FirstPart, cap: int) -> int:
     """Ranged GETs to keep in flight once the probe paid off: as many streams as hashing can absorb, at
-    least two, at most `cap` (`HASH_CONNECTIONS`)."""
+    least two, at most `cap` (`HASH_CONNECTIONS`). A stream that moved nothing while the probe ran (its
+    thread waited for a core on a busy machine, or the store stalled it) leaves hashing room for all."""
+    if first.stream_bytes_s <= 0:
+        return max(2, cap)
     streams_hashing_absorbs = math.floor(first.hash_bytes_s / first.stream_bytes_s)
     return max(2, min(cap, streams_hashing_absorbs))
 

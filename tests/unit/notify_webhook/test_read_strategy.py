@@ -78,6 +78,16 @@ def test_connections_stay_between_two_and_the_cap(hash_: float, cap: int, expect
     assert connections_to_open(first(35, hash_), cap) == expected
 
 
+def test_a_stream_that_moved_nothing_while_the_probe_ran_opens_every_connection() -> None:
+    """CI, stop 35: on a busy machine the probe of a three-part object answered before the stream read its
+    first chunk of the window; the stream's rate over the window was 0 and choosing raised
+    ZeroDivisionError (the delivery failed). A stream that stalled while a range arrived: ranges pay."""
+    judged, combined = judged_over_the_window(first(650, 1700), 0.0, 40 * MIB)
+    assert connections_to_open(judged, 12) == 12
+    assert choose_connections(judged, combined, 12) == 12
+    assert choose_connections(judged, combined, 1) == 1
+
+
 def test_a_revisit_needs_a_window_well_under_the_judged_rate_and_room_to_hash() -> None:
     judged_on = first(120, 600)  # a sample inflated by a start-up burst
     assert worth_revisiting(judged_on, first(32, 600))  # the steady rate, well under it
