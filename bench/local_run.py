@@ -33,6 +33,7 @@ from bench.server import moto_server
 from bench.stats import Row, Series
 from bench.throttle import throttle_proxy
 from bench.throughput import (
+    ALWAYS_RANGES,
     FASTPATH_KEY,
     STREAM_KEY,
     Throughput,
@@ -68,8 +69,8 @@ def _hashing_rows(throughput: Throughput, results: dict[str, float], rows: list[
     rows.append(
         series_row(
             ranged,
-            "beside the defaults: HASH_RANGES=always (8 ranged GETs in flight); moto reads the whole object "
-            "for every range",
+            f"beside the defaults: HASH_RANGES=always ({ALWAYS_RANGES.connections} ranged GETs in flight); "
+            "moto reads the whole object for every range",
         )
     )
     auto_vs_best = throughput.ratios["hash_auto_vs_best"]
