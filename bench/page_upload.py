@@ -37,7 +37,6 @@ from bench.measure import MIB
 from bench.page_browser import Upload, chromium, upload
 from bench.remote import DEFAULT_RGW_SCRIPT, Store, moto_store, rgw_store
 from bench.throttle import throttle_proxy
-from tools.environment import patched_environ
 from tools.project import PROJECT_ROOT, function_ids
 from tools.template_bucket import template_cors_rule
 
@@ -95,10 +94,7 @@ def chosen_store(name: str, memstore_mib: int) -> Iterator[Store]:
         with moto_store() as store:
             yield store
         return
-    with (
-        patched_environ({"RGW_MEMSTORE_BYTES": str(memstore_mib * MIB)}),
-        rgw_store(DEFAULT_RGW_SCRIPT) as store,
-    ):
+    with rgw_store(DEFAULT_RGW_SCRIPT, memstore_mib * MIB) as store:
         yield store
 
 

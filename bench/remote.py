@@ -62,12 +62,16 @@ def moto_store() -> Iterator[Store]:
 
 
 @contextlib.contextmanager
-def rgw_store(script: Path) -> Iterator[Store]:
-    """A throwaway Ceph RGW from the project's script, in its own state directory, stopped on any exit."""
+def rgw_store(script: Path, memstore_bytes: int | None = None) -> Iterator[Store]:
+    """A throwaway Ceph RGW from the project's script, in its own state directory, stopped on any exit.
+    `memstore_bytes`: room for everything the run writes (RGW_MEMSTORE_BYTES; the script's default is
+    1 GiB, and a full OSD blocks writes until the client times out)."""
     if not script.is_file():
         raise RuntimeError(f"{script} not found: pass --rgw-script, or --remote moto")
     state = tempfile.mkdtemp(prefix="bench-rgw-")
     env = {**os.environ, "RGW_STATE_DIR": state}
+    if memstore_bytes is not None:
+        env["RGW_MEMSTORE_BYTES"] = str(memstore_bytes)
     try:
         started = subprocess.run(
             [str(script), "start"], env=env, capture_output=True, text=True, timeout=900, check=False
