@@ -6,10 +6,11 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from archive_submission.app import lambda_handler
+from archive_submission.store_knowledge import PROBE_LEAF
 from tests.api_events import api_event
 from tests.s3_stores import ARCHIVE_BUCKET
 from tools.lambda_context import LocalLambdaContext
@@ -82,9 +83,14 @@ def proxy_events(draw: st.DrawFn) -> dict[str, Any]:
     return event
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 def stored_etags(client: S3Client) -> dict[str, str]:
+    """The submissions in the bucket: the container's conditional-write probe (written once, before its
+    first keyed write) is not one."""
     contents = client.list_objects_v2(Bucket=ARCHIVE_BUCKET).get("Contents", [])
-    return {item["Key"]: item["ETag"] for item in contents}
+    return {item["Key"]: item["ETag"] for item in contents if not item["Key"].endswith(PROBE_LEAF)}
 
 
 def test_any_request_gets_a_proper_answer_and_writes_iff_201(
@@ -94,7 +100,12 @@ def test_any_request_gets_a_proper_answer_and_writes_iff_201(
     monkeypatch.setenv("MAX_SUBMISSION_BYTES", str(MAX_BYTES))
     statuses: dict[int, int] = {}
 
+    # Keyed 201s first, then an unkeyed one: the first keyed write leaves the container's probe object,
+    # which is no submission (a clean-clone CI run drew such a case and counted it as one).
     @given(event=proxy_events())
+    @example(event=api_event('{"a":1}', headers={**JSON, "Idempotency-Key": "k1"}))
+    @example(event=api_event('{"a":2}', headers={**JSON, "Idempotency-Key": "k2"}))
+    @example(event=api_event('{"a":3}'))
     def check(event: dict[str, Any]) -> None:
         response = lambda_handler(event, LocalLambdaContext())
         created = stored_etags(mocked_s3)
