@@ -18,6 +18,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from archive_submission.store_knowledge import PROBE_LEAF
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
@@ -31,6 +33,13 @@ if S3_BACKEND not in S3_BACKENDS:
 ON_RGW = S3_BACKEND == "rgw"
 ON_LOCALSTACK = S3_BACKEND == "localstack"
 ON_REAL_STORE = ON_RGW or ON_LOCALSTACK  # a store of its own over HTTP, not moto
+
+
+def stored_submissions(client: S3Client, bucket: str = ARCHIVE_BUCKET) -> dict[str, str]:
+    """The archived submissions, key to ETag in key order: every object but the container's
+    conditional-write probe (written once, before its first keyed write; an empty object, no submission)."""
+    listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {item["Key"]: item["ETag"] for item in listed if not item["Key"].endswith(PROBE_LEAF)}
 
 
 @dataclass(frozen=True)

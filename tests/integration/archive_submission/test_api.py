@@ -12,9 +12,8 @@ import pytest
 from botocore.config import Config
 
 from archive_submission.app import lambda_handler
-from archive_submission.store_knowledge import PROBE_LEAF
 from tests.api_events import api_event, assert_server_fault
-from tests.s3_stores import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET, stored_submissions
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -44,9 +43,7 @@ def invoke(event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
 
 
 def stored_keys(client: S3Client) -> list[str]:
-    """The archived submissions: every object but the store probe's (an empty object, no submission)."""
-    listed = client.list_objects_v2(Bucket=ARCHIVE_BUCKET).get("Contents", [])
-    return [item["Key"] for item in listed if not item["Key"].endswith(PROBE_LEAF)]
+    return list(stored_submissions(client))
 
 
 def test_created_stores_the_exact_bytes(archive_s3: S3Client) -> None:

@@ -10,10 +10,9 @@ import pytest
 
 from archive_submission import write_s3_bucket
 from archive_submission.app import lambda_handler
-from archive_submission.store_knowledge import PROBE_LEAF
 from tests.api_events import api_event, assert_server_fault
 from tests.faulty_s3_proxy import Fault, FaultyS3Proxy
-from tests.s3_stores import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET, stored_submissions
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -23,9 +22,7 @@ BODY = '{"first_name": "John", "email_address": "john.doe@example.com"}'
 
 
 def stored_keys(client: S3Client) -> list[str]:
-    """The archived submissions: every object but the store probe's (an empty object, no submission)."""
-    listed = client.list_objects_v2(Bucket=ARCHIVE_BUCKET).get("Contents", [])
-    return [item["Key"] for item in listed if not item["Key"].endswith(PROBE_LEAF)]
+    return list(stored_submissions(client))
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from archive_submission.app import lambda_handler
-from archive_submission.store_knowledge import PROBE_LEAF
 from tests.api_events import api_event
-from tests.s3_stores import ARCHIVE_BUCKET
+from tests.s3_stores import ARCHIVE_BUCKET, stored_submissions
 from tools.lambda_context import LocalLambdaContext
 
 if TYPE_CHECKING:
@@ -86,13 +85,6 @@ def proxy_events(draw: st.DrawFn) -> dict[str, Any]:
 JSON = {"Content-Type": "application/json"}
 
 
-def stored_etags(client: S3Client) -> dict[str, str]:
-    """The submissions in the bucket: the container's conditional-write probe (written once, before its
-    first keyed write) is not one."""
-    contents = client.list_objects_v2(Bucket=ARCHIVE_BUCKET).get("Contents", [])
-    return {item["Key"]: item["ETag"] for item in contents if not item["Key"].endswith(PROBE_LEAF)}
-
-
 def test_any_request_gets_a_proper_answer_and_writes_iff_201(
     mocked_s3: S3Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,7 +100,7 @@ def test_any_request_gets_a_proper_answer_and_writes_iff_201(
     @example(event=api_event('{"a":3}'))
     def check(event: dict[str, Any]) -> None:
         response = lambda_handler(event, LocalLambdaContext())
-        created = stored_etags(mocked_s3)
+        created = stored_submissions(mocked_s3)
         status = response["statusCode"]
         statuses[status] = statuses.get(status, 0) + 1
         assert status in ALLOWED_STATUSES
