@@ -89,12 +89,12 @@ def origin(page: str) -> str:
 
 
 @contextlib.contextmanager
-def chosen_store(name: str, memstore_mib: int) -> Iterator[Store]:
+def chosen_store(name: str, writes_mib: int) -> Iterator[Store]:
     if name == "moto":
         with moto_store() as store:
             yield store
         return
-    with rgw_store(DEFAULT_RGW_SCRIPT, memstore_mib * MIB) as store:
+    with rgw_store(DEFAULT_RGW_SCRIPT, writes_mib * MIB) as store:
         yield store
 
 
@@ -108,8 +108,8 @@ def main() -> None:
     parser.add_argument("--first-byte-ms", type=float, default=20.0)
     args = parser.parse_args()
     # RGW keeps a deleted object's data until its garbage collection (hours): room for every upload.
-    memstore_mib = 512 + 2 * len(MODES) * args.rounds * args.object_mib
-    with tempfile.TemporaryDirectory() as temporary, chosen_store(args.store, memstore_mib) as store:
+    writes_mib = 2 * len(MODES) * args.rounds * args.object_mib
+    with tempfile.TemporaryDirectory() as temporary, chosen_store(args.store, writes_mib) as store:
         workdir = Path(temporary)
         path = workdir / "bench.bin"
         path.write_bytes(os.urandom(args.object_mib * MIB))

@@ -62,16 +62,17 @@ def moto_store() -> Iterator[Store]:
 
 
 @contextlib.contextmanager
-def rgw_store(script: Path, memstore_bytes: int | None = None) -> Iterator[Store]:
+def rgw_store(script: Path, writes_bytes: int | None = None) -> Iterator[Store]:
     """A throwaway Ceph RGW from the project's script, in its own state directory, stopped on any exit.
-    `memstore_bytes`: room for everything the run writes (RGW_MEMSTORE_BYTES; the script's default is
-    1 GiB, and a full OSD blocks writes until the client times out)."""
+    `writes_bytes`: what the run writes; the OSD's memstore gets that and 512 MiB more
+    (RGW_MEMSTORE_BYTES; the script's default is 1 GiB, and a full OSD blocks writes until the client
+    times out)."""
     if not script.is_file():
         raise RuntimeError(f"{script} not found: pass --rgw-script, or --remote moto")
     state = tempfile.mkdtemp(prefix="bench-rgw-")
     env = {**os.environ, "RGW_STATE_DIR": state}
-    if memstore_bytes is not None:
-        env["RGW_MEMSTORE_BYTES"] = str(memstore_bytes)
+    if writes_bytes is not None:
+        env["RGW_MEMSTORE_BYTES"] = str(writes_bytes + 512 * MIB)
     try:
         started = subprocess.run(
             [str(script), "start"], env=env, capture_output=True, text=True, timeout=900, check=False

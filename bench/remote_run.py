@@ -39,9 +39,9 @@ from notify_webhook.settings import hash_settings
 def run_remote(args: argparse.Namespace) -> tuple[dict[str, float], list[Row]]:
     fake_aws_environment()
     size = max(1, round(args.object_mib * MIB))
-    # Room for both objects, and as much again for the multipart upload's parts while it completes.
-    memstore = 2 * (size + round(args.links_mib * MIB)) + 512 * MIB
-    store_context = rgw_store(args.rgw_script, memstore) if args.remote == "rgw" else moto_store()
+    # Both objects, and as much again for the multipart upload's parts while it completes.
+    writes = 2 * (size + round(args.links_mib * MIB))
+    store_context = rgw_store(args.rgw_script, writes) if args.remote == "rgw" else moto_store()
     with store_context as store:
         progress(f"{store.name} at {store.endpoint}; uploading one {size / MIB:g} MiB object (direct)")
         with use_store(store):
